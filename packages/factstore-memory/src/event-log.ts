@@ -1,0 +1,66 @@
+import type { CommittedBatch, EventRecord, ValidEvent } from 'factstore';
+
+/** The in-memory log: every record at index `position - 1`, and where each batch starts. */
+export class EventLog {
+  /** Every committed record; the record at position p is at index p − 1. */
+  readonly records: EventRecord[] = [];
+  private readonly batchStarts: number[] = [];
+
+  /** The last committed position, 0 for an empty log. */
+  get head(): number {
+    return this.records.length;
+  }
+
+  /** Commits the events as one batch with the next positions, all with the same commit time. */
+  append(events: readonly ValidEvent[]): CommittedBatch {
+    const first = this.records.length + 1;
+    const now = Date.now();
+    const batch: EventRecord[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as ValidEvent;
+      batch[i] = Object.freeze({
+        sequenceNumber: BigInt(first + i),
+        occurredAt: new Date(now),
+        eventType: event.eventType,
+        payload: event.payload,
+      });
+    }
+    for (const record of batch) this.records.push(record);
+    this.batchStarts.push(first);
+    return batchOf(first, batch);
+  }
+
+  /** Whole batches starting after `after`, about `maxEvents` events, at least one batch if any. */
+  batchesAfter(after: number, maxEvents: number): CommittedBatch[] {
+    const out: CommittedBatch[] = [];
+    let at = this.firstBatchAfter(after);
+    let events = 0;
+    while (at < this.batchStarts.length && (out.length === 0 || events < maxEvents)) {
+      const start = this.batchStarts[at] as number;
+      const end = at + 1 < this.batchStarts.length ? (this.batchStarts[at + 1] as number) : this.records.length + 1;
+      out.push(batchOf(start, this.records.slice(start - 1, end - 1)));
+      events += end - start;
+      at++;
+    }
+    return out;
+  }
+
+  private firstBatchAfter(position: number): number {
+    let low = 0;
+    let high = this.batchStarts.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.batchStarts[mid] as number) <= position) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
+
+function batchOf(first: number, records: readonly EventRecord[]): CommittedBatch {
+  return {
+    firstSequenceNumber: BigInt(first),
+    lastSequenceNumber: BigInt(first + records.length - 1),
+    records,
+  };
+}

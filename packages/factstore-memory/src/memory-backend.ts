@@ -1,0 +1,152 @@
+import {
+  compileMatcher,
+  ConditionalAppendConflictError,
+  DurableStreamActiveError,
+  DurableStreamQueryMismatchError,
+  type AppendCondition,
+  type CommittedBatch,
+  type EventMatcher,
+  type EventRecord,
+  type QueryResult,
+  type StoreBackend,
+  type ValidEvent,
+  type ValidQuery,
+} from 'factstore';
+import { EventLog } from './event-log.js';
+import { LogIndex } from './log-index.js';
+
+interface Cursor {
+  readonly query: string;
+  position: bigint;
+}
+
+/**
+ * Storage for {@link MemoryStore}: the log, its indexes and the durable cursors, all in this
+ * process's memory. Everything happens synchronously, so every call is atomic by construction.
+ */
+export class MemoryBackend implements StoreBackend {
+  private readonly log = new EventLog();
+  private readonly index = new LogIndex();
+  private readonly cursors = new Map<string, Cursor>();
+  private readonly active = new Set<string>();
+
+  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+    if (condition) {
+      const actual = this.contextVersion(condition.query, compileMatcher(condition.query));
+      const version = actual === 0 ? null : BigInt(actual);
+      if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
+    }
+    const batch = this.log.append(events);
+    let position = this.log.head - events.length;
+    for (const event of events) this.index.add(++position, event.eventType, event.payload);
+    return batch;
+  }
+
+  async query(query: ValidQuery): Promise<QueryResult> {
+    const matcher = compileMatcher(query);
+    const version = this.contextVersion(query, matcher);
+    const records = version === 0 ? [] : this.matching(query, matcher);
+    const last = records.at(-1);
+    return {
+      eventRecords: records,
+      lastReturnedSequenceNumber: last ? last.sequenceNumber : null,
+      currentContextVersion: version === 0 ? null : BigInt(version),
+    };
+  }
+
+  async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    return this.log.batchesAfter(Number(after), maxEvents);
+  }
+
+  async head(): Promise<bigint> {
+    return BigInt(this.log.head);
+  }
+
+  async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
+    if (this.active.has(name)) throw new DurableStreamActiveError(name);
+    let cursor = this.cursors.get(name);
+    if (cursor && cursor.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+    if (!cursor) this.cursors.set(name, (cursor = { query: canonicalQuery, position: 0n }));
+    this.active.add(name);
+    return cursor.position;
+  }
+
+  async saveCursor(name: string, position: bigint): Promise<void> {
+    const cursor = this.cursors.get(name);
+    if (cursor) cursor.position = position;
+  }
+
+  async releaseDurable(name: string): Promise<void> {
+    this.active.delete(name);
+  }
+
+  async close(): Promise<void> {}
+
+  /** The highest matching position, 0 when nothing matches. */
+  private contextVersion(query: ValidQuery, matcher: EventMatcher): number {
+    const records = this.log.records;
+    const lists = this.index.candidates(query);
+    if (lists === undefined) {
+      for (let i = records.length - 1; i >= 0; i--) if (matcher(records[i] as EventRecord)) return i + 1;
+      return 0;
+    }
+    let best = 0;
+    const newestFirst = [...lists].sort((a, b) => (b.at(-1) ?? 0) - (a.at(-1) ?? 0));
+    for (const list of newestFirst) {
+      if ((list.at(-1) ?? 0) <= best) break;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const position = list[i] as number;
+        if (position <= best) break;
+        if (matcher(records[position - 1] as EventRecord)) {
+          best = position;
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** The matching records after `minSequenceNumber`, ascending, at most `limit`. */
+  private matching(query: ValidQuery, matcher: EventMatcher): EventRecord[] {
+    const records = this.log.records;
+    const after = query.minSequenceNumber === undefined ? 0 : Math.min(Number(query.minSequenceNumber), records.length);
+    const limit = query.limit ?? Infinity;
+    const out: EventRecord[] = [];
+    const lists = this.index.candidates(query);
+    if (lists === undefined) {
+      for (let i = after; i < records.length && out.length < limit; i++) {
+        const record = records[i] as EventRecord;
+        if (matcher(record)) out.push(record);
+      }
+      return out;
+    }
+    const heads = lists.map((list) => firstAfter(list, after));
+    let previous = after;
+    while (out.length < limit) {
+      let next = Infinity;
+      for (let l = 0; l < lists.length; l++) {
+        const list = lists[l] as readonly number[];
+        let at = heads[l] as number;
+        while (at < list.length && (list[at] as number) <= previous) at++;
+        heads[l] = at;
+        if (at < list.length && (list[at] as number) < next) next = list[at] as number;
+      }
+      if (next === Infinity) break;
+      const record = records[next - 1] as EventRecord;
+      if (matcher(record)) out.push(record);
+      previous = next;
+    }
+    return out;
+  }
+}
+
+function firstAfter(list: readonly number[], position: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((list[mid] as number) <= position) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

@@ -1,0 +1,224 @@
+import { BackendFailureError, DurableReplayError, FactStoreError, StoreClosedError } from '../errors.js';
+import type { EventRecord } from '../event.js';
+import type { EventMatcher } from '../matching/query-match.js';
+import type { StoreBackend } from '../store/backend.js';
+import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
+import type { CommitFeed } from './commit-feed.js';
+import { handlerScope } from './handler-scope.js';
+
+/** How many events one loop turn reads at most (replay reads page by page, never all at once). */
+export const PAGE_EVENTS = 512;
+
+/** How long a loop waits before reading again after the backend failed a read. */
+const RETRY_MS = [10, 50, 100, 250, 500, 1000];
+
+/** Everything one stream loop needs. */
+export interface SubscriptionSpec {
+  readonly id: number;
+  readonly matcher: EventMatcher;
+  readonly handler: StreamHandler;
+  readonly onError: StreamOptions['onError'];
+  /** The position the loop starts after. */
+  readonly cursor: bigint;
+  /** For durable streams: the name whose cursor the loop saves, and the replay's end. */
+  readonly durable?: { readonly name: string; readonly replayUntil: bigint };
+}
+
+/**
+ * One stream's delivery loop: read committed batches after the cursor, deliver the matching
+ * records one batch at a time, advance (and for durable streams save) the cursor, wait for a
+ * wake-up, repeat. Replay and live are the same loop; a durable registration only waits until
+ * the loop has passed the head it saw at registration.
+ */
+export class Subscription implements EventStream {
+  readonly id: number;
+  private state: 'running' | 'stopping' | 'stopped' = 'running';
+  private cursor: bigint;
+  private savedCursor: bigint;
+  private replaying: boolean;
+  private replay = deferred<void>();
+  private finished = deferred<void>();
+  private interruptWait: (() => void) | undefined;
+  private failures = 0;
+  private replayFailure: FactStoreError | undefined;
+
+  constructor(
+    private readonly spec: SubscriptionSpec,
+    private readonly feed: CommitFeed,
+    private readonly backend: StoreBackend,
+    private readonly onFinished: (subscription: Subscription) => void,
+  ) {
+    this.id = spec.id;
+    this.cursor = spec.cursor;
+    this.savedCursor = spec.cursor;
+    this.replaying = spec.durable !== undefined;
+    this.replay.promise.catch(() => {});
+  }
+
+  get active(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Starts the loop; for a durable stream, resolves once the replay is done. */
+  start(): Promise<void> {
+    void this.loop();
+    if (!this.replaying) this.replay.resolve();
+    return this.replay.promise;
+  }
+
+  unsubscribe(): Promise<void> {
+    return this.stop();
+  }
+
+  /**
+   * Stops the loop: no handler call starts after this. Resolves when a running call has
+   * finished and the cursor is saved, except when called from inside this stream's own handler.
+   */
+  stop(): Promise<void> {
+    if (this.state === 'running') {
+      this.state = 'stopping';
+      this.interruptWait?.();
+    }
+    if (handlerScope.getStore() === this) return Promise.resolve();
+    return this.finished.promise;
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.state === 'running') {
+        if (this.replaying && this.cursor >= (this.spec.durable?.replayUntil ?? 0n)) await this.endReplay();
+        const epoch = this.feed.epoch;
+        let batches;
+        try {
+          batches = await this.feed.readAfter(this.cursor, PAGE_EVENTS);
+          this.failures = 0;
+        } catch (error) {
+          if (this.replaying) {
+            this.replayFailure = new BackendFailureError('durable replay could not read the log', error);
+            return;
+          }
+          await this.pause(RETRY_MS[Math.min(this.failures++, RETRY_MS.length - 1)] as number);
+          continue;
+        }
+        if (batches.length === 0) {
+          const wait = this.feed.wait(this.cursor, epoch);
+          this.interruptWait = wait.interrupt;
+          if (this.state === 'running') await wait.done;
+          this.interruptWait = undefined;
+          continue;
+        }
+        for (const batch of batches) {
+          if (this.state !== 'running') break;
+          if (batch.firstSequenceNumber !== this.cursor + 1n) break; // not contiguous: read again
+          const records = batch.records.filter(this.spec.matcher);
+          if (records.length > 0 && !(await this.deliver(records))) return;
+          this.cursor = batch.lastSequenceNumber;
+        }
+        await this.saveCursor();
+      }
+    } finally {
+      await this.finish();
+    }
+  }
+
+  /** Calls the handler once; false when a durable stream failed and has stopped. */
+  private async deliver(records: readonly EventRecord[]): Promise<boolean> {
+    try {
+      await handlerScope.run(this, () => this.spec.handler(records));
+      return true;
+    } catch (error) {
+      if (!this.spec.durable) {
+        this.report(error, records);
+        return true;
+      }
+      this.state = 'stopped';
+      if (this.replaying) {
+        this.replayFailure = new DurableReplayError(this.spec.durable.name, error);
+        return false;
+      }
+      await this.finish();
+      this.report(error, records);
+      return false;
+    }
+  }
+
+  private async endReplay(): Promise<void> {
+    await this.saveCursor();
+    this.replaying = false;
+    this.replay.resolve();
+  }
+
+  private async saveCursor(): Promise<void> {
+    const durable = this.spec.durable;
+    if (!durable || this.cursor === this.savedCursor) return;
+    const position = this.cursor;
+    try {
+      await this.backend.saveCursor(durable.name, position);
+      if (position > this.savedCursor) this.savedCursor = position;
+    } catch (error) {
+      // the cursor stays behind (never ahead of delivery); the next save tries again
+      if (this.state !== 'running') console.error(`factstore: durable stream ${JSON.stringify(durable.name)} could not save its cursor`, error);
+    }
+  }
+
+  private finishing: Promise<void> | undefined;
+
+  /** Saves the cursor, frees the durable name, and settles everyone waiting. Runs once. */
+  private finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      this.state = 'stopped';
+      const durable = this.spec.durable;
+      if (durable) {
+        await this.saveCursor();
+        try {
+          await this.backend.releaseDurable(durable.name);
+        } catch (error) {
+          console.error(`factstore: durable stream ${JSON.stringify(durable.name)} could not be released`, error);
+        }
+      }
+      if (this.replaying) this.replay.reject(this.replayFailure ?? new StoreClosedError());
+      this.onFinished(this);
+      this.finished.resolve();
+    })();
+    return this.finishing;
+  }
+
+  private report(error: unknown, batch: readonly EventRecord[]): void {
+    const onError = this.spec.onError;
+    if (onError) {
+      try {
+        onError(error, batch);
+        return;
+      } catch (thrown) {
+        console.error(`factstore: onError of stream ${this.id} threw`, thrown);
+      }
+    }
+    console.error(`factstore: handler of stream ${this.id} failed`, error);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.interruptWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,146 @@
+/**
+ * Every error factstore throws on purpose extends {@link FactStoreError} and carries a stable
+ * {@link FactStoreErrorCode}. Check `error.code` rather than `instanceof` when an application may
+ * load both the ESM and the CommonJS build of this package.
+ * @module
+ */
+
+/** The stable codes of every factstore error. */
+export type FactStoreErrorCode =
+  | 'EMPTY_APPEND'
+  | 'CONDITIONAL_APPEND_CONFLICT'
+  | 'INVALID_INPUT'
+  | 'DURABLE_STREAM_ACTIVE'
+  | 'DURABLE_STREAM_QUERY_MISMATCH'
+  | 'DURABLE_REPLAY_FAILED'
+  | 'STORE_CLOSED'
+  | 'BACKEND_FAILURE';
+
+/** Base class of every error factstore throws on purpose. */
+export abstract class FactStoreError extends Error {
+  /** The stable, machine-readable code of this error. */
+  abstract readonly code: FactStoreErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** `append([])` or `appendIf([], …)`: an append needs at least one event. */
+export class EmptyAppendError extends FactStoreError {
+  readonly code = 'EMPTY_APPEND' as const;
+  constructor() {
+    super('append requires at least one event');
+  }
+}
+
+/** `appendIf` found the context at another version than the caller expected; nothing was written. */
+export class ConditionalAppendConflictError extends FactStoreError {
+  readonly code = 'CONDITIONAL_APPEND_CONFLICT' as const;
+  /**
+   * @param expected the version the caller expected (`null`: no matching event may exist)
+   * @param actual the context version the store found (`null`: no matching event exists)
+   */
+  constructor(
+    readonly expected: bigint | null,
+    readonly actual: bigint | null,
+  ) {
+    super(`context version mismatch: expected ${expected ?? 'null'}, actual ${actual ?? 'null'}`);
+  }
+}
+
+/** One problem found in an argument: where (a JSON-pointer-like path) and what. */
+export interface InvalidInputIssue {
+  /** Where the problem is, e.g. `events/0/payload/amount` or `query/filters/1/eventType`. */
+  path: string;
+  /** What is wrong, in plain words. */
+  message: string;
+}
+
+/** An argument breaks the input rules; nothing was read or written. */
+export class InvalidInputError extends FactStoreError {
+  readonly code = 'INVALID_INPUT' as const;
+  /** Every problem found, at least one. */
+  readonly issues: InvalidInputIssue[];
+  constructor(issues: InvalidInputIssue[]) {
+    const first = issues[0];
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    super(`invalid input: ${first ? `${first.path}: ${first.message}` : 'unknown problem'}${more}`);
+    this.issues = issues;
+  }
+}
+
+/** A durable stream name is already active in this or another store instance or process. */
+export class DurableStreamActiveError extends FactStoreError {
+  readonly code = 'DURABLE_STREAM_ACTIVE' as const;
+  constructor(readonly streamName: string) {
+    super(`durable stream ${JSON.stringify(streamName)} is already active`);
+  }
+}
+
+/** A durable stream name was resumed with a query other than the one stored with its cursor. */
+export class DurableStreamQueryMismatchError extends FactStoreError {
+  readonly code = 'DURABLE_STREAM_QUERY_MISMATCH' as const;
+  constructor(readonly streamName: string) {
+    super(`durable stream ${JSON.stringify(streamName)} was resumed with a different query`);
+  }
+}
+
+/** The handler failed while a durable stream replayed; `cause` is the thrown value itself. */
+export class DurableReplayError extends FactStoreError {
+  readonly code = 'DURABLE_REPLAY_FAILED' as const;
+  constructor(
+    readonly streamName: string,
+    cause: unknown,
+  ) {
+    super(`durable replay for stream ${JSON.stringify(streamName)} did not complete: ${describe(cause)}`, { cause });
+  }
+}
+
+/** The store was closed; no call is accepted any more. */
+export class StoreClosedError extends FactStoreError {
+  readonly code = 'STORE_CLOSED' as const;
+  constructor() {
+    super('the store is closed');
+  }
+}
+
+/** The database failed; `cause` is the driver's error. Nothing of the failed call is visible. */
+export class BackendFailureError extends FactStoreError {
+  readonly code = 'BACKEND_FAILURE' as const;
+  constructor(message: string, cause?: unknown) {
+    super(cause === undefined ? `backend failure: ${message}` : `backend failure: ${message}: ${describe(cause)}`, { cause });
+  }
+}
+
+/**
+ * Whether `error` is a factstore error, optionally with the given code. Works across copies of
+ * this package (ESM and CommonJS builds), where `instanceof` may not.
+ */
+export function isFactStoreError(error: unknown, code?: FactStoreErrorCode): error is FactStoreError {
+  if (typeof error !== 'object' || error === null || !(error instanceof Error)) return false;
+  const found = (error as { code?: unknown }).code;
+  if (typeof found !== 'string') return false;
+  return code === undefined ? ERROR_CODES.has(found) : found === code;
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set<FactStoreErrorCode>([
+  'EMPTY_APPEND',
+  'CONDITIONAL_APPEND_CONFLICT',
+  'INVALID_INPUT',
+  'DURABLE_STREAM_ACTIVE',
+  'DURABLE_STREAM_QUERY_MISMATCH',
+  'DURABLE_REPLAY_FAILED',
+  'STORE_CLOSED',
+  'BACKEND_FAILURE',
+]);
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  try {
+    return String(value);
+  } catch {
+    return 'unprintable value';
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * factstore: the contract of the factstore event stores, and the building blocks a store author
+ * needs (validation, matching, the delivery loop) so that no store writes them again.
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './json.js';
+export * from './event.js';
+export * from './query.js';
+export * from './stream.js';
+export type { EventStore } from './event-store.js';
+export { payloadMatches } from './matching/payload-match.js';
+export { compileMatcher, filterMatches, queryMatches, type EventMatcher, type Matchable } from './matching/query-match.js';
+export { canonicalJson, canonicalQuery } from './matching/canonical.js';
+export {
+  validateDurableName,
+  validateEvents,
+  validateExpectedVersion,
+  validateHandler,
+  validateQuery,
+  type ValidEvent,
+  type ValidFilter,
+  type ValidHandler,
+  type ValidQuery,
+} from './validation/validate.js';
+export { badStringReason, copyJsonValue, MAX_JSON_DEPTH } from './validation/json-input.js';
+export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
+export { EventStoreBase } from './store/event-store-base.js';

@@ -1,0 +1,84 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { EventRecord, EventType } from './event.js';
+import { JsonValue } from './json.js';
+
+/** The highest position any store can hold: 2^63 − 1 (PostgreSQL's `bigint`). */
+export const MAX_POSITION = 2n ** 63n - 1n;
+
+/**
+ * One filter: event type AND payload. Inside a list, entries are alternatives (OR).
+ * An absent list means "no constraint"; an empty list matches nothing.
+ */
+export interface EventFilter {
+  /** Event types to accept (exact, case-sensitive, OR). Absent: any type. `[]`: nothing. */
+  eventTypes?: readonly string[];
+  /** Payload subset predicates (OR). Absent: any payload. `[]`: nothing. */
+  payloadPredicates?: readonly JsonValue[];
+}
+
+/** Builds the {@link EventFilter} schema around a predicate schema. */
+export function eventFilterSchema(predicate: TSchema) {
+  return Type.Object(
+    {
+      eventTypes: Type.Optional(Type.Array(EventType)),
+      payloadPredicates: Type.Optional(Type.Array(predicate)),
+    },
+    { additionalProperties: false },
+  );
+}
+
+/** TypeBox schema of {@link EventFilter}. */
+export const EventFilter = eventFilterSchema(JsonValue);
+
+/** A position or version given as input: a non-negative `bigint` or safe-integer `number`. */
+export const PositionInput = Type.Union([
+  // exclusiveMaximum 2^63 rather than maximum 2^63 - 1: TypeBox's compiler writes the bound as a
+  // number literal, and 2^63 - 1 is not exactly representable as a number while 2^63 is.
+  Type.BigInt({ minimum: 0n, exclusiveMaximum: MAX_POSITION + 1n }),
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+]);
+
+/** What to read: filters (OR), an exclusive start position and a maximum count. */
+export interface EventQuery {
+  /** Absent or `[]`: every event. Otherwise an event matches when any filter matches. */
+  filters?: readonly EventFilter[];
+  /** Return only events after this position (exclusive). Does not change the context version. */
+  minSequenceNumber?: bigint | number;
+  /** Return at most this many events (a positive integer). Does not change the context version. */
+  limit?: number;
+}
+
+/** Builds the {@link EventQuery} schema around a predicate schema. */
+export function eventQuerySchema(predicate: TSchema) {
+  return Type.Object(
+    {
+      filters: Type.Optional(Type.Array(eventFilterSchema(predicate))),
+      minSequenceNumber: Type.Optional(PositionInput),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    },
+    { additionalProperties: false },
+  );
+}
+
+/** TypeBox schema of {@link EventQuery}. */
+export const EventQuery = eventQuerySchema(JsonValue);
+
+/** What `query` returns. */
+export interface QueryResult {
+  /** The matching events after `minSequenceNumber`, ascending, at most `limit` of them. */
+  eventRecords: EventRecord[];
+  /** The position of the last returned record; `null` when none was returned. */
+  lastReturnedSequenceNumber: bigint | null;
+  /**
+   * The highest position of every event matching the filters, ignoring `minSequenceNumber` and
+   * `limit`; `null` when nothing matches. Pass it to `appendIf` as the expected version.
+   */
+  currentContextVersion: bigint | null;
+}
+
+/** TypeBox schema of {@link QueryResult}. */
+export const QueryResult = Type.Object({
+  eventRecords: Type.Array(EventRecord),
+  lastReturnedSequenceNumber: Type.Union([Type.BigInt(), Type.Null()]),
+  currentContextVersion: Type.Union([Type.BigInt(), Type.Null()]),
+});

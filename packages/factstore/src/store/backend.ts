@@ -1,0 +1,77 @@
+import type { EventRecord } from '../event.js';
+import type { QueryResult } from '../query.js';
+import type { ValidEvent, ValidQuery } from '../validation/validate.js';
+
+/** One committed append: its whole range and its records, in order. */
+export interface CommittedBatch {
+  /** Position of the first record. */
+  readonly firstSequenceNumber: bigint;
+  /** Position of the last record. */
+  readonly lastSequenceNumber: bigint;
+  /** Every record of the batch, ascending and consecutive. */
+  readonly records: readonly EventRecord[];
+}
+
+/** The condition of an `appendIf`: the context query and the version the caller saw. */
+export interface AppendCondition {
+  /** The context; its `minSequenceNumber` and `limit` must be ignored. */
+  readonly query: ValidQuery;
+  /** `null`: no matching event may exist. */
+  readonly expectedVersion: bigint | null;
+}
+
+/**
+ * What a store adds to factstore: storage, and nothing else. {@link EventStoreBase} does the
+ * validation, the error order, the matching for streams and the delivery loop, and calls these
+ * methods with validated input only. A backend throws the contract's errors where this
+ * interface says so; any other error it throws is wrapped in a `BackendFailureError`.
+ */
+export interface StoreBackend {
+  /**
+   * Commits the events as one batch with the next consecutive positions and returns it. With a
+   * condition, first computes the context version of `condition.query` under the same write
+   * serialisation (no writer of any process may slip in between) and, when it differs from
+   * `condition.expectedVersion`, throws `ConditionalAppendConflictError` having written nothing.
+   * Failed appends consume no position.
+   */
+  append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch>;
+
+  /**
+   * The matching records after `minSequenceNumber` (ascending, at most `limit`), the last
+   * returned position and the context version, all from one consistent snapshot.
+   */
+  query(query: ValidQuery): Promise<QueryResult>;
+
+  /**
+   * Whole committed batches whose first position is after `after`, ascending and contiguous
+   * (the first starts at `after + 1`), about `maxEvents` events in all but at least one batch
+   * when there is any. Empty when nothing was committed after `after`.
+   */
+  readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]>;
+
+  /** The last committed position, `0n` for an empty log. */
+  head(): Promise<bigint>;
+
+  /**
+   * Makes this store instance the one active holder of a durable name and returns its cursor
+   * (`0n` for a new name, stored with `canonicalQuery`). Throws `DurableStreamActiveError` when
+   * another registration (this instance, another instance, another process) holds the name,
+   * checked before `DurableStreamQueryMismatchError` for a cursor stored with another query.
+   */
+  claimDurable(name: string, canonicalQuery: string): Promise<bigint>;
+
+  /** Stores a held durable name's cursor. */
+  saveCursor(name: string, position: bigint): Promise<void>;
+
+  /** Frees a held durable name (its cursor stays). */
+  releaseDurable(name: string): Promise<void>;
+
+  /**
+   * Optional: call `onCommit` whenever something else (another process or store instance) may
+   * have committed. Local commits need no signal. Stop calling it at `close()`.
+   */
+  watch?(onCommit: () => void): void;
+
+  /** Releases connections, timers and file handles. Called once, after every stream stopped. */
+  close(): Promise<void>;
+}

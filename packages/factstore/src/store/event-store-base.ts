@@ -1,0 +1,185 @@
+import { CommitFeed } from '../delivery/commit-feed.js';
+import { Subscription } from '../delivery/subscription.js';
+import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError } from '../errors.js';
+import type { AppendResult, NewEvent } from '../event.js';
+import type { EventStore } from '../event-store.js';
+import { canonicalQuery } from '../matching/canonical.js';
+import { compileMatcher } from '../matching/query-match.js';
+import type { EventQuery, QueryResult } from '../query.js';
+import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
+import {
+  validateDurableName,
+  validateEvents,
+  validateExpectedVersion,
+  validateHandler,
+  validateQuery,
+  type ValidQuery,
+} from '../validation/validate.js';
+import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
+
+const ALL: ValidQuery = Object.freeze({});
+
+/**
+ * The whole {@link EventStore} contract on top of a {@link StoreBackend}: input validation, the
+ * order in which errors win, the delivery loop of every stream, durable cursors, and `close()`.
+ * A store extends it and passes its backend; it adds storage and nothing else.
+ *
+ * @example
+ * ```ts
+ * export class MyStore extends EventStoreBase {
+ *   constructor() { super(new MyBackend()); }
+ * }
+ * ```
+ */
+export abstract class EventStoreBase implements EventStore {
+  private readonly feed: CommitFeed;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private nextStreamId = 1;
+  private closing: Promise<void> | undefined;
+
+  protected constructor(private readonly backend: StoreBackend) {
+    this.feed = new CommitFeed(backend);
+    backend.watch?.(() => void this.feed.refresh());
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  async append(events: readonly NewEvent[]): Promise<AppendResult> {
+    this.ensureOpen();
+    const valid = validateEvents(events);
+    if (valid.length === 0) throw new EmptyAppendError();
+    return this.commit(this.backend.append(valid), 'append failed');
+  }
+
+  async appendIf(
+    events: readonly NewEvent[],
+    contextQuery: EventQuery,
+    expectedContextVersion: bigint | number | null,
+  ): Promise<AppendResult> {
+    this.ensureOpen();
+    const valid = validateEvents(events);
+    const query = validateQuery(contextQuery, 'contextQuery');
+    const expectedVersion = validateExpectedVersion(expectedContextVersion);
+    if (valid.length === 0) throw new EmptyAppendError();
+    const condition: AppendCondition = { query, expectedVersion };
+    return this.commit(this.backend.append(valid, condition), 'conditional append failed');
+  }
+
+  async query(query: EventQuery): Promise<QueryResult> {
+    this.ensureOpen();
+    const valid = validateQuery(query);
+    return this.track(this.backend.query(valid), 'query failed');
+  }
+
+  streamAll(handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
+    return this.registerLive(ALL, handler, options);
+  }
+
+  async streamTo(query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
+    this.ensureOpen();
+    return this.registerLive(validateQuery(query), handler, options);
+  }
+
+  async streamAllDurable(name: string, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
+    this.ensureOpen();
+    return this.registerDurable(validateDurableName(name), ALL, handler, options);
+  }
+
+  async streamToDurable(
+    name: string,
+    query: EventQuery,
+    handler: StreamHandler,
+    options?: StreamOptions,
+  ): Promise<EventStream> {
+    this.ensureOpen();
+    const validName = validateDurableName(name);
+    return this.registerDurable(validName, validateQuery(query), handler, options);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async registerLive(query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
+    this.ensureOpen();
+    const valid = validateHandler(handler, options);
+    const cursor = await this.track(this.feed.currentHead(), 'stream registration failed');
+    this.ensureOpen();
+    const subscription = this.subscribe({ id: this.nextStreamId++, matcher: compileMatcher(query), cursor, ...valid });
+    await subscription.start();
+    return subscription;
+  }
+
+  private async registerDurable(
+    name: string,
+    query: ValidQuery,
+    handler: unknown,
+    options: unknown,
+  ): Promise<EventStream> {
+    const valid = validateHandler(handler, options);
+    const id = this.nextStreamId++;
+    const cursor = await this.track(this.backend.claimDurable(name, canonicalQuery(query)), 'durable stream registration failed');
+    let replayUntil: bigint;
+    try {
+      replayUntil = await this.track(this.feed.currentHead(), 'durable stream registration failed');
+      this.ensureOpen();
+    } catch (error) {
+      await this.backend.releaseDurable(name).catch(() => {});
+      throw error;
+    }
+    const subscription = this.subscribe({
+      id,
+      matcher: compileMatcher(query),
+      cursor,
+      durable: { name, replayUntil },
+      ...valid,
+    });
+    await subscription.start();
+    return subscription;
+  }
+
+  private subscribe(spec: ConstructorParameters<typeof Subscription>[0]): Subscription {
+    const subscription = new Subscription(spec, this.feed, this.backend, (done) => this.subscriptions.delete(done));
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  private async commit(appending: Promise<CommittedBatch>, failure: string): Promise<AppendResult> {
+    const batch = await this.track(appending, failure);
+    this.feed.publish(batch);
+    return {
+      firstSequenceNumber: batch.firstSequenceNumber,
+      lastSequenceNumber: batch.lastSequenceNumber,
+      committedCount: batch.records.length,
+    };
+  }
+
+  /** Awaits a backend call, counts it as pending for `close()`, and wraps foreign errors. */
+  private async track<T>(work: Promise<T>, failure: string): Promise<T> {
+    this.pending.add(work);
+    try {
+      return await work;
+    } catch (error) {
+      if (error instanceof FactStoreError) throw error;
+      throw new BackendFailureError(failure, error);
+    } finally {
+      this.pending.delete(work);
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closing) throw new StoreClosedError();
+  }
+
+  private async shutDown(): Promise<void> {
+    // stop() does not wait for the handler call that close() itself may be running inside
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.allSettled([...this.pending]);
+    await this.backend.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { Type } from '@sinclair/typebox';
+import type { EventRecord } from './event.js';
+
+/** The longest durable stream name, in UTF-16 code units. */
+export const MAX_DURABLE_NAME_LENGTH = 200;
+
+/** TypeBox schema of a durable stream name: a non-empty string of at most 200 characters. */
+export const DurableStreamName = Type.String({ minLength: 1, maxLength: MAX_DURABLE_NAME_LENGTH });
+
+/**
+ * Receives one committed batch (only its matching records, in commit order). An async handler is
+ * awaited before the next batch. Throwing or rejecting counts as a failure.
+ */
+export type StreamHandler = (batch: readonly EventRecord[]) => void | Promise<void>;
+
+/** Options of every stream registration. */
+export interface StreamOptions {
+  /**
+   * Called when the handler fails, with the thrown value itself and the batch. Without it the
+   * failure is printed to stderr with the stream id. A live stream stays subscribed; a durable
+   * stream is stopped (and its name freed) before this runs.
+   */
+  onError?: (error: unknown, batch: readonly EventRecord[]) => void;
+}
+
+/** TypeBox schema of {@link StreamOptions}. */
+export const StreamOptions = Type.Object(
+  { onError: Type.Optional(Type.Function([Type.Unknown(), Type.Array(Type.Unknown())], Type.Void())) },
+  { additionalProperties: false },
+);
+
+/** The handle of one stream registration. */
+export interface EventStream {
+  /** Unique within the store instance. */
+  readonly id: number;
+  /** False once unsubscribed, closed, or (durable) stopped by a failure. */
+  readonly active: boolean;
+  /**
+   * Stops the stream. No handler call starts after this is called; it resolves when a running
+   * call has finished and, for a durable stream, its cursor is saved. It may be awaited from
+   * inside the handler. Calling it again, or after `close()`, resolves.
+   */
+  unsubscribe(): Promise<void>;
+}

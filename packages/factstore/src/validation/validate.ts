@@ -1,0 +1,192 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { InvalidInputError, type InvalidInputIssue } from '../errors.js';
+import { newEventSchema } from '../event.js';
+import type { JsonValue } from '../json.js';
+import { eventQuerySchema, PositionInput } from '../query.js';
+import { DurableStreamName, type StreamHandler, StreamOptions } from '../stream.js';
+import { badStringReason, copyJsonValue } from './json-input.js';
+
+/** A validated event: a frozen copy of what the caller gave. */
+export interface ValidEvent {
+  readonly eventType: string;
+  readonly payload: JsonValue;
+}
+
+/** A validated filter: absent lists stay absent; predicates are frozen copies. */
+export interface ValidFilter {
+  readonly eventTypes?: readonly string[];
+  readonly payloadPredicates?: readonly JsonValue[];
+}
+
+/** A validated query: positions as `bigint`, absent keys absent. */
+export interface ValidQuery {
+  readonly filters?: readonly ValidFilter[];
+  readonly minSequenceNumber?: bigint;
+  readonly limit?: number;
+}
+
+/** A validated handler and its options. */
+export interface ValidHandler {
+  readonly handler: StreamHandler;
+  readonly onError: StreamOptions['onError'];
+}
+
+// The envelopes are checked by TypeBox; JSON values inside them by copyJsonValue (TypeBox cannot
+// see cycles or class instances), so their schema slot is Unknown here.
+const eventsCheck = lazy(() => Type.Array(newEventSchema(Type.Unknown())));
+const queryCheck = lazy(() => eventQuerySchema(Type.Unknown()));
+const positionCheck = lazy(() => PositionInput);
+const nameCheck = lazy(() => DurableStreamName);
+const optionsCheck = lazy(() => StreamOptions);
+
+/**
+ * Validates the events of `append`/`appendIf` and returns frozen copies.
+ * @throws {@link InvalidInputError} listing every problem found.
+ */
+export function validateEvents(events: unknown, path = 'events'): ValidEvent[] {
+  const issues: InvalidInputIssue[] = [];
+  if (!Array.isArray(events)) fail([{ path, message: 'must be an array of events' }]);
+  const cleaned = events.map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
+  typeCheck(eventsCheck(), cleaned, path, issues);
+  if (issues.length > 0) fail(issues);
+  const out: ValidEvent[] = new Array(cleaned.length);
+  for (let i = 0; i < cleaned.length; i++) {
+    const event = cleaned[i] as { eventType: string; payload: unknown };
+    checkString(event.eventType, `${path}/${i}/eventType`, issues);
+    const payload = copyJsonValue(event.payload, `${path}/${i}/payload`, issues);
+    out[i] = Object.freeze({ eventType: event.eventType, payload });
+  }
+  if (issues.length > 0) fail(issues);
+  return out;
+}
+
+/**
+ * Validates a query (or an `appendIf` context, or a stream query).
+ * @throws {@link InvalidInputError} listing every problem found.
+ */
+export function validateQuery(query: unknown, path = 'query'): ValidQuery {
+  const issues: InvalidInputIssue[] = [];
+  if (query === undefined) fail([{ path, message: 'is required (write {} for every event)' }]);
+  const cleaned = cleanEnvelope(query, path, issues);
+  const filtersIn = (cleaned as { filters?: unknown } | undefined)?.filters;
+  const filters = Array.isArray(filtersIn)
+    ? filtersIn.map((filter, i) => cleanEnvelope(filter, `${path}/filters/${i}`, issues))
+    : filtersIn;
+  const candidate = isRecord(cleaned) && filters !== undefined ? { ...cleaned, filters } : cleaned;
+  typeCheck(queryCheck(), candidate, path, issues);
+  if (issues.length > 0) fail(issues);
+  const q = candidate as { filters?: Record<string, unknown>[]; minSequenceNumber?: bigint | number; limit?: number };
+  const out: { filters?: ValidFilter[]; minSequenceNumber?: bigint; limit?: number } = {};
+  if (q.filters !== undefined) {
+    out.filters = q.filters.map((filter, i) => validFilter(filter, `${path}/filters/${i}`, issues));
+  }
+  if (q.minSequenceNumber !== undefined) out.minSequenceNumber = BigInt(q.minSequenceNumber);
+  if (q.limit !== undefined) out.limit = q.limit;
+  if (issues.length > 0) fail(issues);
+  return Object.freeze(out);
+}
+
+/**
+ * Validates an expected context version: `null`, or a non-negative `bigint` (at most 2^63 − 1)
+ * or safe-integer `number`.
+ */
+export function validateExpectedVersion(version: unknown, path = 'expectedContextVersion'): bigint | null {
+  if (version === null) return null;
+  if (version === undefined) fail([{ path, message: 'is required (write null for "no matching event")' }]);
+  const issues: InvalidInputIssue[] = [];
+  typeCheck(positionCheck(), version, path, issues);
+  if (issues.length > 0) fail(issues);
+  return BigInt(version as bigint | number);
+}
+
+/** Validates a durable stream name: a non-empty string of at most 200 characters. */
+export function validateDurableName(name: unknown, path = 'name'): string {
+  const issues: InvalidInputIssue[] = [];
+  typeCheck(nameCheck(), name, path, issues);
+  if (issues.length === 0) checkString(name as string, path, issues);
+  if (issues.length > 0) fail(issues);
+  return name as string;
+}
+
+/** Validates a stream handler and its options. */
+export function validateHandler(handler: unknown, options: unknown, path = 'handler'): ValidHandler {
+  const issues: InvalidInputIssue[] = [];
+  if (typeof handler !== 'function') issues.push({ path, message: 'must be a function' });
+  let onError: StreamOptions['onError'];
+  if (options !== undefined) {
+    const cleaned = cleanEnvelope(options, 'options', issues);
+    typeCheck(optionsCheck(), cleaned, 'options', issues);
+    onError = (cleaned as StreamOptions | undefined)?.onError;
+  }
+  if (issues.length > 0) fail(issues);
+  return { handler: handler as StreamHandler, onError };
+}
+
+function validFilter(filter: Record<string, unknown>, path: string, issues: InvalidInputIssue[]): ValidFilter {
+  const out: { eventTypes?: string[]; payloadPredicates?: JsonValue[] } = {};
+  const types = filter.eventTypes as string[] | undefined;
+  if (types !== undefined) {
+    types.forEach((type, i) => checkString(type, `${path}/eventTypes/${i}`, issues));
+    out.eventTypes = Object.freeze([...types]) as string[];
+  }
+  const predicates = filter.payloadPredicates as unknown[] | undefined;
+  if (predicates !== undefined) {
+    out.payloadPredicates = Object.freeze(
+      predicates.map((p, i) => copyJsonValue(p, `${path}/payloadPredicates/${i}`, issues)),
+    ) as JsonValue[];
+  }
+  return Object.freeze(out);
+}
+
+/** Plain objects lose their `undefined`-valued keys; anything else is left for the schema check. */
+function cleanEnvelope(value: unknown, path: string, issues: InvalidInputIssue[]): unknown {
+  if (!isRecord(value)) return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    issues.push({ path, message: 'must be a plain object' });
+    return value;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (item !== undefined) out[key] = item;
+  }
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkString(value: string, path: string, issues: InvalidInputIssue[]): void {
+  const reason = badStringReason(value);
+  if (reason !== null) issues.push({ path, message: `string ${reason}` });
+}
+
+const MAX_REPORTED_ISSUES = 20;
+
+function typeCheck(check: TypeCheck<TSchema>, value: unknown, path: string, issues: InvalidInputIssue[]): void {
+  if (issues.length > 0 || check.Check(value)) return;
+  for (const error of check.Errors(value)) {
+    issues.push({ path: `${path}${error.path}`, message: explain(error.message, error.path) });
+    if (issues.length >= MAX_REPORTED_ISSUES) break;
+  }
+}
+
+function explain(message: string, at: string): string {
+  if (/\/(minSequenceNumber)$/.test(at) || at === '') {
+    if (message === 'Expected union value') return 'must be a non-negative bigint (at most 2^63 - 1) or safe-integer number';
+  }
+  if (message === 'Unexpected property') return 'unknown key (only the documented keys are accepted)';
+  return message;
+}
+
+function fail(issues: InvalidInputIssue[]): never {
+  throw new InvalidInputError(issues);
+}
+
+function lazy(schema: () => TSchema): () => TypeCheck<TSchema> {
+  let compiled: TypeCheck<TSchema> | undefined;
+  return () => (compiled ??= TypeCompiler.Compile(schema()));
+}
