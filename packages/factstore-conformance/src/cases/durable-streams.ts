@@ -129,17 +129,16 @@ export const durableStreamCases = defineCases('durable-streams', {
     title: 'a live failure stops the durable stream, frees its name before onError, and keeps the cursor (§3.6 #49)',
     async run({ store }) {
       const thrown = { message: 'expected test handler failure' };
-      let stream: EventStream | undefined;
       const seenInOnError: { active?: boolean; error?: unknown; batch?: number[]; reRegistered?: number[][] } = {};
       const rec = recorder();
-      stream = await store.streamAllDurable(
+      const stream: EventStream = await store.streamAllDurable(
         'failing-live-stream',
         () => {
           throw thrown;
         },
         {
           onError: (error, batch) => {
-            seenInOnError.active = stream?.active;
+            seenInOnError.active = stream.active;
             seenInOnError.error = error;
             seenInOnError.batch = seqs(batch);
             void store.streamAllDurable('failing-live-stream', rec.handler).then(() => {

@@ -66,12 +66,11 @@ export const unsubscribeCases = defineCases('unsubscribe', {
   'from-inside-the-handler': {
     title: 'unsubscribe() may be called and awaited from inside the handler',
     async run({ store }) {
-      let stream: EventStream | undefined;
       let calls = 0;
       let awaited = false;
-      stream = await store.streamAll(async () => {
+      const stream: EventStream = await store.streamAll(async () => {
         calls++;
-        await stream?.unsubscribe();
+        await stream.unsubscribe();
         awaited = true;
       });
       await store.append([opened('a1')]);

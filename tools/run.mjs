@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// One entry point that works on a machine with only Node and npm:
+//   node tools/run.mjs test     install, build, run every package's tests, print "N passed, N failed"
+//   node tools/run.mjs demo     install, build, run the demo
+//   node tools/run.mjs bench    install, build, run the benchmarks (arguments are passed on)
+// It installs pnpm (the version in package.json's packageManager) when it is missing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const [command = 'test', ...rest] = process.argv.slice(2);
+const pnpmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
+  return result.status ?? 1;
+}
+
+function must(cmd, args) {
+  const status = run(cmd, args);
+  if (status !== 0) {
+    console.error(`\n${cmd} ${args.join(' ')} failed (exit ${status})`);
+    process.exit(status);
+  }
+}
+
+function pnpm() {
+  try {
+    const version = execFileSync('pnpm', ['--version'], { encoding: 'utf8' }).trim();
+    if (version.split('.')[0] === pnpmVersion.split('.')[0]) return ['pnpm', []];
+  } catch {
+    // not installed
+  }
+  console.log(`installing pnpm@${pnpmVersion} with npm`);
+  if (run('npm', ['install', '-g', `pnpm@${pnpmVersion}`]) === 0) return ['pnpm', []];
+  return ['npx', ['--yes', `pnpm@${pnpmVersion}`]];
+}
+
+function prepare() {
+  const [cmd, pre] = pnpm();
+  const frozen = process.env.CI ? ['--frozen-lockfile'] : ['--frozen-lockfile', '--prefer-offline'];
+  must(cmd, [...pre, 'install', ...frozen]);
+  must(cmd, [...pre, 'run', 'build']);
+  return [cmd, pre];
+}
+
+/** Counts passed and failed tests from the Jest JSON and node:test TAP files of this run. */
+function count(folder) {
+  let passed = 0;
+  let failed = 0;
+  for (const file of existsSync(folder) ? readdirSync(folder) : []) {
+    const text = readFileSync(join(folder, file), 'utf8');
+    if (file === 'summary.txt') continue;
+    if (file.endsWith('.jest.json')) {
+      const result = JSON.parse(text);
+      passed += result.numPassedTests;
+      failed += result.numFailedTests + result.numRuntimeErrorTestSuites;
+    } else if (file.endsWith('.tap')) {
+      passed += Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
+      failed += Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(text)?.[1] ?? 0);
+    }
+  }
+  return { passed, failed };
+}
+
+if (command === 'test') {
+  const [cmd, pre] = prepare();
+  const results = join(root, '.test-results');
+  rmSync(results, { recursive: true, force: true });
+  mkdirSync(results, { recursive: true });
+  const status = run(cmd, [...pre, 'exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...rest]);
+  const { passed, failed } = count(results);
+  const broken = status !== 0 && failed === 0 ? 1 : 0; // a package whose tests could not even start
+  const summary = `${passed} passed, ${failed + broken} failed`;
+  writeFileSync(join(results, 'summary.txt'), `${summary}\n`);
+  console.log(`\n${summary}`);
+  process.exit(status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
+} else if (command === 'demo') {
+  const [cmd, pre] = prepare();
+  process.exit(run(cmd, [...pre, '--filter', 'factstore-demo', 'start', ...rest]));
+} else if (command === 'bench') {
+  const [cmd, pre] = prepare();
+  process.exit(run(cmd, [...pre, '--filter', 'factstore-bench', 'start', ...rest]));
+} else {
+  console.error(`unknown command ${command}: use test, demo or bench`);
+  process.exit(2);
+}
