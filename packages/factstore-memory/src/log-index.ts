@@ -3,26 +3,51 @@ import type { JsonValue, ValidQuery } from 'factstore';
 type Scalar = string | number | boolean | null;
 const NONE: readonly number[] = Object.freeze([]);
 
+/** How many payload keys get a value index at most; queries on further keys use the type lists. */
+export const MAX_INDEXED_KEYS = 32;
+
 /**
  * Posting lists over the memory log, so that a context of one entity is found without scanning:
  * positions by event type, and positions by top-level scalar payload value (`{ accountId: 'a1' }`).
+ * The type index and each payload key's value index are built the first time a query needs them
+ * (one pass over the log); from then on every append keeps them current, and indexes nobody
+ * queries cost appends nothing.
  * Lists only narrow the search; every candidate is still checked with the contract's matcher.
  */
 export class LogIndex {
-  private readonly byType = new Map<string, number[]>();
+  private byType: Map<string, number[]> | undefined;
   private readonly byValue = new Map<string, Map<Scalar, number[]>>();
+
+  /** @param records the log, to build a key's index from when it is first asked for */
+  constructor(private readonly records: readonly { eventType: string; payload: JsonValue }[]) {}
 
   /** Indexes one appended record. Positions arrive in ascending order. */
   add(position: number, eventType: string, payload: JsonValue): void {
-    push(this.byType, eventType, position);
-    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return;
-    for (const key in payload) {
-      const value = payload[key] as JsonValue;
-      if (value !== null && typeof value === 'object') continue;
-      let values = this.byValue.get(key);
-      if (!values) this.byValue.set(key, (values = new Map()));
-      push(values, value, position);
+    if (this.byType) push(this.byType, eventType, position);
+    if (this.byValue.size === 0 || payload === null || typeof payload !== 'object' || Array.isArray(payload)) return;
+    for (const [key, values] of this.byValue) indexValue(values, payload, key, position);
+  }
+
+  /** The event type index, built on first use. */
+  private types(): Map<string, number[]> {
+    if (!this.byType) {
+      this.byType = new Map();
+      for (let i = 0; i < this.records.length; i++) push(this.byType, (this.records[i] as { eventType: string }).eventType, i + 1);
     }
+    return this.byType;
+  }
+
+  /** The value index of `key`, built on first use; undefined when too many keys are indexed. */
+  private valuesOf(key: string): Map<Scalar, number[]> | undefined {
+    let values = this.byValue.get(key);
+    if (values || this.byValue.size >= MAX_INDEXED_KEYS) return values;
+    values = new Map();
+    for (let i = 0; i < this.records.length; i++) {
+      const payload = (this.records[i] as { payload: JsonValue }).payload;
+      if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) indexValue(values, payload, key, i + 1);
+    }
+    this.byValue.set(key, values);
+    return values;
   }
 
   /**
@@ -37,17 +62,19 @@ export class LogIndex {
       const types = filter.eventTypes;
       const predicates = filter.payloadPredicates;
       if (types?.length === 0 || predicates?.length === 0) continue;
-      const typeLists = types?.map((type) => this.byType.get(type) ?? NONE);
-      const typeTotal = typeLists?.reduce((sum, list) => sum + list.length, 0) ?? Infinity;
+      const typeLists = () => (types as readonly string[]).map((type) => this.types().get(type) ?? NONE);
       if (predicates === undefined) {
-        if (typeLists === undefined) return undefined; // a filter without constraints matches everything
-        for (const list of typeLists) lists.add(list);
+        if (types === undefined) return undefined; // a filter without constraints matches everything
+        for (const list of typeLists()) lists.add(list);
         continue;
       }
       for (const predicate of predicates) {
         const best = this.shortestValueList(predicate);
+        // the value list of an entity is almost always the shorter one; compare only when the
+        // type lists exist anyway
+        const typeTotal = types === undefined ? Infinity : this.byType ? typeLists().reduce((sum, list) => sum + list.length, 0) : Infinity;
         if (best !== undefined && best.length <= typeTotal) lists.add(best);
-        else if (typeLists) for (const list of typeLists) lists.add(list);
+        else if (types !== undefined) for (const list of typeLists()) lists.add(list);
         else return undefined;
       }
     }
@@ -61,12 +88,20 @@ export class LogIndex {
     for (const key in predicate) {
       const value = predicate[key] as JsonValue;
       if (value !== null && typeof value === 'object') continue;
-      const list = this.byValue.get(key)?.get(value) ?? NONE;
+      const values = this.valuesOf(key);
+      if (!values) continue;
+      const list = values.get(value) ?? NONE;
       if (best === undefined || list.length < best.length) best = list;
       if (best.length === 0) break;
     }
     return best;
   }
+}
+
+function indexValue(values: Map<Scalar, number[]>, payload: { [key: string]: JsonValue }, key: string, position: number): void {
+  if (!Object.hasOwn(payload, key)) return;
+  const value = payload[key] as JsonValue;
+  if (value === null || typeof value !== 'object') push(values, value, position);
 }
 
 function push<K>(map: Map<K, number[]>, key: K, position: number): void {

@@ -26,7 +26,7 @@ interface Cursor {
  */
 export class MemoryBackend implements StoreBackend {
   private readonly log = new EventLog();
-  private readonly index = new LogIndex();
+  private readonly index = new LogIndex(this.log.records);
   private readonly cursors = new Map<string, Cursor>();
   private readonly active = new Set<string>();
 

@@ -9,8 +9,8 @@ export const MAX_JSON_DEPTH = 256;
  * PostgreSQL cannot store either, so no store accepts them.
  */
 export function badStringReason(value: string): string | null {
-  if (value.includes('\u0000')) return 'contains \\u0000';
   if (!value.isWellFormed()) return 'contains a lone surrogate';
+  if (value.includes('\u0000')) return 'contains \\u0000';
   return null;
 }
 
@@ -20,74 +20,122 @@ export function badStringReason(value: string): string | null {
  * `issues` with their path; the returned value is then meaningless.
  */
 export function copyJsonValue(value: unknown, path: string, issues: InvalidInputIssue[]): JsonValue {
-  return copy(value, path, issues, new Set(), 0);
+  const copier = new JsonCopier();
+  const copy = copier.tryCopy(value);
+  if (copy !== PROBLEM) return copy;
+  copier.report(value, issues, path);
+  return null;
 }
 
-function copy(value: unknown, path: string, issues: InvalidInputIssue[], ancestors: Set<object>, depth: number): JsonValue {
-  switch (typeof value) {
-    case 'string': {
-      const reason = badStringReason(value);
-      if (reason !== null) issues.push({ path, message: `string ${reason}` });
-      return value;
+/** Returned by {@link JsonCopier.tryCopy} when the value is not storable JSON. */
+export const PROBLEM: unique symbol = Symbol('not storable JSON');
+
+/**
+ * Walks JSON values, copying and checking them. The fast walk ({@link JsonCopier.tryCopy}) keeps
+ * no paths; only when it finds a problem does {@link JsonCopier.report} walk again to say where.
+ */
+export class JsonCopier {
+  private readonly ancestors: object[] = [];
+  private trail: (string | number)[] | null = null;
+  private issues: InvalidInputIssue[] | null = null;
+
+  /** A deep-frozen copy of `value`, or {@link PROBLEM} when it is not storable JSON. */
+  tryCopy(value: unknown): JsonValue | typeof PROBLEM {
+    try {
+      return this.copy(value, 0);
+    } catch (error) {
+      if (error === PROBLEM) {
+        this.ancestors.length = 0;
+        return PROBLEM;
+      }
+      throw error;
     }
-    case 'number':
-      if (!Number.isFinite(value)) issues.push({ path, message: `${value} is not a finite number` });
-      return value === 0 ? 0 : value;
-    case 'boolean':
-      return value;
-    case 'object':
-      if (value === null) return null;
-      return copyObject(value, path, issues, ancestors, depth);
-    case 'undefined':
-      issues.push({ path, message: 'undefined is not a JSON value' });
-      return null;
-    default:
-      issues.push({ path, message: `a ${typeof value} is not a JSON value` });
-      return null;
   }
-}
 
-function copyObject(
-  value: object,
-  path: string,
-  issues: InvalidInputIssue[],
-  ancestors: Set<object>,
-  depth: number,
-): JsonValue {
-  if (ancestors.has(value)) {
-    issues.push({ path, message: 'cycle: the value contains itself' });
-    return null;
+  /** Walks `value` again and pushes every problem with its path (`path` and then the keys). */
+  report(value: unknown, issues: InvalidInputIssue[], ...path: (string | number)[]): void {
+    this.trail = path;
+    this.issues = issues;
+    try {
+      this.copy(value, 0);
+    } finally {
+      this.trail = null;
+      this.issues = null;
+      this.ancestors.length = 0;
+    }
   }
-  if (depth >= MAX_JSON_DEPTH) {
-    issues.push({ path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` });
-    return null;
+
+  private copy(value: unknown, depth: number): JsonValue {
+    switch (typeof value) {
+      case 'string': {
+        const reason = badStringReason(value);
+        if (reason !== null) this.problem(`string ${reason}`);
+        return value;
+      }
+      case 'number':
+        if (!Number.isFinite(value)) this.problem(`${value} is not a finite number`);
+        return value === 0 ? 0 : value;
+      case 'boolean':
+        return value;
+      case 'object':
+        if (value === null) return null;
+        return this.copyObject(value, depth);
+      case 'undefined':
+        this.problem('undefined is not a JSON value');
+        return null;
+      default:
+        this.problem(`a ${typeof value} is not a JSON value`);
+        return null;
+    }
   }
-  ancestors.add(value);
-  try {
+
+  private copyObject(value: object, depth: number): JsonValue {
+    if (this.ancestors.includes(value)) {
+      this.problem('cycle: the value contains itself');
+      return null;
+    }
+    if (depth >= MAX_JSON_DEPTH) {
+      this.problem(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+      return null;
+    }
+    const trail = this.trail;
     if (Array.isArray(value)) {
+      this.ancestors.push(value);
       const out: JsonValue[] = new Array(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = copy(value[i], `${path}/${i}`, issues, ancestors, depth + 1);
+      for (let i = 0; i < value.length; i++) {
+        trail?.push(i);
+        out[i] = this.copy(value[i], depth + 1);
+        trail?.pop();
+      }
+      this.ancestors.pop();
       return Object.freeze(out) as JsonValue[];
     }
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (value as { constructor?: { name?: unknown } }).constructor?.name;
-      issues.push({ path, message: `a ${typeof kind === 'string' && kind ? kind : 'class instance'} is not a plain JSON object` });
+      this.problem(`a ${typeof kind === 'string' && kind ? kind : 'class instance'} is not a plain JSON object`);
       return null;
     }
-    if (Object.getOwnPropertySymbols(value).length > 0) {
-      issues.push({ path, message: 'symbol keys are not JSON' });
-    }
+    if (Object.getOwnPropertySymbols(value).length > 0) this.problem('symbol keys are not JSON');
+    this.ancestors.push(value);
     const out: { [key: string]: JsonValue } = {};
-    for (const key of Object.keys(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      trail?.push(key);
       const reason = badStringReason(key);
-      if (reason !== null) issues.push({ path: `${path}/${key}`, message: `key ${reason}` });
-      const item = copy((value as Record<string, unknown>)[key], `${path}/${key}`, issues, ancestors, depth + 1);
+      if (reason !== null) this.problem(`key ${reason}`);
+      const item = this.copy((value as Record<string, unknown>)[key], depth + 1);
       if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
       else out[key] = item;
+      trail?.pop();
     }
+    this.ancestors.pop();
     return Object.freeze(out);
-  } finally {
-    ancestors.delete(value);
+  }
+
+  /** In the fast walk: stop at once. In the reporting walk: note where, and go on. */
+  private problem(message: string): void {
+    if (this.issues === null || this.trail === null) throw PROBLEM;
+    this.issues.push({ path: this.trail.join('/'), message });
   }
 }

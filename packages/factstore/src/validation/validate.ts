@@ -5,7 +5,7 @@ import { newEventSchema } from '../event.js';
 import type { JsonValue } from '../json.js';
 import { eventQuerySchema, PositionInput } from '../query.js';
 import { DurableStreamName, type StreamHandler, StreamOptions } from '../stream.js';
-import { badStringReason, copyJsonValue } from './json-input.js';
+import { badStringReason, copyJsonValue, JsonCopier, PROBLEM } from './json-input.js';
 
 /** A validated event: a frozen copy of what the caller gave. */
 export interface ValidEvent {
@@ -47,14 +47,26 @@ const optionsCheck = lazy(() => StreamOptions);
 export function validateEvents(events: unknown, path = 'events'): ValidEvent[] {
   const issues: InvalidInputIssue[] = [];
   if (!Array.isArray(events)) fail([{ path, message: 'must be an array of events' }]);
-  const cleaned = events.map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
-  typeCheck(eventsCheck(), cleaned, path, issues);
-  if (issues.length > 0) fail(issues);
-  const out: ValidEvent[] = new Array(cleaned.length);
-  for (let i = 0; i < cleaned.length; i++) {
-    const event = cleaned[i] as { eventType: string; payload: unknown };
-    checkString(event.eventType, `${path}/${i}/eventType`, issues);
-    const payload = copyJsonValue(event.payload, `${path}/${i}/payload`, issues);
+  let checked: unknown[] = events;
+  if (!eventsCheck().Check(events)) {
+    // slow path: drop undefined-valued keys (they count as absent), then report what is left
+    checked = events.map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
+    typeCheck(eventsCheck(), checked, path, issues);
+    if (issues.length > 0) fail(issues);
+  }
+  const out: ValidEvent[] = new Array(checked.length);
+  const copier = new JsonCopier();
+  for (let i = 0; i < checked.length; i++) {
+    const event = checked[i] as { eventType: string; payload: unknown };
+    const proto: unknown = Object.getPrototypeOf(event);
+    if (proto !== Object.prototype && proto !== null) issues.push({ path: `${path}/${i}`, message: 'must be a plain object' });
+    const reason = badStringReason(event.eventType);
+    if (reason !== null) issues.push({ path: `${path}/${i}/eventType`, message: `string ${reason}` });
+    let payload = copier.tryCopy(event.payload);
+    if (payload === PROBLEM) {
+      copier.report(event.payload, issues, path, i, 'payload');
+      payload = null;
+    }
     out[i] = Object.freeze({ eventType: event.eventType, payload });
   }
   if (issues.length > 0) fail(issues);

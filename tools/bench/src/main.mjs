@@ -1,0 +1,72 @@
+// pnpm bench [--store memory,sqlite,postgres] [--quick] [--events N] [--only name,name]
+// Runs every workload on every store beside its baseline, prints a table, and writes it as
+// markdown and JSON to .bench-results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as workloads from './workloads.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const args = process.argv.slice(2);
+const option = (name) => {
+  const at = args.indexOf(`--${name}`);
+  return at === -1 ? undefined : args[at + 1];
+};
+const quick = args.includes('--quick');
+const total = Number(option('events') ?? (quick ? 100_000 : 1_000_000));
+const rounds = quick ? 1 : 3;
+const only = option('only')?.split(',');
+const available = { memory: () => import('./stores/memory.mjs') };
+const storeNames = (option('store') ?? Object.keys(available).join(',')).split(',');
+
+const plan = [
+  ['append-batch', (s) => workloads.appendBatches(s, { total, rounds })],
+  ['append-single', (s) => workloads.appendSingles(s, { rounds, quick })],
+  ['appendif-many', (s) => workloads.appendIfLoop(s, { quick }, 1000)],
+  ['appendif-one', (s) => workloads.appendIfLoop(s, { quick }, 1)],
+  ['context-query', (s) => workloads.contextQuery(s, { total, quick })],
+  ['replay', (s) => workloads.durableReplay(s, { total })],
+  ['latency', (s) => workloads.liveLatency(s, { quick })],
+];
+
+const rows = [];
+for (const storeName of storeNames) {
+  const load = available[storeName];
+  if (!load) throw new Error(`unknown store ${storeName}; known: ${Object.keys(available).join(', ')}`);
+  const store = await load();
+  process.stderr.write(`${storeName}\n`);
+  for (const [id, run] of plan) {
+    if (only && !only.includes(id)) continue;
+    for (const row of await run(store)) rows.push({ store: storeName, ...row });
+  }
+}
+
+const lowerIsBetter = (unit) => unit === 'ms';
+const ratio = (row) => {
+  if (row.baseline === null || row.baseline === undefined) return null;
+  return lowerIsBetter(row.unit) ? row.factstore / row.baseline : row.baseline / row.factstore;
+};
+const format = (value, unit) => {
+  if (value === null || value === undefined) return '–';
+  if (unit === 'ms') return value < 1 ? value.toFixed(4) : value.toFixed(2);
+  return Math.round(value).toLocaleString('en');
+};
+const table = [
+  '| store | workload | factstore | baseline | cost vs baseline | unit | note |',
+  '| --- | --- | ---: | ---: | ---: | --- | --- |',
+  ...rows.map((row) => {
+    const r = ratio(row);
+    return `| ${row.store} | ${row.workload} | ${format(row.factstore, row.unit)} | ${format(row.baseline, row.unit)} | ${r === null ? '–' : `${r.toFixed(2)}×`} | ${row.unit} | ${row.note} |`;
+  }),
+].join('\n');
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const header = `Run ${new Date().toISOString()} on ${machine}; ${total.toLocaleString('en')} events${quick ? ' (quick)' : ''}; command: pnpm bench ${args.join(' ')}`.trim();
+
+console.log(`\n${header}\n\n${table}\n`);
+console.log('cost vs baseline: factstore time ÷ baseline time (for throughputs: baseline rate ÷ factstore rate); 1.00× = as fast as the baseline.');
+const out = join(root, '.bench-results');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'latest.md'), `${header}\n\n${table}\n`);
+writeFileSync(join(out, 'latest.json'), JSON.stringify({ header, machine, total, quick, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })) }, null, 2));
+process.stderr.write(`written to ${join(out, 'latest.md')} and latest.json\n`);

@@ -1,0 +1,183 @@
+// The workloads: each runs on a factstore store and on its baseline in the same run, and returns
+// rows { workload, unit, factstore, baseline, note }. Throughputs are "per second" (higher is
+// better), durations "ms" (lower is better); medians over rounds.
+import { accountOf, CONTEXT_TYPE, contextOf, events, fill } from './data.mjs';
+import { median, now, percentile, progress, sample, settle } from './measure.mjs';
+
+const rate = (count, ms) => (count / ms) * 1000;
+
+/** 1. append in batches of 100, one caller. */
+export async function appendBatches(store, { total, rounds }) {
+  const perRound = Math.min(total, 200_000);
+  const batches = Array.from({ length: perRound / 100 }, (_, b) => events(b * 100, 100, perRound));
+  const run = async (open) => {
+    const rates = [];
+    for (let r = -1; r < rounds; r++) {
+      const target = await open();
+      // a store in use has its context index: one query first, as an application would
+      await target.query?.(contextOf('acc-0'));
+      settle();
+      const start = now();
+      for (const batch of batches) await target.append(batch);
+      if (r >= 0) rates.push(rate(perRound, (now() - start) / 1e6)); // round -1 warms up
+      await target.close();
+    }
+    return median(rates);
+  };
+  progress(`${store.name}: append batches of 100`);
+  const factstore = await run(store.open);
+  const baseline = await run(store.openBaseline);
+  return [{ workload: 'append, batches of 100', unit: 'events/s', factstore, baseline, note: `${perRound.toLocaleString('en')} events per round` }];
+}
+
+/** 2. single-event appends: one caller, and 64 concurrent callers. */
+export async function appendSingles(store, { rounds, quick }) {
+  const count = quick ? 2_000 : store.name === 'memory' ? 100_000 : 5_000;
+  const run = async (open, callers) => {
+    const rates = [];
+    for (let r = 0; r < rounds; r++) {
+      const target = await open();
+      const start = now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: callers }, async () => {
+          while (next < count) {
+            const i = next++;
+            await target.append(events(i, 1, count));
+          }
+        }),
+      );
+      rates.push(rate(count, (now() - start) / 1e6));
+      await target.close();
+    }
+    return median(rates);
+  };
+  progress(`${store.name}: single appends`);
+  const one = await run(store.open, 1);
+  const baseOne = await run(store.openBaseline, 1);
+  const many = await run(store.open, 64);
+  const baseMany = await run(store.openBaseline, 64);
+  return [
+    { workload: 'append, single events, 1 caller', unit: 'appends/s', factstore: one, baseline: baseOne, note: '' },
+    { workload: 'append, single events, 64 callers', unit: 'appends/s', factstore: many, baseline: baseMany, note: `${(many / one).toFixed(1)}× one caller` },
+  ];
+}
+
+/** 3./4. read-decide-write with appendIf, 64 callers, over `entities` entities. */
+export async function appendIfLoop(store, { quick }, entities) {
+  const ops = quick ? 2_000 : store.name === 'memory' ? 50_000 : 5_000;
+  const target = await store.open();
+  let done = 0;
+  let conflicts = 0;
+  const start = now();
+  await Promise.all(
+    Array.from({ length: 64 }, async (_, caller) => {
+      let k = caller;
+      while (done < ops) {
+        const accountId = `acc-${k++ % entities}`;
+        const context = contextOf(accountId);
+        for (;;) {
+          const { currentContextVersion } = await target.query(context);
+          try {
+            await target.appendIf([{ eventType: CONTEXT_TYPE, payload: { accountId, amount: 1 } }], context, currentContextVersion);
+            done++;
+            break;
+          } catch (error) {
+            if (error.code !== 'CONDITIONAL_APPEND_CONFLICT') throw error;
+            conflicts++;
+          }
+        }
+      }
+    }),
+  );
+  const perSecond = rate(done, (now() - start) / 1e6);
+  await target.close();
+  const share = ((conflicts / (conflicts + done)) * 100).toFixed(1);
+  return [{ workload: `appendIf read-decide-write, 64 callers, ${entities} entit${entities === 1 ? 'y' : 'ies'}`, unit: 'commits/s', factstore: perSecond, baseline: null, note: `${conflicts} conflicts retried (${share}% of attempts)` }];
+}
+
+/** 5. one-entity context query (and a one-entity appendIf) with `total` events in the log. */
+export async function contextQuery(store, { total, quick }) {
+  progress(`${store.name}: loading ${total.toLocaleString('en')} events`);
+  const target = await store.open();
+  await fill((batch) => target.append(batch), total, progress);
+  const base = await store.openBaseline();
+  await fill((batch) => base.append(batch), total);
+  settle();
+  const samples = quick ? 300 : 2_000;
+  const accounts = Array.from({ length: samples }, (_, i) => accountOf((i * 7919) % total, total));
+  progress(`${store.name}: context queries at ${total.toLocaleString('en')}`);
+  await sample(50, (i) => target.query(contextOf(accounts[i % samples]))); // warm up
+  let size = 0;
+  const queries = await sample(samples, async (i) => {
+    size = (await target.query(contextOf(accounts[i]))).eventRecords.length;
+  });
+  const baseSamples = store.name === 'memory' ? 20 : samples;
+  const baseQueries = await sample(baseSamples, (i) => base.contextQuery(CONTEXT_TYPE, accounts[i]));
+  const appendIfs = await sample(samples, async (i) => {
+    const context = contextOf(accounts[i]);
+    const { currentContextVersion } = await target.query(context);
+    await target.appendIf([{ eventType: CONTEXT_TYPE, payload: { accountId: accounts[i], amount: 1 } }], context, currentContextVersion);
+  });
+  await target.close();
+  await base.close();
+  const n = total.toLocaleString('en');
+  return [
+    { workload: `context query at ${n} events`, unit: 'ms', factstore: median(queries), baseline: median(baseQueries), note: `${size} events per context; p99 ${percentile(queries, 99).toFixed(3)} ms` },
+    { workload: `query + appendIf of one context at ${n} events`, unit: 'ms', factstore: median(appendIfs), baseline: null, note: `p99 ${percentile(appendIfs, 99).toFixed(3)} ms` },
+  ];
+}
+
+/** 6. durable replay of `total` events into a handler that counts. */
+export async function durableReplay(store, { total }) {
+  progress(`${store.name}: durable replay of ${total.toLocaleString('en')} events`);
+  const target = await store.open();
+  await fill((batch) => target.append(batch), total, progress, 100);
+  settle();
+  const rssBefore = process.memoryUsage().rss;
+  let counted = 0;
+  let peak = rssBefore;
+  const start = now();
+  const stream = await target.streamAllDurable(`replay-${Date.now()}`, (batch) => {
+    counted += batch.length;
+    if ((counted & 0xffff) < batch.length) peak = Math.max(peak, process.memoryUsage().rss);
+  });
+  const ms = (now() - start) / 1e6;
+  peak = Math.max(peak, process.memoryUsage().rss);
+  await stream.unsubscribe();
+  await target.close();
+  const base = await store.openBaseline();
+  await fill((batch) => base.append(batch), total, undefined, 100);
+  let baseCounted = 0;
+  const baseStart = now();
+  await base.replay((batch) => {
+    baseCounted += batch.length;
+  });
+  const baseMs = (now() - baseStart) / 1e6;
+  await base.close();
+  if (counted !== total || baseCounted !== total) throw new Error(`replay counted ${counted} / ${baseCounted}, expected ${total}`);
+  return [{ workload: `durable replay of ${total.toLocaleString('en')} events`, unit: 'events/s', factstore: rate(total, ms), baseline: rate(total, baseMs), note: `RSS growth ${((peak - rssBefore) / 2 ** 20).toFixed(0)} MB` }];
+}
+
+/** 7. live delivery latency in process: from append resolving to the handler running. */
+export async function liveLatency(store, { quick }) {
+  progress(`${store.name}: live latency`);
+  const target = await store.open();
+  let resolvedAt = 0;
+  let pending;
+  await target.streamAll(() => {
+    pending?.(now());
+  });
+  const latencies = [];
+  for (let i = 0; i < (quick ? 200 : 2_000); i++) {
+    const delivered = new Promise((resolve) => {
+      pending = resolve;
+    });
+    await target.append(events(i, 1, 1000));
+    resolvedAt = now();
+    const at = await delivered;
+    latencies.push(Math.max(0, at - resolvedAt) / 1e6);
+  }
+  await target.close();
+  return [{ workload: 'live latency in process (append resolved → handler)', unit: 'ms', factstore: median(latencies), baseline: null, note: `p99 ${percentile(latencies, 99).toFixed(3)} ms` }];
+}
