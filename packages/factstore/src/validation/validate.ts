@@ -47,10 +47,11 @@ const optionsCheck = lazy(() => StreamOptions);
 export function validateEvents(events: unknown, path = 'events'): ValidEvent[] {
   const issues: InvalidInputIssue[] = [];
   if (!Array.isArray(events)) fail([{ path, message: 'must be an array of events' }]);
-  let checked: unknown[] = events;
-  if (!eventsCheck().Check(events)) {
+  const given: unknown[] = events;
+  let checked = given;
+  if (!eventsCheck().Check(given)) {
     // slow path: drop undefined-valued keys (they count as absent), then report what is left
-    checked = events.map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
+    checked = given.map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
     typeCheck(eventsCheck(), checked, path, issues);
     if (issues.length > 0) fail(issues);
   }
