@@ -51,7 +51,7 @@ export function validateEvents(events: unknown, path = 'events'): ValidEvent[] {
   let checked = given;
   if (!eventsCheck().Check(given)) {
     // slow path: drop undefined-valued keys (they count as absent), then report what is left
-    checked = given.map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
+    checked = (given as unknown[]).map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
     typeCheck(eventsCheck(), checked, path, issues);
     if (issues.length > 0) fail(issues);
   }
