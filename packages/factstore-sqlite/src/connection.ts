@@ -1,0 +1,95 @@
+import sqlite3 from 'sqlite3';
+
+/** A row as node-sqlite3 returns it. */
+export type Row = Record<string, unknown>;
+
+/** A parameter as node-sqlite3 binds it: never a bigint (it would bind NULL). */
+export type Param = string | number | null;
+
+/**
+ * One SQLite connection with promises, and a queue for work that must not interleave with other
+ * work on it (a transaction): node-sqlite3 runs statements of concurrent async flows on one
+ * connection in arrival order, so two flows' transactions would mix without it.
+ */
+export class Connection {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly db: sqlite3.Database) {}
+
+  /** Opens (and creates, unless `readOnly`) the database file. */
+  static open(path: string, readOnly = false): Promise<Connection> {
+    const mode = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(path, mode, (error) => (error ? reject(error) : resolve(new Connection(db))));
+    });
+  }
+
+  /** Sets how long a statement waits for another connection's lock before `SQLITE_BUSY`. */
+  busyTimeout(ms: number): void {
+    this.db.configure('busyTimeout', ms);
+  }
+
+  /** Runs one statement; resolves to the number of changed rows. */
+  run(sql: string, params: readonly Param[] = []): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.db.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
+        if (error) reject(error);
+        else resolve(this.changes);
+      });
+    });
+  }
+
+  /** All rows of one statement. */
+  all<T = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.db.all(sql, params, (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows)));
+    });
+  }
+
+  /** The first row of one statement, or undefined. */
+  get<T = Row>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.db.get(sql, params, (error: Error | null, row: T | undefined) => (error ? reject(error) : resolve(row)));
+    });
+  }
+
+  /** Several statements without parameters. */
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.db.exec(sql, (error: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Runs `work` when every earlier exclusive work on this connection has finished. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /** `work` inside `BEGIN <mode>` … `COMMIT`, exclusive on this connection; rolled back when it throws. */
+  transaction<T>(mode: 'DEFERRED' | 'IMMEDIATE', work: () => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.run(`BEGIN ${mode}`);
+      try {
+        const result = await work();
+        await this.run('COMMIT');
+        return result;
+      } catch (error) {
+        // SQLITE_FULL, IOERR, BUSY may have rolled the transaction back already
+        await this.run('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  /** Closes the connection once its queued work is done. */
+  close(): Promise<void> {
+    return this.exclusive(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.db.close((error) => (error ? reject(error) : resolve()));
+        }),
+    );
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * factstore-sqlite: the SQLite factstore, embedded and persistent.
+ * @packageDocumentation
+ */
+export { SqliteStore } from './sqlite-store.js';
+export { SqliteStoreOptions } from './options.js';

@@ -1,0 +1,51 @@
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { InvalidInputError } from 'factstore';
+
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /**
+   * `FULL` (default): every commit is synced to disk before `append` resolves; nothing
+   * acknowledged is lost, even on power loss. `NORMAL`: syncs at checkpoints only; still never
+   * corrupt and safe across process crashes, but the last commits can be lost on power loss or
+   * an OS crash. Faster for small appends.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a write waits for another process's write lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+  /** How often streams look for commits of other processes, in ms (default 10). */
+  pollIntervalMs?: number;
+}
+
+/** TypeBox schema of {@link SqliteStoreOptions}. */
+export const SqliteStoreOptions = Type.Object(
+  {
+    synchronous: Type.Optional(Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')])),
+    busyTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    pollIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+  },
+  { additionalProperties: false },
+);
+
+const checkOptions = TypeCompiler.Compile(SqliteStoreOptions);
+
+/** Validates the arguments of `open`, with defaults filled in. */
+export function validateOpen(path: unknown, options: unknown): { path: string; options: Required<SqliteStoreOptions> } {
+  const issues: { path: string; message: string }[] = [];
+  if (typeof path !== 'string' || path.length === 0) issues.push({ path: 'path', message: 'must be a non-empty string (a file path)' });
+  else if (path.includes('\u0000')) issues.push({ path: 'path', message: 'contains \\u0000' });
+  const given = options === undefined ? {} : options;
+  const cleaned =
+    typeof given === 'object' && given !== null && !Array.isArray(given)
+      ? Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined))
+      : given;
+  if (!checkOptions.Check(cleaned)) {
+    for (const error of checkOptions.Errors(cleaned)) issues.push({ path: `options${error.path}`, message: error.message });
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues);
+  const o = cleaned as SqliteStoreOptions;
+  return {
+    path: path as string,
+    options: { synchronous: o.synchronous ?? 'FULL', busyTimeoutMs: o.busyTimeoutMs ?? 5000, pollIntervalMs: o.pollIntervalMs ?? 10 },
+  };
+}

@@ -1,0 +1,70 @@
+import type { Connection } from './connection.js';
+
+/** The file format this version writes and reads. A newer file is refused, never changed. */
+export const FORMAT_VERSION = 1;
+
+/** How a tag of the value index is written: `key ␟ json type ␟ value as text`. */
+export const TAG = (key: string, type: string, atom: string) => `${key} || char(31) || ${type} || char(31) || coalesce(CAST(${atom} AS TEXT), '')`;
+
+/**
+ * The whole schema, created when missing:
+ * - `events`: the log (`seq` is the position; `payload` is JSON text as written by JSON.stringify);
+ * - `batches`: one row per committed append, its first and last position;
+ * - `cursors`: durable stream cursors, their canonical query, and the lease of the process holding them;
+ * - `indexed_keys` and `event_values`: the value index of top-level scalar payload values, for the
+ *   keys that queries have asked about, kept current by a trigger in every writing process;
+ * - `factstore_meta`: the format version.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS factstore_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  occurred_at INTEGER NOT NULL,
+  event_type TEXT NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_type_seq ON events (event_type, seq);
+CREATE TABLE IF NOT EXISTS batches (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (
+  name TEXT PRIMARY KEY,
+  query TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  holder TEXT,
+  heartbeat INTEGER
+);
+CREATE TABLE IF NOT EXISTS indexed_keys (key TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS event_values (tag TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (tag, seq)) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS events_value_index AFTER INSERT ON events
+WHEN json_type(NEW.payload) = 'object' AND EXISTS (SELECT 1 FROM indexed_keys)
+BEGIN
+  INSERT OR IGNORE INTO event_values (tag, seq)
+  SELECT ${TAG('j.key', 'j.type', 'j.atom')}, NEW.seq
+  FROM json_each(NEW.payload) AS j
+  WHERE j.type NOT IN ('object', 'array') AND j.key IN (SELECT key FROM indexed_keys);
+END;
+`;
+
+/** Error raised when a file was written by a newer factstore. */
+export class NewerFormatError extends Error {}
+
+/**
+ * Creates what is missing and checks the format version. Runs in one write transaction, so two
+ * processes opening a new file at once agree.
+ */
+export async function prepareSchema(write: Connection): Promise<void> {
+  await write.transaction('IMMEDIATE', async () => {
+    const meta = await write.get(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'factstore_meta'`);
+    if (meta) {
+      // check before touching anything: a newer file is refused, never changed
+      const row = await write.get<{ value: string }>(`SELECT value FROM factstore_meta WHERE key = 'format_version'`);
+      const version = Number(row?.value);
+      if (!Number.isInteger(version) || version > FORMAT_VERSION) {
+        throw new NewerFormatError(
+          `the file has factstore format ${row?.value ?? 'unknown'}; this version of factstore-sqlite reads format ${FORMAT_VERSION} and older`,
+        );
+      }
+    }
+    await write.exec(SCHEMA);
+    await write.run(`INSERT OR IGNORE INTO factstore_meta (key, value) VALUES ('format_version', ?)`, [String(FORMAT_VERSION)]);
+  });
+}

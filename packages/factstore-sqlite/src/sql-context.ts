@@ -1,0 +1,138 @@
+import { compileMatcher, type EventMatcher, type EventRecord, type JsonValue, type ValidQuery } from 'factstore';
+import type { Connection, Param } from './connection.js';
+import { toRecord, type EventRow } from './rows.js';
+import { TAG } from './schema.js';
+
+/**
+ * A query turned into SQL: `where` narrows the rows (never dropping a match), `exact` says
+ * whether it selects exactly the matching rows; when not, the contract's matcher decides.
+ */
+export interface SqlPlan {
+  readonly where: string;
+  readonly params: Param[];
+  readonly exact: boolean;
+  readonly matcher: EventMatcher;
+}
+
+/** How many rows one read takes when rows must be checked by the matcher. */
+const PAGE = 256;
+
+const ROW = 'seq, occurred_at, event_type, payload';
+
+/** The payload keys a plan would like indexed: top-level keys with scalar values in predicates. */
+export function predicateKeys(query: ValidQuery): Set<string> {
+  const keys = new Set<string>();
+  for (const filter of query.filters ?? []) {
+    for (const predicate of filter.payloadPredicates ?? []) {
+      for (const [key] of scalarEntries(predicate)) keys.add(key);
+    }
+  }
+  return keys;
+}
+
+/**
+ * Plans a query: `event_type IN (…)` for types, and for each predicate the value index of its
+ * indexed top-level scalar entries (`seq IN (SELECT seq FROM event_values WHERE tag = …)`).
+ * Everything else (nested values, arrays, unindexed keys, number formats) is left to the matcher.
+ */
+export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>): SqlPlan {
+  const matcher = compileMatcher(query);
+  const filters = query.filters;
+  if (filters === undefined || filters.length === 0) return { where: '1', params: [], exact: true, matcher };
+  const terms: string[] = [];
+  const params: Param[] = [];
+  let exact = true;
+  for (const filter of filters) {
+    const types = filter.eventTypes;
+    const predicates = filter.payloadPredicates;
+    if (types?.length === 0 || predicates?.length === 0) continue;
+    const parts: string[] = [];
+    if (types !== undefined) {
+      parts.push(`event_type IN (${types.map(() => '?').join(', ')})`);
+      params.push(...types);
+    }
+    if (predicates !== undefined) {
+      exact = false;
+      const alternatives: string[] = [];
+      for (const predicate of predicates) {
+        const narrowing = scalarEntries(predicate).filter(([key]) => indexed.has(key));
+        if (narrowing.length === 0) {
+          alternatives.length = 0;
+          break; // this predicate cannot be narrowed, so the filter cannot be either
+        }
+        alternatives.push(
+          narrowing
+            .map(([key, value]) => {
+              params.push(JSON.stringify({ [key]: value }));
+              return `seq IN (SELECT seq FROM event_values WHERE tag = (SELECT ${TAG('j.key', 'j.type', 'j.atom')} FROM json_each(?) AS j))`;
+            })
+            .join(' AND '),
+        );
+      }
+      if (alternatives.length > 0) parts.push(alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`);
+    }
+    if (parts.length === 0) return { where: '1', params: [], exact, matcher }; // a filter that matches everything
+    terms.push(parts.join(' AND '));
+  }
+  if (terms.length === 0) return { where: '0', params: [], exact: true, matcher };
+  return { where: terms.length === 1 ? (terms[0] as string) : terms.map((t) => `(${t})`).join(' OR '), params, exact, matcher };
+}
+
+/** The context version of a plan: the highest matching position, or 0n. */
+export async function contextVersion(db: Connection, plan: SqlPlan): Promise<bigint> {
+  if (plan.where === '0') return 0n;
+  if (plan.exact) {
+    const row = await db.get<{ head: number | null }>(`SELECT MAX(seq) AS head FROM events WHERE ${plan.where}`, plan.params);
+    return BigInt(row?.head ?? 0);
+  }
+  let below: number | null = null;
+  for (;;) {
+    const rows: EventRow[] = await db.all<EventRow>(
+      `SELECT ${ROW} FROM events WHERE (${plan.where})${below === null ? '' : ' AND seq < ?'} ORDER BY seq DESC LIMIT ${PAGE}`,
+      below === null ? plan.params : [...plan.params, below],
+    );
+    for (const row of rows) {
+      if (plan.matcher({ eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue })) return BigInt(row.seq);
+    }
+    if (rows.length < PAGE) return 0n;
+    below = (rows[rows.length - 1] as EventRow).seq;
+  }
+}
+
+/** The matching records after `after`, ascending, at most `limit`. */
+export async function matchingRecords(db: Connection, plan: SqlPlan, after: bigint, limit: number): Promise<EventRecord[]> {
+  const out: EventRecord[] = [];
+  if (plan.where === '0') return out;
+  let from: Param = positionParam(after);
+  for (;;) {
+    const want = plan.exact ? Math.min(limit - out.length, 10_000) : PAGE;
+    const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where}) AND seq > ? ORDER BY seq LIMIT ${want}`, [
+      ...plan.params,
+      from,
+    ]);
+    for (const row of rows) {
+      const record = toRecord(row);
+      if (plan.exact || plan.matcher(record)) {
+        out.push(record);
+        if (out.length >= limit) return out;
+      }
+    }
+    if (rows.length < want) return out;
+    from = (rows[rows.length - 1] as EventRow).seq;
+  }
+}
+
+/** A position as a parameter: a number when it is safe, else its decimal text (never a bigint). */
+export function positionParam(position: bigint): Param {
+  return position <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(position) : position.toString();
+}
+
+function scalarEntries(predicate: JsonValue): [string, string | number | boolean | null][] {
+  if (predicate === null || typeof predicate !== 'object' || Array.isArray(predicate)) return [];
+  const out: [string, string | number | boolean | null][] = [];
+  for (const key of Object.keys(predicate)) {
+    const value = predicate[key] as JsonValue;
+    if (value === null || typeof value !== 'object') out.push([key, value]);
+  }
+  return out;
+}

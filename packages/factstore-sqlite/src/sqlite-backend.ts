@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import {
+  ConditionalAppendConflictError,
+  DurableStreamActiveError,
+  DurableStreamQueryMismatchError,
+  type AppendCondition,
+  type CommittedBatch,
+  type EventRecord,
+  type QueryResult,
+  type StoreBackend,
+  type ValidEvent,
+  type ValidQuery,
+} from 'factstore';
+import { Connection } from './connection.js';
+import { toBatches, type EventRow } from './rows.js';
+import { prepareSchema, TAG } from './schema.js';
+import { contextVersion, matchingRecords, planQuery, positionParam, predicateKeys } from './sql-context.js';
+import type { SqliteStoreOptions } from './options.js';
+
+/** How long a durable name stays held by a process that stopped renewing it. */
+export const LEASE_MS = 3000;
+/** How often a process renews the leases of the durable names it holds. */
+const HEARTBEAT_MS = 1000;
+/** Payload keys that get a value index at most (per file). */
+export const MAX_INDEXED_KEYS = 32;
+/** Read connections: queries and stream reads run on them, each in its own snapshot. */
+const READERS = 2;
+
+/**
+ * Storage for {@link SqliteStore}: one write connection per process (every write in a
+ * `BEGIN IMMEDIATE` transaction, so several processes can write one file), read connections for
+ * snapshot reads, and a connection that watches `PRAGMA data_version` for other processes' commits.
+ */
+export class SqliteBackend implements StoreBackend {
+  private readonly holder = `${process.pid}:${randomUUID()}`;
+  private readonly held = new Set<string>();
+  private readonly indexed = new Set<string>();
+  private nextReader = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
+
+  private constructor(
+    /** The absolute path of the database file. */
+    readonly path: string,
+    private readonly write: Connection,
+    private readonly readers: Connection[],
+    private readonly watcher: Connection,
+    private readonly options: Required<SqliteStoreOptions>,
+  ) {}
+
+  /** Opens (creating folders, file and tables when missing) and checks the format. */
+  static async open(file: string, options: Required<SqliteStoreOptions>): Promise<SqliteBackend> {
+    const path = resolve(file);
+    await mkdir(dirname(path), { recursive: true });
+    const opened: Connection[] = [];
+    try {
+      const write = await Connection.open(path);
+      opened.push(write);
+      write.busyTimeout(options.busyTimeoutMs);
+      await write.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous};`);
+      await prepareSchema(write);
+      const readers: Connection[] = [];
+      for (let i = 0; i < READERS + 1; i++) {
+        const reader = await Connection.open(path);
+        opened.push(reader);
+        reader.busyTimeout(options.busyTimeoutMs);
+        readers.push(reader);
+      }
+      const watcher = readers.pop() as Connection;
+      const backend = new SqliteBackend(path, write, readers, watcher, options);
+      for (const row of await write.all<{ key: string }>('SELECT key FROM indexed_keys')) backend.indexed.add(row.key);
+      return backend;
+    } catch (error) {
+      await Promise.allSettled(opened.map((c) => c.close()));
+      throw error;
+    }
+  }
+
+  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+    if (condition) await this.ensureIndexed(predicateKeys(condition.query));
+    const rows = JSON.stringify(events.map((e) => [e.eventType, JSON.stringify(e.payload)]));
+    return this.write.transaction('IMMEDIATE', async () => {
+      if (condition) {
+        const actual = await contextVersion(this.write, planQuery(condition.query, this.indexed));
+        const version = actual === 0n ? null : actual;
+        if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
+      }
+      const head = (await this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'))?.head ?? 0;
+      const at = Date.now();
+      await this.write.run(
+        `INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)`,
+        [head, at, rows],
+      );
+      await this.write.run('INSERT INTO batches (first_seq, last_seq) VALUES (?, ?)', [head + 1, head + events.length]);
+      const records: EventRecord[] = events.map((event, i) =>
+        Object.freeze({ sequenceNumber: BigInt(head + 1 + i), occurredAt: new Date(at), eventType: event.eventType, payload: event.payload }),
+      );
+      return { firstSequenceNumber: BigInt(head + 1), lastSequenceNumber: BigInt(head + events.length), records };
+    });
+  }
+
+  async query(query: ValidQuery): Promise<QueryResult> {
+    await this.ensureIndexed(predicateKeys(query));
+    const plan = planQuery(query, this.indexed);
+    const db = this.reader();
+    return db.transaction('DEFERRED', async () => {
+      const version = await contextVersion(db, plan);
+      const records = version === 0n ? [] : await matchingRecords(db, plan, query.minSequenceNumber ?? 0n, query.limit ?? Infinity);
+      const last = records.at(-1);
+      return {
+        eventRecords: records,
+        lastReturnedSequenceNumber: last ? last.sequenceNumber : null,
+        currentContextVersion: version === 0n ? null : version,
+      };
+    });
+  }
+
+  async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    const reader = this.reader();
+    return reader.transaction('DEFERRED', async () => {
+      const ranges = await reader.all<{ first_seq: number; last_seq: number }>(
+        'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
+        [positionParam(after), maxEvents],
+      );
+      if (ranges.length === 0) {
+        const head = (await reader.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'))?.head ?? 0;
+        if (BigInt(head) > after) throw new Error(`the batches table has no batch after ${after} although events go up to ${head}: batch history is missing`);
+        return [];
+      }
+      const first = ranges[0] as { first_seq: number; last_seq: number };
+      if (BigInt(first.first_seq) !== after + 1n) {
+        throw new Error(`the batch after ${after} starts at ${first.first_seq}: batch history is not contiguous`);
+      }
+      let events = 0;
+      let take = 0;
+      while (take < ranges.length && (take === 0 || events < maxEvents)) {
+        const range = ranges[take++] as { first_seq: number; last_seq: number };
+        events += range.last_seq - range.first_seq + 1;
+      }
+      const used = ranges.slice(0, take);
+      const last = (used[used.length - 1] as { last_seq: number }).last_seq;
+      const rows = await reader.all<EventRow>(
+        'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq',
+        [first.first_seq, last],
+      );
+      return toBatches(used, rows);
+    });
+  }
+
+  async head(): Promise<bigint> {
+    const row = await this.reader().get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
+    return BigInt(row?.head ?? 0);
+  }
+
+  async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
+    if (this.held.has(name)) throw new DurableStreamActiveError(name);
+    const position = await this.write.transaction('IMMEDIATE', async () => {
+      const row = await this.write.get<{ query: string; position: number; holder: string | null; heartbeat: number | null }>(
+        'SELECT query, position, holder, heartbeat FROM cursors WHERE name = ?',
+        [name],
+      );
+      const now = Date.now();
+      if (row && row.holder !== null && row.holder !== this.holder && (row.heartbeat ?? 0) > now - LEASE_MS) {
+        throw new DurableStreamActiveError(name);
+      }
+      if (row && row.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+      if (row) await this.write.run('UPDATE cursors SET holder = ?, heartbeat = ? WHERE name = ?', [this.holder, now, name]);
+      else await this.write.run('INSERT INTO cursors (name, query, position, holder, heartbeat) VALUES (?, ?, 0, ?, ?)', [name, canonicalQuery, this.holder, now]);
+      return BigInt(row?.position ?? 0);
+    });
+    this.held.add(name);
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), HEARTBEAT_MS).unref();
+    return position;
+  }
+
+  async saveCursor(name: string, position: bigint): Promise<void> {
+    const changed = await this.write.exclusive(() =>
+      this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [positionParam(position), Date.now(), name, this.holder]),
+    );
+    if (changed === 0) throw new Error(`durable stream ${JSON.stringify(name)} is no longer held by this process (its lease expired)`);
+  }
+
+  async releaseDurable(name: string): Promise<void> {
+    this.held.delete(name);
+    await this.write.exclusive(() => this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, this.holder]));
+  }
+
+  watch(onCommit: () => void): void {
+    let last: number | undefined;
+    let busy = false;
+    this.poller = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.watcher
+        .get<{ data_version: number }>('PRAGMA data_version')
+        .then((row) => {
+          const version = row?.data_version;
+          if (last !== undefined && version !== last) onCommit();
+          last = version;
+        })
+        .catch(() => {})
+        .finally(() => {
+          busy = false;
+        });
+    }, this.options.pollIntervalMs).unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.poller);
+    clearInterval(this.heartbeat);
+    if (this.held.size > 0) {
+      await this.write
+        .exclusive(() => this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE holder = ?', [this.holder]))
+        .catch(() => {});
+      this.held.clear();
+    }
+    await Promise.allSettled([this.write, ...this.readers, this.watcher].map((c) => c.close()));
+  }
+
+  private reader(): Connection {
+    return this.readers[this.nextReader++ % this.readers.length] as Connection;
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    await this.write
+      .exclusive(() => this.write.run('UPDATE cursors SET heartbeat = ? WHERE holder = ?', [Date.now(), this.holder]))
+      .catch(() => {});
+  }
+
+  /**
+   * Makes sure the value index covers `keys` (up to {@link MAX_INDEXED_KEYS} per file): a key
+   * another process indexed is picked up; a new key is indexed over the whole log, once.
+   */
+  private async ensureIndexed(keys: ReadonlySet<string>): Promise<void> {
+    const missing = [...keys].filter((key) => !this.indexed.has(key));
+    if (missing.length === 0) return;
+    await this.write.transaction('IMMEDIATE', async () => {
+      const known = await this.write.all<{ key: string }>('SELECT key FROM indexed_keys');
+      for (const row of known) this.indexed.add(row.key);
+      let count = known.length;
+      for (const key of missing) {
+        if (this.indexed.has(key) || count >= MAX_INDEXED_KEYS) continue;
+        await this.write.run('INSERT INTO indexed_keys (key) VALUES (?)', [key]);
+        await this.write.run(
+          `INSERT OR IGNORE INTO event_values (tag, seq)
+           SELECT ${TAG('j.key', 'j.type', 'j.atom')}, e.seq
+           FROM events AS e, json_each(e.payload) AS j
+           WHERE json_type(e.payload) = 'object' AND j.key = ? AND j.type NOT IN ('object', 'array')`,
+          [key],
+        );
+        count++;
+      }
+    });
+    // only now, after commit, may plans rely on the new keys
+    for (const row of await this.write.exclusive(() => this.write.all<{ key: string }>('SELECT key FROM indexed_keys'))) this.indexed.add(row.key);
+  }
+}
