@@ -70,6 +70,8 @@ export class SqliteBackend implements StoreBackend {
       }
       const watcher = readers.pop() as Connection;
       const backend = new SqliteBackend(path, write, readers, watcher, options);
+      // the baseline is read before open() resolves, so no commit after it can go unnoticed
+      backend.dataVersion = (await watcher.get<{ data_version: number }>('PRAGMA data_version'))?.data_version;
       for (const row of await write.all<{ key: string }>('SELECT key FROM indexed_keys')) backend.indexed.add(row.key);
       return backend;
     } catch (error) {
@@ -187,8 +189,9 @@ export class SqliteBackend implements StoreBackend {
     await this.write.exclusive(() => this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, this.holder]));
   }
 
+  private dataVersion: number | undefined;
+
   watch(onCommit: () => void): void {
-    let last: number | undefined;
     let busy = false;
     this.poller = setInterval(() => {
       if (busy) return;
@@ -197,8 +200,8 @@ export class SqliteBackend implements StoreBackend {
         .get<{ data_version: number }>('PRAGMA data_version')
         .then((row) => {
           const version = row?.data_version;
-          if (last !== undefined && version !== last) onCommit();
-          last = version;
+          if (version !== this.dataVersion) onCommit();
+          this.dataVersion = version;
         })
         .catch(() => {})
         .finally(() => {
