@@ -53,23 +53,19 @@ export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>): SqlP
     }
     if (predicates !== undefined) {
       exact = false;
-      const alternatives: string[] = [];
-      for (const predicate of predicates) {
-        const narrowing = scalarEntries(predicate).filter(([key]) => indexed.has(key));
-        if (narrowing.length === 0) {
-          alternatives.length = 0;
-          break; // this predicate cannot be narrowed, so the filter cannot be either
-        }
-        alternatives.push(
-          narrowing
+      const narrowings = predicates.map((predicate) => scalarEntries(predicate).filter(([key]) => indexed.has(key)));
+      // one predicate that cannot be narrowed means the filter cannot be narrowed by payload
+      if (narrowings.every((entries) => entries.length > 0)) {
+        const alternatives = narrowings.map((entries) =>
+          entries
             .map(([key, value]) => {
               params.push(JSON.stringify({ [key]: value }));
               return `seq IN (SELECT seq FROM event_values WHERE tag = (SELECT ${TAG('j.key', 'j.type', 'j.atom')} FROM json_each(?) AS j))`;
             })
             .join(' AND '),
         );
+        parts.push(alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`);
       }
-      if (alternatives.length > 0) parts.push(alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`);
     }
     if (parts.length === 0) return { where: '1', params: [], exact, matcher }; // a filter that matches everything
     terms.push(parts.join(' AND '));

@@ -1,0 +1,93 @@
+import type { EventQuery, JsonValue, NewEvent } from 'factstore';
+import { MemoryStore } from 'factstore-memory';
+import { SqliteStore } from '../src/index.js';
+import { removeTempFolders, tempDb } from './temp-files.js';
+
+afterAll(removeTempFolders);
+
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pick = <T>(rnd: () => number, list: readonly T[]) => list[Math.floor(rnd() * list.length)] as T;
+const TYPES = ['opened', 'credited', 'closed'];
+const IDS = ['a1', 'a2', 'a3', 'a.b', 'a"q', 'ünï'];
+const NUMBERS = [1, 2, 1.5, 0.1 + 0.2, 0.3, 1e21, -0, 100, 1e-7];
+
+function payload(rnd: () => number): JsonValue {
+  const r = rnd();
+  if (r < 0.05) return pick(rnd, ['x', 1, null, true]);
+  if (r < 0.1) return [pick(rnd, IDS), pick(rnd, NUMBERS)];
+  const out: Record<string, JsonValue> = { accountId: pick(rnd, IDS) };
+  if (rnd() < 0.5) out.amount = pick(rnd, NUMBERS);
+  if (rnd() < 0.3) out.flag = pick(rnd, [true, false, null, 0, 1, 'true']);
+  if (rnd() < 0.2) out.tags = [pick(rnd, ['vip', 'beta'])];
+  if (rnd() < 0.1) out.owner = { id: pick(rnd, IDS) };
+  return out;
+}
+
+function predicate(rnd: () => number): JsonValue {
+  const r = rnd();
+  if (r < 0.05) return {};
+  if (r < 0.1) return pick(rnd, ['x', 1, null]);
+  if (r < 0.15) return [pick(rnd, IDS)];
+  if (r < 0.2) return { tags: ['vip'] };
+  if (r < 0.25) return { owner: { id: pick(rnd, IDS) } };
+  const out: Record<string, JsonValue> = {};
+  if (rnd() < 0.8) out.accountId = pick(rnd, IDS);
+  if (rnd() < 0.3) out.amount = pick(rnd, NUMBERS);
+  if (rnd() < 0.3) out.flag = pick(rnd, [true, false, null, 0, 1, 'true']);
+  return out;
+}
+
+function query(rnd: () => number, head: number): EventQuery {
+  const filters = Array.from({ length: Math.floor(rnd() * 3) }, () => {
+    const filter: { eventTypes?: string[]; payloadPredicates?: JsonValue[] } = {};
+    if (rnd() < 0.5) filter.eventTypes = Array.from({ length: Math.floor(rnd() * 3) }, () => pick(rnd, TYPES));
+    if (rnd() < 0.8) filter.payloadPredicates = Array.from({ length: Math.floor(rnd() * 3) }, () => predicate(rnd));
+    return filter;
+  });
+  const q: { filters?: typeof filters; minSequenceNumber?: number; limit?: number } = rnd() < 0.9 ? { filters } : {};
+  if (rnd() < 0.3) q.minSequenceNumber = Math.floor(rnd() * (head + 2));
+  if (rnd() < 0.3) q.limit = 1 + Math.floor(rnd() * 5);
+  return q as EventQuery;
+}
+
+describe('SqliteStore answers like MemoryStore (the semantic reference)', () => {
+  it.each([7, 8, 9])('random data, queries and appendIf contexts, seed %i', async (seed) => {
+    const rnd = random(seed);
+    const memory = new MemoryStore();
+    const sqlite = await SqliteStore.open(tempDb('same'));
+    const check = async (times: number, head: number) => {
+      for (let i = 0; i < times; i++) {
+        const q = query(rnd, head);
+        const [m, s] = await Promise.all([memory.query(q), sqlite.query(q)]);
+        const shape = (r: typeof m) => ({ q, seqs: r.eventRecords.map((e) => [Number(e.sequenceNumber), e.eventType, e.payload]), last: r.lastReturnedSequenceNumber, version: r.currentContextVersion });
+        expect(shape(s)).toEqual(shape(m));
+        const { filters } = q;
+        const context = filters === undefined ? {} : { filters };
+        const expected = m.currentContextVersion;
+        const event: NewEvent = { eventType: 'noise', payload: { other: i } };
+        const wrong = expected === null ? 1n : expected + 1n;
+        await expect(sqlite.appendIf([event], context, wrong)).rejects.toMatchObject({ code: 'CONDITIONAL_APPEND_CONFLICT', actual: expected });
+      }
+    };
+    let head = 0;
+    for (let b = 0; b < 120; b++) {
+      const batch = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => ({ eventType: pick(rnd, TYPES), payload: payload(rnd) }));
+      await memory.append(batch);
+      await sqlite.append(batch);
+      head += batch.length;
+      if (b % 20 === 0) await check(15, head);
+    }
+    await check(200, head);
+    await memory.close();
+    await sqlite.close();
+  });
+});
