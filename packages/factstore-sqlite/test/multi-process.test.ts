@@ -49,7 +49,7 @@ describe('SqliteStore with several processes on one file', () => {
     expect(acks.length).toBe(batches.length); // every batch in the file was acknowledged to someone
     const bookings = acks.filter((a) => a.slot !== undefined).map((a) => `${a.slot}@${a.expected}`);
     expect(new Set(bookings).size).toBe(bookings.length); // no two successes on one expected version
-    const conflicts = writers.reduce((sum, w) => sum + Number((w.messages.find((m) => m.type === 'done') as { conflicts: number }).conflicts), 0);
+    const conflicts = writers.reduce((sum, w) => sum + Number(w.messages.find((m) => m.type === 'done')?.conflicts), 0);
     expect(bookings.length + conflicts).toBe(3 * 80);
 
     streamer.process.send({ type: 'finish', head });

@@ -135,7 +135,7 @@ describe('SqliteStore persistence', () => {
     expect(await backend.write.exclusive(() => backend.write.get('PRAGMA synchronous'))).toEqual({ synchronous: 1 });
     await store.close();
     const full = await SqliteStore.open(path);
-    const fullBackend = (full as unknown as typeof store & { backend: typeof backend }).backend;
+    const fullBackend = (full as unknown as { backend: typeof backend }).backend;
     expect(await fullBackend.write.exclusive(() => fullBackend.write.get('PRAGMA synchronous'))).toEqual({ synchronous: 2 });
     await full.close();
   });
