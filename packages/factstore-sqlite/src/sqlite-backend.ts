@@ -89,13 +89,19 @@ export class SqliteBackend implements StoreBackend {
         const version = actual === 0n ? null : actual;
         if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
       }
-      const head = (await this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'))?.head ?? 0;
       const at = Date.now();
+      // numbered under the write lock from the current head: gapless across processes
       await this.write.run(
-        `INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)`,
-        [head, at, rows],
+        `WITH h AS MATERIALIZED (SELECT COALESCE(MAX(seq), 0) AS head FROM events)
+         INSERT INTO events (seq, occurred_at, event_type, payload)
+         SELECT h.head + j.key + 1, ?, j.value ->> 0, j.value ->> 1 FROM h, json_each(?) AS j`,
+        [at, rows],
       );
-      await this.write.run('INSERT INTO batches (first_seq, last_seq) VALUES (?, ?)', [head + 1, head + events.length]);
+      const batch = await this.write.get<{ first_seq: number }>(
+        'INSERT INTO batches (first_seq, last_seq) SELECT MAX(seq) - ? + 1, MAX(seq) FROM events RETURNING first_seq',
+        [events.length],
+      );
+      const head = (batch?.first_seq as number) - 1;
       const records: EventRecord[] = events.map((event, i) =>
         Object.freeze({ sequenceNumber: BigInt(head + 1 + i), occurredAt: new Date(at), eventType: event.eventType, payload: event.payload }),
       );

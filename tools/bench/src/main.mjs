@@ -17,7 +17,7 @@ const quick = args.includes('--quick');
 const total = Number(option('events') ?? (quick ? 100_000 : 1_000_000));
 const rounds = quick ? 1 : 3;
 const only = option('only')?.split(',');
-const available = { memory: () => import('./stores/memory.mjs') };
+const available = { memory: () => import('./stores/memory.mjs'), sqlite: () => import('./stores/sqlite.mjs') };
 const storeNames = (option('store') ?? Object.keys(available).join(',')).split(',');
 
 const plan = [

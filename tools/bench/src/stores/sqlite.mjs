@@ -1,0 +1,69 @@
+// The SQLite store (synchronous FULL) and its baseline: the raw sqlite3 driver doing the same
+// inserts and reads with no factstore code: one BEGIN IMMEDIATE transaction per append with one
+// json_each INSERT, and reads through an expression index on the payload key.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { SqliteStore } from 'factstore-sqlite';
+
+export const name = 'sqlite';
+
+const folders = [];
+function freshPath() {
+  const folder = mkdtempSync(join(tmpdir(), 'factstore-bench-'));
+  folders.push(folder);
+  return join(folder, 'bench.db');
+}
+process.on('exit', () => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A fresh store in a new file, synchronous FULL (the default). */
+export async function open() {
+  return SqliteStore.open(freshPath());
+}
+
+/** The same work with the raw driver. */
+export async function openBaseline() {
+  const db = await new Promise((resolve, reject) => {
+    const opened = new sqlite3.Database(freshPath(), (error) => (error ? reject(error) : resolve(opened)));
+  });
+  const run = (sql, params = []) => new Promise((resolve, reject) => db.run(sql, params, (error) => (error ? reject(error) : resolve())));
+  const all = (sql, params = []) => new Promise((resolve, reject) => db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows))));
+  const exec = (sql) => new Promise((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
+  await exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+    CREATE TABLE events (seq INTEGER PRIMARY KEY, occurred_at INTEGER NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL);
+    CREATE TABLE batches (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL);
+    CREATE INDEX events_account ON events (json_extract(payload, '$.accountId'), seq);`);
+  let queue = Promise.resolve();
+  const exclusive = (work) => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => {});
+    return next;
+  };
+  return {
+    append: (events) =>
+      exclusive(async () => {
+        await run('BEGIN IMMEDIATE');
+        const [{ head }] = await all('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
+        const rows = JSON.stringify(events.map((e) => [e.eventType, JSON.stringify(e.payload)]));
+        await run('INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)', [head, Date.now(), rows]);
+        await run('INSERT INTO batches VALUES (?, ?)', [head + 1, head + events.length]);
+        await run('COMMIT');
+      }),
+    async contextQuery(eventType, accountId) {
+      const rows = await all(`SELECT seq, occurred_at, event_type, payload FROM events WHERE json_extract(payload, '$.accountId') = ? AND event_type = ? ORDER BY seq`, [accountId, eventType]);
+      return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) }));
+    },
+    async replay(onBatch) {
+      for (let after = 0; ; ) {
+        const rows = await all('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 1000', [after]);
+        if (rows.length === 0) return;
+        for (let i = 0; i < rows.length; i += 100) onBatch(rows.slice(i, i + 100).map((r) => ({ ...r, payload: JSON.parse(r.payload) })));
+        after = rows[rows.length - 1].seq;
+      }
+    },
+    close: () => exclusive(() => new Promise((resolve) => db.close(() => resolve()))),
+  };
+}
