@@ -1,11 +1,17 @@
-// A short tour of factstore, printing what happens at each step.
-import { MemoryStore } from 'factstore-memory';
+// A short tour of factstore on SQLite, printing what happens at each step.
+// The store is one file in the folder given as the first argument (default: ./demo-data).
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SqliteStore } from 'factstore-sqlite';
 
 const say = (text) => console.log(text);
 const positions = (records) => records.map((r) => String(r.sequenceNumber)).join(', ');
 
-const store = new MemoryStore();
-say('factstore demo (store: MemoryStore)\n');
+const folder = resolve(process.argv[2] ?? 'demo-data');
+const file = join(folder, 'demo.db');
+rmSync(folder, { recursive: true, force: true }); // every run starts from an empty log
+const store = await SqliteStore.open(file);
+say(`factstore demo (store: SqliteStore in ${file})\n`);
 
 // 1. Facts go into one ordered log: each append is one batch with one consecutive range.
 const opened = await store.append([
@@ -49,4 +55,13 @@ await store.streamAllDurable('ledger', (batch) => again.push(`[${positions(batch
 say(`   unsubscribed, one more append, registered again: resumed with ${again.join(' ')} only`);
 
 await store.close();
+
+// 5. Everything is in the file: a new process (here: a new store) sees the same log and cursor.
+const reopened = await SqliteStore.open(file);
+const all = await reopened.query({});
+const later = [];
+const resumed = await reopened.streamAllDurable('ledger', (batch) => later.push(`[${positions(batch)}]`));
+say(`5. reopened ${file}: ${all.eventRecords.length} events, head ${all.currentContextVersion}; "ledger" resumed with ${later.length} batches to replay`);
+await resumed.unsubscribe();
+await reopened.close();
 say('\ndone: the store is closed.');
