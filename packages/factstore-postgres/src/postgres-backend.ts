@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import {
+  ConditionalAppendConflictError,
+  DurableStreamActiveError,
+  DurableStreamQueryMismatchError,
+  type AppendCondition,
+  type CommittedBatch,
+  type EventRecord,
+  type QueryResult,
+  type StoreBackend,
+  type ValidEvent,
+  type ValidQuery,
+} from 'factstore';
+import type { ReservedSql, Sql } from 'postgres';
+import { contextVersion, matchingRecords, planQuery, type Runner } from './pg-context.js';
+import { toBatches, type EventRow } from './rows.js';
+import type { PostgresStoreOptions } from './options.js';
+
+/**
+ * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
+ * counter, locked by the first statement of the write transaction and released at commit, so
+ * positions are gapless and in commit order under any number of writers in any number of
+ * processes. A NOTIFY in the same transaction wakes the streams of other processes.
+ */
+export class PostgresBackend implements StoreBackend {
+  private readonly t: { events: string; batches: string; head: string; cursors: string };
+  private readonly channel: string;
+  private readonly held = new Map<string, bigint>();
+  private locks: ReservedSql | undefined;
+  private listening: { unlisten(): Promise<void> } | undefined;
+  private poller: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly options: Required<PostgresStoreOptions>,
+    private readonly owned: boolean,
+  ) {
+    const s = `"${options.schema}"`;
+    this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors` };
+    this.channel = `factstore_${options.schema}`;
+  }
+
+  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+    const types = events.map((e) => e.eventType);
+    const payloads = events.map((e) => JSON.stringify(e.payload));
+    const at = new Date();
+    const insert = (db: Runner) =>
+      db.unsafe(
+        `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
+              ins AS (INSERT INTO ${this.t.events} (seq, occurred_at, event_type, payload)
+                      SELECT h.base + x.ord, $2, x.t, x.p::jsonb
+                      FROM h, unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(t, p, ord)),
+              bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq) SELECT h.base + 1, h.base + $1 FROM h)
+         SELECT h.base, pg_notify($5, (h.base + 1)::text || '-' || (h.base + $1)::text) FROM h`,
+        [events.length, at, types, payloads, this.channel] as never[],
+      );
+    let rows;
+    if (!condition) {
+      rows = await insert(this.sql); // one statement, one round trip: the head row is locked until its commit
+    } else {
+      const plan = planQuery(condition.query);
+      rows = await this.sql.begin(async (tx) => {
+        // the lock first; the check is a later statement, so it sees every commit before the lock
+        await tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`);
+        const actual = await contextVersion(tx, this.t.events, plan);
+        const version = actual === 0n ? null : actual;
+        if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
+        return insert(tx);
+      });
+    }
+    const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
+    const records: EventRecord[] = events.map((event, i) =>
+      Object.freeze({ sequenceNumber: base + BigInt(i + 1), occurredAt: at, eventType: event.eventType, payload: event.payload }),
+    );
+    return { firstSequenceNumber: base + 1n, lastSequenceNumber: base + BigInt(events.length), records };
+  }
+
+  async query(query: ValidQuery): Promise<QueryResult> {
+    const plan = planQuery(query);
+    return this.sql.begin('isolation level repeatable read read only', async (tx) => {
+      const version = await contextVersion(tx, this.t.events, plan);
+      const records = version === 0n ? [] : await matchingRecords(tx, this.t.events, plan, query.minSequenceNumber ?? 0n, query.limit ?? Infinity);
+      const last = records.at(-1);
+      return {
+        eventRecords: records,
+        lastReturnedSequenceNumber: last ? last.sequenceNumber : null,
+        currentContextVersion: version === 0n ? null : version,
+      };
+    });
+  }
+
+  async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    return this.sql.begin('isolation level repeatable read read only', async (tx) => {
+      const ranges = (await tx.unsafe(`SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`, [
+        after.toString(),
+        maxEvents,
+      ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint }[];
+      if (ranges.length === 0) {
+        const [row] = await tx.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
+        if (BigInt(row?.head ?? 0) > after) throw new Error(`the batches table has no batch after ${after}: batch history is missing`);
+        return [];
+      }
+      const first = BigInt((ranges[0] as { first_seq: bigint }).first_seq);
+      if (first !== after + 1n) throw new Error(`the batch after ${after} starts at ${first}: batch history is not contiguous`);
+      let events = 0n;
+      let take = 0;
+      while (take < ranges.length && (take === 0 || events < BigInt(maxEvents))) {
+        const range = ranges[take++] as { first_seq: bigint; last_seq: bigint };
+        events += BigInt(range.last_seq) - BigInt(range.first_seq) + 1n;
+      }
+      const used = ranges.slice(0, take);
+      const last = BigInt((used[used.length - 1] as { last_seq: bigint }).last_seq);
+      const rows = (await tx.unsafe(
+        `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
+        [first.toString(), last.toString()] as never[],
+      )) as unknown as EventRow[];
+      return toBatches(used, rows);
+    });
+  }
+
+  async head(): Promise<bigint> {
+    const [row] = await this.sql.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
+    return BigInt(row?.head ?? 0);
+  }
+
+  async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
+    if (this.held.has(name)) throw new DurableStreamActiveError(name);
+    const key = this.lockKey(name);
+    this.held.set(name, key);
+    try {
+      this.locks ??= await this.sql.reserve();
+      const [lock] = await this.locks`SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS locked`;
+      if (!lock?.locked) throw new DurableStreamActiveError(name);
+      try {
+        await this.sql.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [name, canonicalQuery]);
+        const [row] = await this.sql.unsafe(`SELECT query, position FROM ${this.t.cursors} WHERE name = $1`, [name]);
+        if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+        return BigInt(row.position);
+      } catch (error) {
+        await this.locks`SELECT pg_advisory_unlock(${key.toString()}::bigint)`.catch(() => {});
+        throw error;
+      }
+    } catch (error) {
+      this.held.delete(name);
+      throw error;
+    }
+  }
+
+  async saveCursor(name: string, position: bigint): Promise<void> {
+    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET position = $1::bigint WHERE name = $2`, [position.toString(), name]);
+  }
+
+  async releaseDurable(name: string): Promise<void> {
+    const key = this.held.get(name);
+    this.held.delete(name);
+    if (key !== undefined && this.locks) await this.locks`SELECT pg_advisory_unlock(${key.toString()}::bigint)`;
+  }
+
+  watch(onCommit: () => void): void {
+    this.sql
+      .listen(this.channel, () => onCommit(), onCommit) // onlisten: after every (re)connect, read what was missed
+      .then((listening) => {
+        this.listening = listening;
+      })
+      .catch(() => {});
+    this.poller = setInterval(onCommit, this.options.pollIntervalMs).unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.poller);
+    await this.listening?.unlisten().catch(() => {});
+    if (this.locks) {
+      for (const key of this.held.values()) await this.locks`SELECT pg_advisory_unlock(${key.toString()}::bigint)`.catch(() => {});
+      this.locks.release();
+    }
+    this.held.clear();
+    if (this.owned) await this.sql.end({ timeout: 5 });
+  }
+
+  /** A 64-bit advisory lock key for a durable name in this schema. */
+  private lockKey(name: string): bigint {
+    const digest = createHash('sha256').update(`factstore\u0000${this.options.schema}\u0000${name}`).digest();
+    return digest.readBigInt64BE(0);
+  }
+}

@@ -1,0 +1,49 @@
+import type { Sql } from 'postgres';
+
+/** The format this version writes and reads; a newer schema is refused, never changed. */
+export const FORMAT_VERSION = 1;
+
+/** Raised when the schema was written by a newer factstore. */
+export class NewerFormatError extends Error {}
+
+/** A fixed advisory lock key that serialises schema creation between processes. */
+const SCHEMA_LOCK = 7_286_001_517n;
+
+/**
+ * Creates the schema when missing: `events` (jsonb payload, GIN `jsonb_path_ops` index,
+ * `(event_type, seq)` index), `batches`, a one-row `head` counter that numbers events, `cursors`,
+ * and `factstore_meta` with the format version.
+ */
+export async function prepareSchema(sql: Sql, schema: string): Promise<void> {
+  const s = `"${schema}"`;
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK.toString()}::bigint)`;
+    const [meta] = await tx`SELECT to_regclass(${`${s}.factstore_meta`}) AS meta`;
+    if (meta?.meta) {
+      const [row] = await tx.unsafe(`SELECT value FROM ${s}.factstore_meta WHERE key = 'format_version'`);
+      const version = Number(row?.value);
+      if (!Number.isInteger(version) || version > FORMAT_VERSION) {
+        throw new NewerFormatError(
+          `schema ${schema} has factstore format ${row?.value ?? 'unknown'}; this version of factstore-postgres reads format ${FORMAT_VERSION} and older`,
+        );
+      }
+    }
+    await tx.unsafe(`
+      CREATE SCHEMA IF NOT EXISTS ${s};
+      CREATE TABLE IF NOT EXISTS ${s}.factstore_meta (key text PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${s}.events (
+        seq bigint PRIMARY KEY,
+        occurred_at timestamptz NOT NULL,
+        event_type text NOT NULL,
+        payload jsonb NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_type_seq ON ${s}.events (event_type, seq);
+      CREATE INDEX IF NOT EXISTS events_payload ON ${s}.events USING gin (payload jsonb_path_ops);
+      CREATE TABLE IF NOT EXISTS ${s}.batches (first_seq bigint PRIMARY KEY, last_seq bigint NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${s}.head (id int PRIMARY KEY CHECK (id = 1), last_seq bigint NOT NULL);
+      INSERT INTO ${s}.head (id, last_seq) VALUES (1, 0) ON CONFLICT DO NOTHING;
+      CREATE TABLE IF NOT EXISTS ${s}.cursors (name text PRIMARY KEY, query text NOT NULL, position bigint NOT NULL);
+      INSERT INTO ${s}.factstore_meta (key, value) VALUES ('format_version', '${FORMAT_VERSION}') ON CONFLICT DO NOTHING;
+    `);
+  });
+}
