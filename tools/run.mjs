@@ -72,11 +72,16 @@ if (command === 'test') {
   mkdirSync(results, { recursive: true });
   const status = run(cmd, [...pre, 'exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...rest]);
   const { passed, failed } = count(results);
-  const broken = status !== 0 && failed === 0 ? 1 : 0; // a package whose tests could not even start
+  // every package must have run its tests: a missing result (a server that did not start, a
+  // runner that crashed) is a failure, never a skip
+  const packages = readdirSync(join(root, 'packages')).map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).name);
+  const missing = packages.filter((name) => !existsSync(join(results, `${name}.jest.json`)));
+  for (const name of missing) console.error(`no test results from ${name}`);
+  const broken = (status !== 0 && failed === 0 ? 1 : 0) + missing.length;
   const summary = `${passed} passed, ${failed + broken} failed`;
   writeFileSync(join(results, 'summary.txt'), `${summary}\n`);
   console.log(`\n${summary}`);
-  process.exit(status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
+  process.exit(status !== 0 || failed + broken > 0 || passed === 0 ? 1 : 0);
 } else if (command === 'demo') {
   const [cmd, pre] = prepare();
   process.exit(run(cmd, [...pre, '--filter', 'factstore-demo', 'start', ...rest]));

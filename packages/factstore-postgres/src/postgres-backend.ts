@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   ConditionalAppendConflictError,
   DurableStreamActiveError,
@@ -11,10 +11,15 @@ import {
   type ValidEvent,
   type ValidQuery,
 } from 'factstore';
-import type { ReservedSql, Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { contextVersion, matchingRecords, planQuery, type Runner } from './pg-context.js';
 import { toBatches, type EventRow } from './rows.js';
 import type { PostgresStoreOptions } from './options.js';
+
+/** How long a durable name stays held by a process that stopped renewing its lease. */
+export const LEASE_MS = 3000;
+/** How often a process renews the leases of the durable names it holds. */
+const HEARTBEAT_MS = 1000;
 
 /**
  * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
@@ -25,8 +30,9 @@ import type { PostgresStoreOptions } from './options.js';
 export class PostgresBackend implements StoreBackend {
   private readonly t: { events: string; batches: string; head: string; cursors: string };
   private readonly channel: string;
-  private readonly held = new Map<string, bigint>();
-  private locks: ReservedSql | undefined;
+  private readonly holder = `${process.pid}:${randomUUID()}`;
+  private readonly held = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private listening: { unlisten(): Promise<void> } | undefined;
   private poller: NodeJS.Timeout | undefined;
 
@@ -125,35 +131,40 @@ export class PostgresBackend implements StoreBackend {
 
   async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
     if (this.held.has(name)) throw new DurableStreamActiveError(name);
-    const key = this.lockKey(name);
-    this.held.set(name, key);
-    try {
-      this.locks ??= await this.sql.reserve();
-      const [lock] = await this.locks`SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS locked`;
-      if (!lock?.locked) throw new DurableStreamActiveError(name);
-      try {
-        await this.sql.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [name, canonicalQuery]);
-        const [row] = await this.sql.unsafe(`SELECT query, position FROM ${this.t.cursors} WHERE name = $1`, [name]);
-        if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
-        return BigInt(row.position);
-      } catch (error) {
-        await this.locks`SELECT pg_advisory_unlock(${key.toString()}::bigint)`.catch(() => {});
-        throw error;
-      }
-    } catch (error) {
-      this.held.delete(name);
-      throw error;
-    }
+    // a lease row rather than an advisory lock: it needs no pinned connection, and it survives
+    // reconnects and server restarts; a holder that stops renewing it loses it after LEASE_MS
+    const position = await this.sql.begin(async (tx) => {
+      await tx.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [name, canonicalQuery]);
+      const [row] = await tx.unsafe(
+        `SELECT query, position, holder, heartbeat > clock_timestamp() - make_interval(secs => $2) AS alive FROM ${this.t.cursors} WHERE name = $1 FOR UPDATE`,
+        [name, LEASE_MS / 1000] as never[],
+      );
+      if (row?.holder !== null && row?.holder !== this.holder && row?.alive) throw new DurableStreamActiveError(name);
+      if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+      await tx.unsafe(`UPDATE ${this.t.cursors} SET holder = $2, heartbeat = clock_timestamp() WHERE name = $1`, [name, this.holder]);
+      return BigInt(row.position);
+    });
+    this.held.add(name);
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), HEARTBEAT_MS).unref();
+    return position;
   }
 
   async saveCursor(name: string, position: bigint): Promise<void> {
-    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET position = $1::bigint WHERE name = $2`, [position.toString(), name]);
+    const result = await this.sql.unsafe(
+      `UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2 AND holder = $3`,
+      [position.toString(), name, this.holder],
+    );
+    if (result.count === 0) throw new Error(`durable stream ${JSON.stringify(name)} is no longer held by this process (its lease expired)`);
   }
 
   async releaseDurable(name: string): Promise<void> {
-    const key = this.held.get(name);
     this.held.delete(name);
-    if (key !== undefined && this.locks) await this.locks`SELECT pg_advisory_unlock(${key.toString()}::bigint)`;
+    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, this.holder]);
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1`, [this.holder]).catch(() => {});
   }
 
   watch(onCommit: () => void): void {
@@ -168,18 +179,12 @@ export class PostgresBackend implements StoreBackend {
 
   async close(): Promise<void> {
     clearInterval(this.poller);
+    clearInterval(this.heartbeat);
     await this.listening?.unlisten().catch(() => {});
-    if (this.locks) {
-      for (const key of this.held.values()) await this.locks`SELECT pg_advisory_unlock(${key.toString()}::bigint)`.catch(() => {});
-      this.locks.release();
+    if (this.held.size > 0) {
+      await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE holder = $1`, [this.holder]).catch(() => {});
+      this.held.clear();
     }
-    this.held.clear();
     if (this.owned) await this.sql.end({ timeout: 5 });
-  }
-
-  /** A 64-bit advisory lock key for a durable name in this schema. */
-  private lockKey(name: string): bigint {
-    const digest = createHash('sha256').update(`factstore\u0000${this.options.schema}\u0000${name}`).digest();
-    return digest.readBigInt64BE(0);
   }
 }

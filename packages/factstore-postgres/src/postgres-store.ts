@@ -11,7 +11,7 @@ export type PostgresConnection = string | Options<Record<string, PostgresType>> 
  * The PostgreSQL factstore: the whole contract on PostgreSQL, for several application instances
  * behind one database. Gapless numbering in commit order from a locked counter row, `appendIf`
  * checked after that lock, payload predicates through jsonb containment and a GIN index, streams
- * woken by NOTIFY across processes, durable names held by advisory locks.
+ * woken by NOTIFY across processes, durable names held by lease rows.
  *
  * @example
  * ```ts

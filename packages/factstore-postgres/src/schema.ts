@@ -11,7 +11,8 @@ const SCHEMA_LOCK = 7_286_001_517n;
 
 /**
  * Creates the schema when missing: `events` (jsonb payload, GIN `jsonb_path_ops` index,
- * `(event_type, seq)` index), `batches`, a one-row `head` counter that numbers events, `cursors`,
+ * `(event_type, seq)` index), `batches`, a one-row `head` counter that numbers events, `cursors`
+ * (with the lease of the process holding each durable name),
  * and `factstore_meta` with the format version.
  */
 export async function prepareSchema(sql: Sql, schema: string): Promise<void> {
@@ -42,7 +43,7 @@ export async function prepareSchema(sql: Sql, schema: string): Promise<void> {
       CREATE TABLE IF NOT EXISTS ${s}.batches (first_seq bigint PRIMARY KEY, last_seq bigint NOT NULL);
       CREATE TABLE IF NOT EXISTS ${s}.head (id int PRIMARY KEY CHECK (id = 1), last_seq bigint NOT NULL);
       INSERT INTO ${s}.head (id, last_seq) VALUES (1, 0) ON CONFLICT DO NOTHING;
-      CREATE TABLE IF NOT EXISTS ${s}.cursors (name text PRIMARY KEY, query text NOT NULL, position bigint NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${s}.cursors (name text PRIMARY KEY, query text NOT NULL, position bigint NOT NULL, holder text, heartbeat timestamptz);
       INSERT INTO ${s}.factstore_meta (key, value) VALUES ('format_version', '${FORMAT_VERSION}') ON CONFLICT DO NOTHING;
     `);
   });
