@@ -161,25 +161,33 @@ export async function durableReplay(store, { total }) {
   return [{ workload: `durable replay of ${total.toLocaleString('en')} events`, unit: 'events/s', factstore: rate(total, ms), baseline: rate(total, baseMs), note: `RSS growth ${((peak - rssBefore) / 2 ** 20).toFixed(0)} MB` }];
 }
 
-/** 7. live delivery latency in process: from append resolving to the handler running. */
+/** 7. live delivery latency in process: from calling append to the handler running (the commit included), beside the append alone. */
 export async function liveLatency(store, { quick }) {
   progress(`${store.name}: live latency`);
   const target = await store.open();
-  let resolvedAt = 0;
   let pending;
   await target.streamAll(() => {
     pending?.(now());
   });
-  const latencies = [];
+  const delivered = [];
+  const appended = [];
   for (let i = 0; i < (quick ? 200 : 2_000); i++) {
-    const delivered = new Promise((resolve) => {
+    const handled = new Promise((resolve) => {
       pending = resolve;
     });
+    const calledAt = now();
     await target.append(events(i, 1, 1000));
-    resolvedAt = now();
-    const at = await delivered;
-    latencies.push(Math.max(0, at - resolvedAt) / 1e6);
+    appended.push((now() - calledAt) / 1e6);
+    delivered.push(((await handled) - calledAt) / 1e6);
   }
   await target.close();
-  return [{ workload: 'live latency in process (append resolved → handler)', unit: 'ms', factstore: median(latencies), baseline: null, note: `p99 ${percentile(latencies, 99).toFixed(3)} ms` }];
+  return [
+    {
+      workload: 'live latency in process (append called → handler runs)',
+      unit: 'ms',
+      factstore: median(delivered),
+      baseline: null,
+      note: `p99 ${percentile(delivered, 99).toFixed(3)} ms; the append alone: median ${median(appended).toFixed(3)} ms`,
+    },
+  ];
 }
