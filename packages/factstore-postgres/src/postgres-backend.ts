@@ -33,7 +33,7 @@ export class PostgresBackend implements StoreBackend {
   private readonly holder = `${process.pid}:${randomUUID()}`;
   private readonly held = new Set<string>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private listening: { unlisten(): Promise<void> } | undefined;
+  private listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
   private poller: NodeJS.Timeout | undefined;
 
   constructor(
@@ -168,19 +168,16 @@ export class PostgresBackend implements StoreBackend {
   }
 
   watch(onCommit: () => void): void {
-    this.sql
-      .listen(this.channel, () => onCommit(), onCommit) // onlisten: after every (re)connect, read what was missed
-      .then((listening) => {
-        this.listening = listening;
-      })
-      .catch(() => {});
+    // onlisten runs after every (re)connect of the listening connection: read what was missed
+    this.listening = this.sql.listen(this.channel, () => onCommit(), onCommit).catch(() => undefined);
     this.poller = setInterval(onCommit, this.options.pollIntervalMs).unref();
   }
 
   async close(): Promise<void> {
     clearInterval(this.poller);
     clearInterval(this.heartbeat);
-    await this.listening?.unlisten().catch(() => {});
+    // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
+    await (await this.listening)?.unlisten().catch(() => {});
     if (this.held.size > 0) {
       await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE holder = $1`, [this.holder]).catch(() => {});
       this.held.clear();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import postgres from 'postgres';
 import { PostgresStore } from '../src/index.js';
 import { databaseUrl, dropSchemas, freshSchema, sql } from './database.js';
@@ -137,5 +138,27 @@ describe('PostgresStore persistence and connections', () => {
     expect(positions((await store.query({ filters: [{ payloadPredicates: [{ tags: 'vip' }] }] })).eventRecords)).toEqual([4]);
     await expect(store.appendIf([opened('x')], { filters: [{ payloadPredicates: ['vip'] }] }, 2n)).resolves.toMatchObject({ firstSequenceNumber: 5n });
     await store.close();
+  });
+
+  it('close() lets the process exit by itself, also right after connect and with streams', () => {
+    const s = schema('exit');
+    const script = `
+      const { PostgresStore } = require(${JSON.stringify(require.resolve('factstore-postgres'))});
+      (async () => {
+        const quick = await PostgresStore.connect(process.env.DATABASE_URL, { schema: '${s}' });
+        await quick.close();
+        const store = await PostgresStore.connect(process.env.DATABASE_URL, { schema: '${s}' });
+        await store.streamAll(() => {});
+        await store.streamAllDurable('d', () => {});
+        await store.append([{ eventType: 'e', payload: 1 }]);
+        await store.close();
+        console.log('closed');
+      })();
+    `;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('closed');
+    expect(run.signal).toBeNull();
+    expect(run.status).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { SqliteStore } from '../src/index.js';
 import { checkLogInvariants, sql } from './sqlite-file.js';
 import { removeTempFolders, tempDb } from './temp-files.js';
@@ -176,5 +177,25 @@ describe('SqliteStore persistence', () => {
     expect(seen).toEqual([[1, 2], [3]]);
     await reader.close();
     await writer.close();
+  });
+
+  it('close() lets the process exit by itself, also with streams and held durable names', () => {
+    const path = tempDb('exit');
+    const script = `
+      const { SqliteStore } = require(${JSON.stringify(require.resolve('factstore-sqlite'))});
+      (async () => {
+        const store = await SqliteStore.open(${JSON.stringify(path)});
+        await store.streamAll(() => {});
+        await store.streamAllDurable('d', () => {});
+        await store.append([{ eventType: 'e', payload: 1 }]);
+        await store.close();
+        console.log('closed');
+      })();
+    `;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('closed');
+    expect(run.signal).toBeNull();
+    expect(run.status).toBe(0);
   });
 });
