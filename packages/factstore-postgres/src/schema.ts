@@ -39,7 +39,7 @@ export async function prepareSchema(sql: Sql, schema: string): Promise<void> {
         payload jsonb NOT NULL
       );
       CREATE INDEX IF NOT EXISTS events_type_seq ON ${s}.events (event_type, seq);
-      CREATE INDEX IF NOT EXISTS events_payload ON ${s}.events USING gin (payload jsonb_path_ops);
+      CREATE INDEX IF NOT EXISTS events_payload ON ${s}.events USING gin (payload jsonb_path_ops) WITH (fastupdate = off);
       CREATE TABLE IF NOT EXISTS ${s}.batches (first_seq bigint PRIMARY KEY, last_seq bigint NOT NULL);
       CREATE TABLE IF NOT EXISTS ${s}.head (id int PRIMARY KEY CHECK (id = 1), last_seq bigint NOT NULL);
       INSERT INTO ${s}.head (id, last_seq) VALUES (1, 0) ON CONFLICT DO NOTHING;

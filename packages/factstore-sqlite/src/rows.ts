@@ -1,4 +1,4 @@
-import type { CommittedBatch, EventRecord, JsonValue } from 'factstore';
+import { assembleBatches, freezeJson, type CommittedBatch, type EventRecord, type JsonValue } from 'factstore';
 
 /** An `events` row as read. */
 export interface EventRow {
@@ -14,30 +14,14 @@ export function toRecord(row: EventRow): EventRecord {
     sequenceNumber: BigInt(row.seq),
     occurredAt: new Date(row.occurred_at),
     eventType: row.event_type,
-    payload: deepFreeze(JSON.parse(row.payload) as JsonValue),
+    payload: freezeJson(JSON.parse(row.payload) as JsonValue),
   });
 }
 
-/** Batches from ascending rows and the ascending batch ranges that cover them exactly. */
+/** Batches from the `batches` ranges and the ascending rows that cover them. */
 export function toBatches(ranges: readonly { first_seq: number; last_seq: number }[], rows: readonly EventRow[]): CommittedBatch[] {
-  const out: CommittedBatch[] = [];
-  let at = 0;
-  for (const range of ranges) {
-    const records: EventRecord[] = [];
-    while (at < rows.length && (rows[at] as EventRow).seq <= range.last_seq) records.push(toRecord(rows[at++] as EventRow));
-    if (records.length !== range.last_seq - range.first_seq + 1 || Number(records[0]?.sequenceNumber) !== range.first_seq) {
-      throw new Error(`batch ${range.first_seq}..${range.last_seq} is not whole in the events table`);
-    }
-    out.push({ firstSequenceNumber: BigInt(range.first_seq), lastSequenceNumber: BigInt(range.last_seq), records });
-  }
-  return out;
-}
-
-function deepFreeze(value: JsonValue): JsonValue {
-  if (value !== null && typeof value === 'object') {
-    if (Array.isArray(value)) for (const item of value) deepFreeze(item);
-    else for (const key in value) deepFreeze(value[key] as JsonValue);
-    Object.freeze(value);
-  }
-  return value;
+  return assembleBatches(
+    ranges.map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
+    rows.map(toRecord),
+  );
 }

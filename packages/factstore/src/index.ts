@@ -26,3 +26,4 @@ export {
 export { badStringReason, copyJsonValue, MAX_JSON_DEPTH } from './validation/json-input.js';
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
+export { assembleBatches, freezeJson } from './store/batches.js';

@@ -17,7 +17,11 @@ const quick = args.includes('--quick');
 const total = Number(option('events') ?? (quick ? 100_000 : 1_000_000));
 const rounds = quick ? 1 : 3;
 const only = option('only')?.split(',');
-const available = { memory: () => import('./stores/memory.mjs'), sqlite: () => import('./stores/sqlite.mjs') };
+const available = {
+  memory: () => import('./stores/memory.mjs'),
+  sqlite: () => import('./stores/sqlite.mjs'),
+  postgres: () => import('./stores/postgres.mjs'),
+};
 const storeNames = (option('store') ?? Object.keys(available).join(',')).split(',');
 
 const plan = [
@@ -28,6 +32,7 @@ const plan = [
   ['context-query', (s) => workloads.contextQuery(s, { total, quick })],
   ['replay', (s) => workloads.durableReplay(s, { total })],
   ['latency', (s) => workloads.liveLatency(s, { quick })],
+  ['latency-cross', (s) => workloads.crossProcessLatency(s, { quick })],
 ];
 
 const rows = [];
@@ -40,6 +45,7 @@ for (const storeName of storeNames) {
     if (only && !only.includes(id)) continue;
     for (const row of await run(store)) rows.push({ store: storeName, ...row });
   }
+  await store.cleanUp?.();
 }
 
 const lowerIsBetter = (unit) => unit === 'ms';

@@ -105,6 +105,8 @@ export async function contextQuery(store, { total, quick }) {
   await fill((batch) => target.append(batch), total, progress);
   const base = await store.openBaseline();
   await fill((batch) => base.append(batch), total);
+  // a database that has been running has statistics (autovacuum); a freshly loaded one not yet
+  await store.analyze?.();
   settle();
   const samples = quick ? 300 : 2_000;
   const accounts = Array.from({ length: samples }, (_, i) => accountOf((i * 7919) % total, total));
@@ -190,4 +192,46 @@ export async function liveLatency(store, { quick }) {
       note: `p99 ${percentile(delivered, 99).toFixed(3)} ms; the append alone: median ${median(appended).toFixed(3)} ms`,
     },
   ];
+}
+
+/** 7b. live delivery latency across processes: another process appends, this one streams. */
+export async function crossProcessLatency(store, { quick }) {
+  if (!store.locate) return [];
+  progress(`${store.name}: live latency across processes`);
+  const { fork } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const target = await store.open();
+  const reader = await store.openAt(store.locate(target));
+  const delivered = new Map();
+  await reader.streamAll((batch) => {
+    const at = performance.timeOrigin + performance.now();
+    for (const record of batch) delivered.set(Number(record.sequenceNumber), at);
+  });
+  const appender = fork(fileURLToPath(new URL('./remote-appender.mjs', import.meta.url)), [store.name, String(store.locate(target))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const acks = new Map();
+  let waiting;
+  appender.on('message', (message) => {
+    if (message.type === 'appended') acks.set(message.seq, message.at);
+    waiting?.();
+  });
+  await new Promise((resolve) => {
+    waiting = resolve;
+  });
+  const latencies = [];
+  for (let i = 0; i < (quick ? 100 : 500); i++) {
+    const acked = new Promise((resolve) => {
+      waiting = resolve;
+    });
+    appender.send('append');
+    await acked;
+    const seq = Math.max(...acks.keys());
+    const deadline = Date.now() + 2000;
+    while (!delivered.has(seq) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 0));
+    if (delivered.has(seq)) latencies.push(Math.max(0, delivered.get(seq) - acks.get(seq)));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  appender.kill();
+  await reader.close();
+  await target.close();
+  return [{ workload: 'live latency across processes (append resolved → handler)', unit: 'ms', factstore: median(latencies), baseline: null, note: `p99 ${percentile(latencies, 99).toFixed(2)} ms over ${latencies.length} appends` }];
 }

@@ -24,6 +24,12 @@ export async function open() {
   return SqliteStore.open(freshPath());
 }
 
+/** Where a store is, for another process to open the same one. */
+export const locate = (store) => store.path;
+
+/** Opens the store at a location from {@link locate} (in another process). */
+export const openAt = (path) => SqliteStore.open(path, { pollIntervalMs: 1 });
+
 /** The same work with the raw driver. */
 export async function openBaseline() {
   const db = await new Promise((resolve, reject) => {

