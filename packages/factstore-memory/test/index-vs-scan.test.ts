@@ -1,24 +1,9 @@
 import { compileMatcher, type EventQuery, type JsonValue, type NewEvent, validateQuery } from 'factstore';
+import { pick, random } from 'factstore-test-support';
 import { MemoryStore } from '../src/index.js';
-
-/** A small deterministic PRNG so that failures reproduce. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TYPES = ['opened', 'credited', 'debited', 'closed'];
 const IDS = ['a1', 'a2', 'a3', 'a4', 'a5'];
-
-function pick<T>(rnd: () => number, list: readonly T[]): T {
-  return list[Math.floor(rnd() * list.length)] as T;
-}
 
 function randomPayload(rnd: () => number): JsonValue {
   const r = rnd();

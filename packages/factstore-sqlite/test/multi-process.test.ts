@@ -1,36 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { child as start, kill } from 'factstore-test-support';
 import { SqliteStore } from '../src/index.js';
 import { checkLogInvariants, sql } from './sqlite-file.js';
 import { removeTempFolders, tempDb } from './temp-files.js';
 
 afterAll(removeTempFolders);
 
-type Message = { type: string; [key: string]: unknown };
-
-/** Starts a child process from test/processes with IPC, collecting its messages. */
-function child(script: string, args: string[]) {
-  const messages: Message[] = [];
-  const process = fork(join(__dirname, 'processes', script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  process.on('message', (message) => messages.push(message as Message));
-  const exited = new Promise<number | null>((resolve) => process.on('exit', (code) => resolve(code)));
-  const waitFor = async (type: string, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = messages.find((m) => m.type === type);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`${script} sent no ${type} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  return { process, messages, exited, waitFor };
-}
-
-const kill = (p: ChildProcess) => new Promise<void>((resolve) => {
-  p.once('exit', () => resolve());
-  p.kill('SIGKILL');
-});
+const child = (script: string, args: string[]) => start(join(__dirname, 'processes'), script, args);
 
 describe('SqliteStore with several processes on one file', () => {
   it('three writers and a streaming fourth: gapless log, no lost ack, no double booking, every batch streamed once in order', async () => {

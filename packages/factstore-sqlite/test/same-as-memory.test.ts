@@ -1,21 +1,11 @@
 import type { EventQuery, JsonValue, NewEvent } from 'factstore';
 import { MemoryStore } from 'factstore-memory';
+import { pick, random } from 'factstore-test-support';
 import { SqliteStore } from '../src/index.js';
 import { removeTempFolders, tempDb } from './temp-files.js';
 
 afterAll(removeTempFolders);
 
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const pick = <T>(rnd: () => number, list: readonly T[]) => list[Math.floor(rnd() * list.length)] as T;
 const TYPES = ['opened', 'credited', 'closed'];
 const IDS = ['a1', 'a2', 'a3', 'a.b', 'a"q', 'ünï'];
 const NUMBERS = [1, 2, 1.5, 0.1 + 0.2, 0.3, 1e21, -0, 100, 1e-7];

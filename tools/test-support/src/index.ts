@@ -1,0 +1,2 @@
+export { random, pick } from './random.js';
+export { child, kill, type Message } from './children.js';
