@@ -25,8 +25,19 @@ export const LEASE_MS = 3000;
 const HEARTBEAT_MS = 1000;
 /** Payload keys that get a value index at most (per file). */
 export const MAX_INDEXED_KEYS = 32;
+/** The most appends one group commit takes. */
+const MAX_GROUP = 256;
 /** Read connections: queries and stream reads run on them, each in its own snapshot. */
 const READERS = 2;
+
+/** An append waiting for the next group commit. */
+interface PendingAppend {
+  readonly events: readonly ValidEvent[];
+  readonly condition: AppendCondition | undefined;
+  readonly rows: string;
+  resolve(batch: CommittedBatch): void;
+  reject(error: unknown): void;
+}
 
 /**
  * Storage for {@link SqliteStore}: one write connection per process (every write in a
@@ -83,30 +94,126 @@ export class SqliteBackend implements StoreBackend {
   async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
     if (condition) await this.ensureIndexed(predicateKeys(condition.query));
     const rows = JSON.stringify(events.map((e) => [e.eventType, JSON.stringify(e.payload)]));
-    return this.write.transaction('IMMEDIATE', async () => {
-      if (condition) {
-        const actual = await contextVersion(this.write, planQuery(condition.query, this.indexed));
-        const version = actual === 0n ? null : actual;
-        if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
-      }
-      const at = Date.now();
-      // numbered under the write lock from the current head: gapless across processes
-      await this.write.run(
-        `WITH h AS MATERIALIZED (SELECT COALESCE(MAX(seq), 0) AS head FROM events)
-         INSERT INTO events (seq, occurred_at, event_type, payload)
-         SELECT h.head + j.key + 1, ?, j.value ->> 0, j.value ->> 1 FROM h, json_each(?) AS j`,
-        [at, rows],
-      );
-      const batch = await this.write.get<{ first_seq: number }>(
-        'INSERT INTO batches (first_seq, last_seq) SELECT MAX(seq) - ? + 1, MAX(seq) FROM events RETURNING first_seq',
-        [events.length],
-      );
-      const head = (batch?.first_seq as number) - 1;
-      const records: EventRecord[] = events.map((event, i) =>
-        Object.freeze({ sequenceNumber: BigInt(head + 1 + i), occurredAt: new Date(at), eventType: event.eventType, payload: event.payload }),
-      );
-      return { firstSequenceNumber: BigInt(head + 1), lastSequenceNumber: BigInt(head + events.length), records };
+    return new Promise<CommittedBatch>((resolve, reject) => {
+      this.waiting.push({ events, condition, rows, resolve, reject });
+      if (!this.committing) void this.commitWaiting();
     });
+  }
+
+  private readonly waiting: PendingAppend[] = [];
+  private committing = false;
+
+  /**
+   * Group commit: the appends that queued up while the previous transaction ran go into one
+   * `BEGIN IMMEDIATE` transaction, in order, each with its own range and batch row; an appendIf is
+   * checked against everything before it, including the appends ahead of it in the group, and a
+   * conflicting one fails alone (it wrote nothing yet). When the transaction itself fails, nothing
+   * of the group was committed and each append is retried alone, so one cannot fail another.
+   */
+  private async commitWaiting(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0, MAX_GROUP);
+        if (group.length === 1) {
+          await this.commitAlone(group[0] as PendingAppend);
+          continue;
+        }
+        let outcomes: ({ batch: CommittedBatch } | { conflict: ConditionalAppendConflictError })[];
+        try {
+          outcomes = await this.write.transaction('IMMEDIATE', async () => {
+            const out: ({ batch: CommittedBatch } | { conflict: ConditionalAppendConflictError })[] = [];
+            for (let at = 0; at < group.length; ) {
+              const pending = group[at] as PendingAppend;
+              if (pending.condition) {
+                try {
+                  out.push({ batch: await this.writeOne(pending) });
+                } catch (error) {
+                  if (!(error instanceof ConditionalAppendConflictError)) throw error;
+                  out.push({ conflict: error });
+                }
+                at++;
+                continue;
+              }
+              // a run of plain appends: three statements for all of them
+              let end = at;
+              while (end < group.length && !(group[end] as PendingAppend).condition) end++;
+              for (const batch of await this.writeRun(group.slice(at, end))) out.push({ batch });
+              at = end;
+            }
+            return out;
+          });
+        } catch {
+          for (const pending of group) await this.commitAlone(pending);
+          continue;
+        }
+        group.forEach((pending, i) => {
+          const outcome = outcomes[i] as { batch: CommittedBatch } | { conflict: ConditionalAppendConflictError };
+          if ('batch' in outcome) pending.resolve(outcome.batch);
+          else pending.reject(outcome.conflict);
+        });
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private commitAlone(pending: PendingAppend): Promise<void> {
+    return this.write.transaction('IMMEDIATE', () => this.writeOne(pending)).then(pending.resolve, pending.reject);
+  }
+
+  /** Several plain appends inside the running write transaction, each its own consecutive range and batch row. */
+  private async writeRun(run: readonly PendingAppend[]): Promise<CommittedBatch[]> {
+    if (run.length === 1) return [await this.writeOne(run[0] as PendingAppend)];
+    const head = (await this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'))?.head ?? 0;
+    const at = Date.now();
+    const occurredAt = new Date(at);
+    const rows: [string, string][] = [];
+    const ranges: [number, number][] = [];
+    const out: CommittedBatch[] = [];
+    for (const { events } of run) {
+      const first = head + rows.length + 1;
+      for (const event of events) rows.push([event.eventType, JSON.stringify(event.payload)]);
+      ranges.push([first, first + events.length - 1]);
+      out.push({
+        firstSequenceNumber: BigInt(first),
+        lastSequenceNumber: BigInt(first + events.length - 1),
+        records: events.map((event, i) => Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt, eventType: event.eventType, payload: event.payload })),
+      });
+    }
+    await this.write.run(
+      'INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)',
+      [head, at, JSON.stringify(rows)],
+    );
+    await this.write.run('INSERT INTO batches (first_seq, last_seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)', [JSON.stringify(ranges)]);
+    return out;
+  }
+
+  /** One append inside the running write transaction: check its condition, insert its batch. */
+  private async writeOne({ events, condition, rows }: PendingAppend): Promise<CommittedBatch> {
+    if (condition) {
+      const actual = await contextVersion(this.write, planQuery(condition.query, this.indexed));
+      const version = actual === 0n ? null : actual;
+      if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
+    }
+    const at = Date.now();
+    // numbered under the write lock from the current head: gapless across processes
+    await this.write.run(
+      `WITH h AS MATERIALIZED (SELECT COALESCE(MAX(seq), 0) AS head FROM events)
+       INSERT INTO events (seq, occurred_at, event_type, payload)
+       SELECT h.head + j.key + 1, ?, j.value ->> 0, j.value ->> 1 FROM h, json_each(?) AS j`,
+      [at, rows],
+    );
+    const batch = await this.write.get<{ first_seq: number }>(
+      'INSERT INTO batches (first_seq, last_seq) SELECT MAX(seq) - ? + 1, MAX(seq) FROM events RETURNING first_seq',
+      [events.length],
+    );
+    const head = (batch?.first_seq as number) - 1;
+    const occurredAt = new Date(at);
+    const records: EventRecord[] = events.map((event, i) =>
+      Object.freeze({ sequenceNumber: BigInt(head + 1 + i), occurredAt, eventType: event.eventType, payload: event.payload }),
+    );
+    return { firstSequenceNumber: BigInt(head + 1), lastSequenceNumber: BigInt(head + events.length), records };
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
