@@ -20,6 +20,16 @@ import type { PostgresStoreOptions } from './options.js';
 export const LEASE_MS = 3000;
 /** How often a process renews the leases of the durable names it holds. */
 const HEARTBEAT_MS = 1000;
+/** The most plain appends one grouped statement takes. */
+const MAX_GROUP = 256;
+
+/** An append waiting for its turn in the group commit. */
+interface PendingAppend {
+  readonly events: readonly ValidEvent[];
+  readonly condition: AppendCondition | undefined;
+  resolve(batch: CommittedBatch): void;
+  reject(error: unknown): void;
+}
 
 /**
  * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
@@ -47,38 +57,120 @@ export class PostgresBackend implements StoreBackend {
   }
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
-    const types = events.map((e) => e.eventType);
-    const payloads = events.map((e) => JSON.stringify(e.payload));
-    const at = new Date();
-    const insert = (db: Runner) =>
-      db.unsafe(
-        `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
-              ins AS (INSERT INTO ${this.t.events} (seq, occurred_at, event_type, payload)
-                      SELECT h.base + x.ord, $2, x.t, x.p::jsonb
-                      FROM h, unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(t, p, ord)),
-              bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq) SELECT h.base + 1, h.base + $1 FROM h)
-         SELECT h.base, pg_notify($5, (h.base + 1)::text || '-' || (h.base + $1)::text) FROM h`,
-        [events.length, at, types, payloads, this.channel] as never[],
-      );
-    let rows;
-    if (!condition) {
-      rows = await insert(this.sql); // one statement, one round trip: the head row is locked until its commit
-    } else {
-      const plan = planQuery(condition.query);
-      rows = await this.sql.begin(async (tx) => {
-        // the lock first; the check is a later statement, so it sees every commit before the lock
-        await tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`);
-        const actual = await contextVersion(tx, this.t.events, plan);
-        const version = actual === 0n ? null : actual;
-        if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
-        return insert(tx);
-      });
+    return new Promise<CommittedBatch>((resolve, reject) => {
+      this.waiting.push({ events, condition, resolve, reject });
+      if (!this.committing) void this.commitWaiting();
+    });
+  }
+
+  private readonly waiting: PendingAppend[] = [];
+  private committing = false;
+
+  /**
+   * Group commit: plain appends that queued up while the previous statement ran are written by
+   * one statement (one lock of the counter row, one commit), each with its own range and batch row;
+   * an appendIf runs in its own transaction at its place in the queue, so it is checked against
+   * everything before it. When a grouped statement fails, nothing of it was committed and each
+   * append is retried alone, so one cannot fail another.
+   */
+  private async commitWaiting(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const first = this.waiting[0] as PendingAppend;
+        if (first.condition) {
+          let end = 0;
+          while (end < this.waiting.length && end < MAX_GROUP && (this.waiting[end] as PendingAppend).condition) end++;
+          await this.commitConditional(this.waiting.splice(0, end));
+          continue;
+        }
+        let end = 0;
+        while (end < this.waiting.length && end < MAX_GROUP && !(this.waiting[end] as PendingAppend).condition) end++;
+        const run = this.waiting.splice(0, end);
+        try {
+          const batches = await this.insert(this.sql, run.map((p) => p.events));
+          run.forEach((pending, i) => pending.resolve(batches[i] as CommittedBatch));
+        } catch (error) {
+          if (run.length === 1) (run[0] as PendingAppend).reject(error);
+          else for (const pending of run) await this.insert(this.sql, [pending.events]).then((b) => pending.resolve(b[0] as CommittedBatch), pending.reject);
+        }
+      }
+    } finally {
+      this.committing = false;
     }
-    const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
-    const records: EventRecord[] = events.map((event, i) =>
-      Object.freeze({ sequenceNumber: base + BigInt(i + 1), occurredAt: at, eventType: event.eventType, payload: event.payload }),
+  }
+
+  /**
+   * Conditional appends in one transaction: the counter row is locked first; then each, in order,
+   * is checked by a later statement (so it sees every commit before the lock and the appends ahead
+   * of it) and written, or fails alone with a conflict having written nothing. When the
+   * transaction fails, each is retried in a transaction of its own.
+   */
+  private async commitConditional(run: readonly PendingAppend[]): Promise<void> {
+    type Outcome = { batch: CommittedBatch } | { conflict: ConditionalAppendConflictError };
+    const attempt = (pendings: readonly PendingAppend[]) =>
+      this.sql.begin(async (tx) => {
+        await tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`);
+        const out: Outcome[] = [];
+        for (const { events, condition } of pendings) {
+          const actual = await contextVersion(tx, this.t.events, planQuery((condition as AppendCondition).query));
+          const version = actual === 0n ? null : actual;
+          const expected = (condition as AppendCondition).expectedVersion;
+          if (version !== expected) out.push({ conflict: new ConditionalAppendConflictError(expected, version) });
+          else out.push({ batch: (await this.insert(tx, [events]))[0] as CommittedBatch });
+        }
+        return out;
+      });
+    const settle = (pending: PendingAppend, outcome: Outcome) => ('batch' in outcome ? pending.resolve(outcome.batch) : pending.reject(outcome.conflict));
+    try {
+      const outcomes = await attempt(run);
+      run.forEach((pending, i) => settle(pending, outcomes[i] as Outcome));
+    } catch (error) {
+      if (run.length === 1) return (run[0] as PendingAppend).reject(error);
+      for (const pending of run) {
+        await attempt([pending]).then((outcomes) => settle(pending, outcomes[0] as Outcome), pending.reject);
+      }
+    }
+  }
+
+  /**
+   * Writes appends as one statement: bumps the counter row (locked until commit), inserts every
+   * event and one batch row per append, and notifies other processes. One round trip.
+   */
+  private async insert(db: Runner, appends: readonly (readonly ValidEvent[])[]): Promise<CommittedBatch[]> {
+    const types: string[] = [];
+    const payloads: string[] = [];
+    const firsts: number[] = [];
+    const lasts: number[] = [];
+    for (const events of appends) {
+      firsts.push(types.length + 1);
+      for (const event of events) {
+        types.push(event.eventType);
+        payloads.push(JSON.stringify(event.payload));
+      }
+      lasts.push(types.length);
+    }
+    const at = new Date();
+    const rows = await db.unsafe(
+      `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
+            ins AS (INSERT INTO ${this.t.events} (seq, occurred_at, event_type, payload)
+                    SELECT h.base + x.ord, $2, x.t, x.p::jsonb
+                    FROM h, unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(t, p, ord)),
+            bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq)
+                   SELECT h.base + b.f, h.base + b.l FROM h, unnest($5::int[], $6::int[]) AS b(f, l))
+       SELECT h.base, pg_notify($7, (h.base + 1)::text || '-' || (h.base + $1)::text) FROM h`,
+      [types.length, at, types, payloads, firsts, lasts, this.channel] as never[],
     );
-    return { firstSequenceNumber: base + 1n, lastSequenceNumber: base + BigInt(events.length), records };
+    const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
+    let offset = 0;
+    return appends.map((events) => {
+      const first = base + BigInt(offset) + 1n;
+      offset += events.length;
+      const records: EventRecord[] = events.map((event, i) =>
+        Object.freeze({ sequenceNumber: first + BigInt(i), occurredAt: at, eventType: event.eventType, payload: event.payload }),
+      );
+      return { firstSequenceNumber: first, lastSequenceNumber: first + BigInt(events.length - 1), records };
+    });
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
