@@ -1,0 +1,164 @@
+// The user's path: pack every package, install the tarballs with plain npm into fresh projects
+// outside the workspace, and use them there from ESM, CommonJS, Jest and node --test.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'factstore-installed-'));
+const tarballs = {};
+
+function sh(command, args, cwd, timeout = 600_000) {
+  const run = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${run.stdout}\n${run.stderr}`);
+  return run.stdout;
+}
+
+function project(name, dependencies) {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }, null, 2));
+  sh('npm', ['install', '--no-package-lock', ...dependencies], dir);
+  return dir;
+}
+
+before(() => {
+  const packs = join(work, 'packs');
+  mkdirSync(packs);
+  for (const pkg of ['factstore', 'factstore-memory', 'factstore-conformance', 'factstore-sqlite', 'factstore-postgres']) {
+    execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, 'packages', pkg), stdio: 'ignore' });
+  }
+  for (const file of readdirSync(packs)) tarballs[file.replace(/-\d+\.\d+\.\d+\.tgz$/, '')] = join(packs, file);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+describe('installed from tarballs with npm', () => {
+  it('factstore-memory alone works from ESM and from CommonJS', () => {
+    const dir = project('memory-user', [tarballs['factstore'], tarballs['factstore-memory']]);
+    writeFileSync(
+      join(dir, 'esm.mjs'),
+      `import { MemoryStore } from 'factstore-memory';
+       const store = new MemoryStore();
+       const r = await store.append([{ eventType: 'e', payload: { a: 1 } }]);
+       const q = await store.query({ filters: [{ payloadPredicates: [{ a: 1 }] }] });
+       console.log(String(r.lastSequenceNumber), String(q.currentContextVersion));
+       await store.close();`,
+    );
+    writeFileSync(
+      join(dir, 'cjs.cjs'),
+      `const { MemoryStore } = require('factstore-memory');
+       const { isFactStoreError } = require('factstore');
+       (async () => {
+         const store = new MemoryStore();
+         await store.append([{ eventType: 'e', payload: 1 }]);
+         const error = await store.append([]).catch((e) => e);
+         console.log(isFactStoreError(error, 'EMPTY_APPEND'));
+         await store.close();
+       })();`,
+    );
+    assert.equal(sh('node', ['esm.mjs'], dir).trim(), '1 1');
+    assert.equal(sh('node', ['cjs.cjs'], dir).trim(), 'true');
+    assert.equal(existsSync(join(dir, 'node_modules', 'sqlite3')), false);
+    assert.equal(existsSync(join(dir, 'node_modules', 'postgres')), false);
+  });
+
+  it('factstore-conformance checks a third-party store under default Jest and under node --test', () => {
+    const dir = project('store-author', [tarballs['factstore'], tarballs['factstore-conformance'], 'jest@30.5.2']);
+    // a small store written in this project: the backend interface over plain arrays
+    writeFileSync(
+      join(dir, 'array-store.js'),
+      `const { EventStoreBase, compileMatcher, ConditionalAppendConflictError, DurableStreamActiveError, DurableStreamQueryMismatchError } = require('factstore');
+       class ArrayBackend {
+         constructor() { this.records = []; this.batches = []; this.cursors = new Map(); this.active = new Set(); }
+         version(query) { const m = compileMatcher(query); for (let i = this.records.length - 1; i >= 0; i--) if (m(this.records[i])) return BigInt(i + 1); return null; }
+         async append(events, condition) {
+           if (condition) { const v = this.version(condition.query); if (v !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, v); }
+           const first = this.records.length + 1; const at = new Date();
+           const records = events.map((e, i) => Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt: at, eventType: e.eventType, payload: e.payload }));
+           this.records.push(...records); this.batches.push([first, first + events.length - 1]);
+           return { firstSequenceNumber: BigInt(first), lastSequenceNumber: BigInt(first + events.length - 1), records };
+         }
+         async query(query) {
+           const m = compileMatcher(query); const version = this.version(query); const min = Number(query.minSequenceNumber ?? 0n);
+           const eventRecords = this.records.filter((r) => Number(r.sequenceNumber) > min && m(r)).slice(0, query.limit ?? Infinity);
+           return { eventRecords, lastReturnedSequenceNumber: eventRecords.at(-1)?.sequenceNumber ?? null, currentContextVersion: version };
+         }
+         async readBatches(after, maxEvents) {
+           const out = []; let events = 0;
+           for (const [f, l] of this.batches) { if (f <= Number(after)) continue; if (out.length && events >= maxEvents) break;
+             out.push({ firstSequenceNumber: BigInt(f), lastSequenceNumber: BigInt(l), records: this.records.slice(f - 1, l) }); events += l - f + 1; }
+           return out;
+         }
+         async head() { return BigInt(this.records.length); }
+         async claimDurable(name, query) {
+           if (this.active.has(name)) throw new DurableStreamActiveError(name);
+           const c = this.cursors.get(name); if (c && c.query !== query) throw new DurableStreamQueryMismatchError(name);
+           if (!c) this.cursors.set(name, { query, position: 0n }); this.active.add(name); return this.cursors.get(name).position;
+         }
+         async saveCursor(name, position) { this.cursors.get(name).position = position; }
+         async releaseDurable(name) { this.active.delete(name); }
+         async close() {}
+       }
+       class ArrayStore extends EventStoreBase { constructor() { super(new ArrayBackend()); } }
+       module.exports = { ArrayStore };`,
+    );
+    writeFileSync(
+      join(dir, 'array-store.test.js'),
+      `const { describeFactStoreConformance } = require('factstore-conformance');
+       const { ArrayStore } = require('./array-store');
+       describeFactStoreConformance('ArrayStore', () => new ArrayStore());`,
+    );
+    writeFileSync(
+      join(dir, 'array-store.node-test.mjs'),
+      `import { describe, it } from 'node:test';
+       import { describeFactStoreConformance } from 'factstore-conformance';
+       import arrayStore from './array-store.js';
+       describeFactStoreConformance('ArrayStore', () => new arrayStore.ArrayStore(), { api: { describe, it } });`,
+    );
+    const jest = spawnSync('npx', ['jest', '--ci', '--json', '--outputFile=jest.json'], { cwd: dir, encoding: 'utf8', timeout: 600_000 });
+    assert.equal(jest.status, 0, jest.stderr.slice(-3000));
+    assert.match(jest.stderr, /Tests:\s+[1-9]\d+ passed, [1-9]\d+ total/);
+    // this file itself runs under node --test: the child must not think it is our subprocess
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const node = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'array-store.node-test.mjs'], { cwd: dir, encoding: 'utf8', timeout: 600_000, env });
+    assert.equal(node.status, 0, node.stdout.slice(-3000));
+    assert.match(node.stdout, /# fail 0/);
+    assert.match(node.stdout, /# pass [1-9]\d+/);
+  });
+
+  it('factstore-sqlite with sqlite3 from a TypeScript file type-checked with tsc, without postgres', () => {
+    const dir = project('sqlite-user', [tarballs['factstore'], tarballs['factstore-sqlite'], 'sqlite3@6.0.1', 'typescript@6.0.3', '@types/node@20']);
+    writeFileSync(
+      join(dir, 'main.ts'),
+      `import { SqliteStore } from 'factstore-sqlite';
+       import type { EventRecord, QueryResult } from 'factstore';
+       const store: SqliteStore = await SqliteStore.open('data/app.db');
+       await store.append([{ eventType: 'account-opened', payload: { accountId: 'a1' } }]);
+       const result: QueryResult = await store.query({ filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] });
+       const first: EventRecord | undefined = result.eventRecords[0];
+       console.log(first?.eventType, String(result.currentContextVersion));
+       await store.close();`,
+    );
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'sqlite-user', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false }, files: ['main.ts'] }),
+    );
+    sh('npx', ['tsc', '-p', '.'], dir);
+    assert.equal(sh('node', ['out/main.js'], dir).trim(), 'account-opened 1');
+    assert.equal(existsSync(join(dir, 'node_modules', 'postgres')), false, 'factstore-sqlite must not pull in postgres');
+  });
+
+  it('factstore-postgres installs without sqlite3', () => {
+    const dir = project('postgres-user', [tarballs['factstore'], tarballs['factstore-postgres']]);
+    assert.equal(existsSync(join(dir, 'node_modules', 'postgres')), true);
+    assert.equal(existsSync(join(dir, 'node_modules', 'sqlite3')), false, 'factstore-postgres must not pull in sqlite3');
+    assert.match(sh('node', ['-e', "console.log(typeof require('factstore-postgres').PostgresStore.connect)"], dir), /function/);
+  });
+});
