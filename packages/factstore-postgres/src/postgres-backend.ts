@@ -3,6 +3,8 @@ import {
   ConditionalAppendConflictError,
   DurableStreamActiveError,
   DurableStreamQueryMismatchError,
+  GroupCommit,
+  type GroupOutcome,
   type AppendCondition,
   type CommittedBatch,
   type EventRecord,
@@ -27,8 +29,6 @@ const MAX_GROUP = 256;
 interface PendingAppend {
   readonly events: readonly ValidEvent[];
   readonly condition: AppendCondition | undefined;
-  resolve(batch: CommittedBatch): void;
-  reject(error: unknown): void;
 }
 
 /**
@@ -57,80 +57,40 @@ export class PostgresBackend implements StoreBackend {
   }
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
-    return new Promise<CommittedBatch>((resolve, reject) => {
-      this.waiting.push({ events, condition, resolve, reject });
-      if (!this.committing) void this.commitWaiting();
-    });
+    return this.groups.submit({ events, condition });
   }
-
-  private readonly waiting: PendingAppend[] = [];
-  private committing = false;
 
   /**
    * Group commit: plain appends that queued up while the previous statement ran are written by
-   * one statement (one lock of the counter row, one commit), each with its own range and batch row;
-   * an appendIf runs in its own transaction at its place in the queue, so it is checked against
-   * everything before it. When a grouped statement fails, nothing of it was committed and each
-   * append is retried alone, so one cannot fail another.
+   * one statement (one lock of the counter row, one commit), each with its own range and batch
+   * row; consecutive appendIfs share one transaction in which the counter row is locked first, then
+   * each, in order, is checked by a later statement (so it sees every commit before the lock and
+   * the appends ahead of it) and written, or fails alone with a conflict having written nothing.
    */
-  private async commitWaiting(): Promise<void> {
-    this.committing = true;
-    try {
-      while (this.waiting.length > 0) {
-        const first = this.waiting[0] as PendingAppend;
-        if (first.condition) {
-          let end = 0;
-          while (end < this.waiting.length && end < MAX_GROUP && (this.waiting[end] as PendingAppend).condition) end++;
-          await this.commitConditional(this.waiting.splice(0, end));
-          continue;
-        }
-        let end = 0;
-        while (end < this.waiting.length && end < MAX_GROUP && !(this.waiting[end] as PendingAppend).condition) end++;
-        const run = this.waiting.splice(0, end);
-        try {
-          const batches = await this.insert(this.sql, run.map((p) => p.events));
-          run.forEach((pending, i) => pending.resolve(batches[i] as CommittedBatch));
-        } catch (error) {
-          if (run.length === 1) (run[0] as PendingAppend).reject(error);
-          else for (const pending of run) await this.insert(this.sql, [pending.events]).then((b) => pending.resolve(b[0] as CommittedBatch), pending.reject);
-        }
-      }
-    } finally {
-      this.committing = false;
-    }
-  }
+  private readonly groups = new GroupCommit<PendingAppend>(
+    (group) => ((group[0] as PendingAppend).condition ? this.commitConditional(group) : this.insert(this.sql, group.map((p) => p.events))),
+    (waiting) => {
+      // a group is a run of appends of one kind: plain, or conditional
+      const conditional = (waiting[0] as PendingAppend).condition !== undefined;
+      let end = 1;
+      while (end < waiting.length && end < MAX_GROUP && ((waiting[end] as PendingAppend).condition !== undefined) === conditional) end++;
+      return end;
+    },
+  );
 
-  /**
-   * Conditional appends in one transaction: the counter row is locked first; then each, in order,
-   * is checked by a later statement (so it sees every commit before the lock and the appends ahead
-   * of it) and written, or fails alone with a conflict having written nothing. When the
-   * transaction fails, each is retried in a transaction of its own.
-   */
-  private async commitConditional(run: readonly PendingAppend[]): Promise<void> {
-    type Outcome = { batch: CommittedBatch } | { conflict: ConditionalAppendConflictError };
-    const attempt = (pendings: readonly PendingAppend[]) =>
-      this.sql.begin(async (tx) => {
-        await tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`);
-        const out: Outcome[] = [];
-        for (const { events, condition } of pendings) {
-          const actual = await contextVersion(tx, this.t.events, planQuery((condition as AppendCondition).query));
-          const version = actual === 0n ? null : actual;
-          const expected = (condition as AppendCondition).expectedVersion;
-          if (version !== expected) out.push({ conflict: new ConditionalAppendConflictError(expected, version) });
-          else out.push({ batch: (await this.insert(tx, [events]))[0] as CommittedBatch });
-        }
-        return out;
-      });
-    const settle = (pending: PendingAppend, outcome: Outcome) => ('batch' in outcome ? pending.resolve(outcome.batch) : pending.reject(outcome.conflict));
-    try {
-      const outcomes = await attempt(run);
-      run.forEach((pending, i) => settle(pending, outcomes[i] as Outcome));
-    } catch (error) {
-      if (run.length === 1) return (run[0] as PendingAppend).reject(error);
-      for (const pending of run) {
-        await attempt([pending]).then((outcomes) => settle(pending, outcomes[0] as Outcome), pending.reject);
+  private commitConditional(group: readonly PendingAppend[]): Promise<GroupOutcome[]> {
+    return this.sql.begin(async (tx) => {
+      await tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`);
+      const out: GroupOutcome[] = [];
+      for (const { events, condition } of group) {
+        const { query, expectedVersion } = condition as AppendCondition;
+        const actual = await contextVersion(tx, this.t.events, planQuery(query));
+        const version = actual === 0n ? null : actual;
+        if (version !== expectedVersion) out.push(new ConditionalAppendConflictError(expectedVersion, version));
+        else out.push(...(await this.insert(tx, [events])));
       }
-    }
+      return out;
+    });
   }
 
   /**

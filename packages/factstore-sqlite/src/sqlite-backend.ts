@@ -5,6 +5,8 @@ import {
   ConditionalAppendConflictError,
   DurableStreamActiveError,
   DurableStreamQueryMismatchError,
+  GroupCommit,
+  type GroupOutcome,
   type AppendCondition,
   type CommittedBatch,
   type EventRecord,
@@ -25,8 +27,6 @@ export const LEASE_MS = 3000;
 const HEARTBEAT_MS = 1000;
 /** Payload keys that get a value index at most (per file). */
 export const MAX_INDEXED_KEYS = 32;
-/** The most appends one group commit takes. */
-const MAX_GROUP = 256;
 /** Read connections: queries and stream reads run on them, each in its own snapshot. */
 const READERS = 2;
 
@@ -35,8 +35,12 @@ interface PendingAppend {
   readonly events: readonly ValidEvent[];
   readonly condition: AppendCondition | undefined;
   readonly rows: string;
-  resolve(batch: CommittedBatch): void;
-  reject(error: unknown): void;
+}
+
+/** A conflict is the outcome of that append alone; any other error fails the whole transaction. */
+function conflictOnly(error: unknown): GroupOutcome {
+  if (error instanceof ConditionalAppendConflictError) return error;
+  throw error;
 }
 
 /**
@@ -94,73 +98,34 @@ export class SqliteBackend implements StoreBackend {
   async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
     if (condition) await this.ensureIndexed(predicateKeys(condition.query));
     const rows = JSON.stringify(events.map((e) => [e.eventType, JSON.stringify(e.payload)]));
-    return new Promise<CommittedBatch>((resolve, reject) => {
-      this.waiting.push({ events, condition, rows, resolve, reject });
-      if (!this.committing) void this.commitWaiting();
-    });
+    return this.groups.submit({ events, condition, rows });
   }
-
-  private readonly waiting: PendingAppend[] = [];
-  private committing = false;
 
   /**
    * Group commit: the appends that queued up while the previous transaction ran go into one
    * `BEGIN IMMEDIATE` transaction, in order, each with its own range and batch row; an appendIf is
    * checked against everything before it, including the appends ahead of it in the group, and a
-   * conflicting one fails alone (it wrote nothing yet). When the transaction itself fails, nothing
-   * of the group was committed and each append is retried alone, so one cannot fail another.
+   * conflicting one fails alone (it wrote nothing yet).
    */
-  private async commitWaiting(): Promise<void> {
-    this.committing = true;
-    try {
-      while (this.waiting.length > 0) {
-        const group = this.waiting.splice(0, MAX_GROUP);
-        if (group.length === 1) {
-          await this.commitAlone(group[0] as PendingAppend);
+  private readonly groups = new GroupCommit<PendingAppend>((group) =>
+    this.write.transaction('IMMEDIATE', async () => {
+      const out: GroupOutcome[] = [];
+      for (let at = 0; at < group.length; ) {
+        const pending = group[at] as PendingAppend;
+        if (pending.condition) {
+          out.push(await this.writeOne(pending).catch(conflictOnly));
+          at++;
           continue;
         }
-        let outcomes: ({ batch: CommittedBatch } | { conflict: ConditionalAppendConflictError })[];
-        try {
-          outcomes = await this.write.transaction('IMMEDIATE', async () => {
-            const out: ({ batch: CommittedBatch } | { conflict: ConditionalAppendConflictError })[] = [];
-            for (let at = 0; at < group.length; ) {
-              const pending = group[at] as PendingAppend;
-              if (pending.condition) {
-                try {
-                  out.push({ batch: await this.writeOne(pending) });
-                } catch (error) {
-                  if (!(error instanceof ConditionalAppendConflictError)) throw error;
-                  out.push({ conflict: error });
-                }
-                at++;
-                continue;
-              }
-              // a run of plain appends: three statements for all of them
-              let end = at;
-              while (end < group.length && !(group[end] as PendingAppend).condition) end++;
-              for (const batch of await this.writeRun(group.slice(at, end))) out.push({ batch });
-              at = end;
-            }
-            return out;
-          });
-        } catch {
-          for (const pending of group) await this.commitAlone(pending);
-          continue;
-        }
-        group.forEach((pending, i) => {
-          const outcome = outcomes[i] as { batch: CommittedBatch } | { conflict: ConditionalAppendConflictError };
-          if ('batch' in outcome) pending.resolve(outcome.batch);
-          else pending.reject(outcome.conflict);
-        });
+        // a run of plain appends: three statements for all of them
+        let end = at;
+        while (end < group.length && !(group[end] as PendingAppend).condition) end++;
+        out.push(...(await this.writeRun(group.slice(at, end))));
+        at = end;
       }
-    } finally {
-      this.committing = false;
-    }
-  }
-
-  private commitAlone(pending: PendingAppend): Promise<void> {
-    return this.write.transaction('IMMEDIATE', () => this.writeOne(pending)).then(pending.resolve, pending.reject);
-  }
+      return out;
+    }),
+  );
 
   /** Several plain appends inside the running write transaction, each its own consecutive range and batch row. */
   private async writeRun(run: readonly PendingAppend[]): Promise<CommittedBatch[]> {

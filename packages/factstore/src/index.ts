@@ -27,3 +27,4 @@ export { badStringReason, copyJsonValue, MAX_JSON_DEPTH } from './validation/jso
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
+export { GroupCommit, type GroupOutcome } from './store/group-commit.js';
