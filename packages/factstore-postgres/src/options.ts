@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { InvalidInputError } from 'factstore';
+import { checkOptions, InvalidInputError, type InvalidInputIssue } from 'factstore';
 
 /** Options of {@link PostgresStore.connect}. */
 export interface PostgresStoreOptions {
@@ -19,23 +18,12 @@ export const PostgresStoreOptions = Type.Object(
   { additionalProperties: false },
 );
 
-const check = TypeCompiler.Compile(PostgresStoreOptions);
-
 /** Validates the options of `connect`, with defaults filled in. */
 export function validateOptions(options: unknown): Required<PostgresStoreOptions> {
-  const given = options === undefined ? {} : options;
-  const cleaned =
-    typeof given === 'object' && given !== null && !Array.isArray(given)
-      ? Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined))
-      : given;
-  if (!check.Check(cleaned)) {
-    throw new InvalidInputError(
-      [...check.Errors(cleaned)].map((error) => ({
-        path: `options${error.path}`,
-        message: error.path === '/schema' ? 'must be a plain identifier: a letter or _, then letters, digits or _ (at most 51)' : error.message,
-      })),
-    );
-  }
-  const o = cleaned as PostgresStoreOptions;
+  const issues: InvalidInputIssue[] = [];
+  const o = checkOptions<PostgresStoreOptions>(PostgresStoreOptions, options, issues, {
+    '/schema': 'must be a plain identifier: a letter or _, then letters, digits or _ (at most 51)',
+  });
+  if (issues.length > 0) throw new InvalidInputError(issues);
   return { schema: o.schema ?? 'factstore', pollIntervalMs: o.pollIntervalMs ?? 1000 };
 }

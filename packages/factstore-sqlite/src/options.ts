@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { InvalidInputError } from 'factstore';
+import { checkOptions, InvalidInputError, type InvalidInputIssue } from 'factstore';
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -27,23 +26,13 @@ export const SqliteStoreOptions = Type.Object(
   { additionalProperties: false },
 );
 
-const checkOptions = TypeCompiler.Compile(SqliteStoreOptions);
-
 /** Validates the arguments of `open`, with defaults filled in. */
 export function validateOpen(path: unknown, options: unknown): { path: string; options: Required<SqliteStoreOptions> } {
-  const issues: { path: string; message: string }[] = [];
+  const issues: InvalidInputIssue[] = [];
   if (typeof path !== 'string' || path.length === 0) issues.push({ path: 'path', message: 'must be a non-empty string (a file path)' });
   else if (path.includes('\u0000')) issues.push({ path: 'path', message: 'contains \\u0000' });
-  const given = options === undefined ? {} : options;
-  const cleaned =
-    typeof given === 'object' && given !== null && !Array.isArray(given)
-      ? Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined))
-      : given;
-  if (!checkOptions.Check(cleaned)) {
-    for (const error of checkOptions.Errors(cleaned)) issues.push({ path: `options${error.path}`, message: error.message });
-  }
+  const o = checkOptions<SqliteStoreOptions>(SqliteStoreOptions, options, issues);
   if (issues.length > 0) throw new InvalidInputError(issues);
-  const o = cleaned as SqliteStoreOptions;
   return {
     path: path as string,
     options: { synchronous: o.synchronous ?? 'FULL', busyTimeoutMs: o.busyTimeoutMs ?? 5000, pollIntervalMs: o.pollIntervalMs ?? 10 },

@@ -13,6 +13,7 @@ export { payloadMatches } from './matching/payload-match.js';
 export { compileMatcher, filterMatches, queryMatches, type EventMatcher, type Matchable } from './matching/query-match.js';
 export { canonicalJson, canonicalQuery } from './matching/canonical.js';
 export {
+  checkOptions,
   validateDurableName,
   validateEvents,
   validateExpectedVersion,

@@ -38,7 +38,6 @@ const eventsCheck = lazy(() => Type.Array(newEventSchema(Type.Unknown())));
 const queryCheck = lazy(() => eventQuerySchema(Type.Unknown()));
 const positionCheck = lazy(() => PositionInput);
 const nameCheck = lazy(() => DurableStreamName);
-const optionsCheck = lazy(() => StreamOptions);
 
 /**
  * Validates the events of `append`/`appendIf` and returns frozen copies.
@@ -126,14 +125,27 @@ export function validateDurableName(name: unknown, path = 'name'): string {
 export function validateHandler(handler: unknown, options: unknown, path = 'handler'): ValidHandler {
   const issues: InvalidInputIssue[] = [];
   if (typeof handler !== 'function') issues.push({ path, message: 'must be a function' });
-  let onError: StreamOptions['onError'];
-  if (options !== undefined) {
-    const cleaned = cleanEnvelope(options, 'options', issues);
-    typeCheck(optionsCheck(), cleaned, 'options', issues);
-    onError = (cleaned as StreamOptions | undefined)?.onError;
-  }
+  const onError = checkOptions<StreamOptions>(StreamOptions, options, issues).onError;
   if (issues.length > 0) fail(issues);
   return { handler: handler as StreamHandler, onError };
+}
+
+const compiledOptions = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+/**
+ * Checks an options object against its TypeBox schema, for stores' `open`/`connect` options:
+ * `undefined` counts as `{}`, keys whose value is `undefined` as absent, and anything but a plain
+ * object is refused. Problems are pushed to `issues` (paths under `options`), with the message of
+ * `messages[path]` where one is given. Returns the cleaned options.
+ */
+export function checkOptions<T>(schema: TSchema, options: unknown, issues: InvalidInputIssue[], messages: Readonly<Record<string, string>> = {}): T {
+  let check = compiledOptions.get(schema);
+  if (!check) compiledOptions.set(schema, (check = TypeCompiler.Compile(schema)));
+  const found: InvalidInputIssue[] = [];
+  const cleaned = cleanEnvelope(options === undefined ? {} : options, 'options', found);
+  typeCheck(check, cleaned, 'options', found);
+  for (const issue of found) issues.push({ path: issue.path, message: messages[issue.path.slice('options'.length)] ?? issue.message });
+  return cleaned as T;
 }
 
 function validFilter(filter: Record<string, unknown>, path: string, issues: InvalidInputIssue[]): ValidFilter {
