@@ -1,4 +1,15 @@
-import { compileMatcher, type EventMatcher, type EventRecord, type JsonValue, type ValidQuery } from 'factstore';
+import {
+  compileMatcher,
+  readContextVersion,
+  VERSION_PAGE,
+  versionFromNewest,
+  type Candidate,
+  type CandidateRows,
+  type EventMatcher,
+  type JsonValue,
+  type GroupContext,
+  type ValidQuery,
+} from 'factstore';
 import type { Sql, TransactionSql } from 'postgres';
 import { toRecord, type EventRow } from './rows.js';
 
@@ -18,12 +29,10 @@ export interface PgPlan {
   readonly matcher: EventMatcher;
 }
 
-const PAGE = 256;
 const ROW = 'seq, occurred_at, event_type, payload';
 
 /** Plans a query (see {@link PgPlan}). `$n` placeholders start after `offset` parameters. */
-export function planQuery(query: ValidQuery, offset = 0): PgPlan {
-  const matcher = compileMatcher(query);
+export function planQuery(query: ValidQuery, offset = 0, matcher: EventMatcher = compileMatcher(query)): PgPlan {
   const filters = query.filters;
   if (filters === undefined || filters.length === 0) return { where: 'true', params: [], exact: true, matcher };
   const params: (string | string[])[] = [];
@@ -50,48 +59,57 @@ export function planQuery(query: ValidQuery, offset = 0): PgPlan {
   return { where: terms.map((t) => `(${t})`).join(' OR '), params, exact, matcher };
 }
 
-/** The context version: the highest matching position, or 0n. */
-export async function contextVersion(db: Runner, events: string, plan: PgPlan): Promise<bigint> {
-  if (plan.where === 'false') return 0n;
-  if (plan.exact) {
-    const [row] = await db.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${events} WHERE ${plan.where}`, plan.params);
-    return BigInt(row?.head ?? 0);
-  }
-  let below: string | null = null;
-  for (;;) {
-    const params = below === null ? plan.params : [...plan.params, below];
-    const rows = (await db.unsafe(
-      `SELECT ${ROW} FROM ${events} WHERE (${plan.where})${below === null ? '' : ` AND seq < $${params.length}::bigint`} ORDER BY seq DESC LIMIT ${PAGE}`,
-      params,
-    )) as unknown as EventRow[];
-    for (const row of rows) {
-      if (plan.matcher({ eventType: row.event_type, payload: row.payload as JsonValue })) return BigInt(row.seq);
-    }
-    if (rows.length < PAGE) return 0n;
-    below = String((rows[rows.length - 1] as EventRow).seq);
-  }
+/** The candidate rows of a plan (placeholders from `$1`), for the contract's reads (`readQuery`, `readContextVersion`). */
+export function candidates(db: Runner, events: string, plan: PgPlan): CandidateRows {
+  const none = plan.where === 'false';
+  const next = `$${plan.params.length + 1}`;
+  const then = `$${plan.params.length + 2}`;
+  const read = async (sql: string, params: unknown[]) => Array.from((await db.unsafe(sql, params as never[])) as unknown as EventRow[], toRecord);
+  return {
+    exact: plan.exact,
+    async highest() {
+      if (none) return null;
+      const [row] = await db.unsafe(`SELECT MAX(seq) AS head FROM ${events} WHERE ${plan.where}`, plan.params);
+      return row?.head === null || row?.head === undefined ? null : BigInt(row.head);
+    },
+    async before(below, count) {
+      if (none) return [];
+      if (below === null) return read(`SELECT ${ROW} FROM ${events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${next}`, [...plan.params, count]);
+      return read(`SELECT ${ROW} FROM ${events} WHERE (${plan.where}) AND seq < ${next}::bigint ORDER BY seq DESC LIMIT ${then}`, [...plan.params, below.toString(), count]);
+    },
+    async after(after, count) {
+      if (none) return [];
+      return read(`SELECT ${ROW} FROM ${events} WHERE (${plan.where}) AND seq > ${next}::bigint ORDER BY seq LIMIT ${then}`, [...plan.params, after.toString(), count]);
+    },
+  };
 }
 
-/** The matching records after `after`, ascending, at most `limit`. */
-export async function matchingRecords(db: Runner, events: string, plan: PgPlan, after: bigint, limit: number): Promise<EventRecord[]> {
-  const out: EventRecord[] = [];
-  if (plan.where === 'false') return out;
-  let from = after.toString();
-  for (;;) {
-    const want = plan.exact ? Math.min(limit - out.length, 10_000) : PAGE;
-    const params = [...plan.params, from];
-    const rows = (await db.unsafe(
-      `SELECT ${ROW} FROM ${events} WHERE (${plan.where}) AND seq > $${params.length}::bigint ORDER BY seq LIMIT ${want}`,
-      params,
-    )) as unknown as EventRow[];
-    for (const row of rows) {
-      const record = toRecord(row);
-      if (plan.exact || plan.matcher(record)) {
-        out.push(record);
-        if (out.length >= limit) return out;
-      }
-    }
-    if (rows.length < want) return out;
-    from = String((rows[rows.length - 1] as EventRow).seq);
-  }
+/**
+ * The context versions of several queries read by one statement: the newest page of candidates
+ * of each (one `UNION ALL` arm per query); a query whose page ends without a decision reads on alone.
+ */
+export async function contextVersions(db: Runner, events: string, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
+  const plans = contexts.map(({ query, matcher }) => planQuery(query, 0, matcher));
+  if (plans.length === 1) return [await readContextVersion(candidates(db, events, plans[0] as PgPlan), (plans[0] as PgPlan).matcher)];
+  const arms: string[] = [];
+  const params: (string | string[])[] = [];
+  contexts.forEach(({ query, matcher }, k) => {
+    const plan = planQuery(query, params.length, matcher);
+    if (plan.where === 'false') return;
+    arms.push(`(SELECT ${k} AS k, seq, event_type, payload FROM ${events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${pageOf(plan)})`);
+    params.push(...plan.params);
+  });
+  const pages: Candidate[][] = plans.map(() => []);
+  const rows = arms.length === 0 ? [] : ((await db.unsafe(arms.join(' UNION ALL '), params)) as unknown as (Omit<EventRow, 'occurred_at'> & { k: number })[]);
+  for (const row of rows) (pages[row.k] as Candidate[]).push({ sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: row.payload as JsonValue });
+  return Promise.all(
+    plans.map(async (plan, k) => {
+      // highest first, whatever order the arms came back in
+      const page = (pages[k] as Candidate[]).sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? 1 : -1));
+      return versionFromNewest(page, plan.matcher, pageOf(plan)) ?? readContextVersion(candidates(db, events, plan), plan.matcher);
+    }),
+  );
 }
+
+/** How many of a plan's newest candidates decide its version: one when they are exact. */
+const pageOf = (plan: PgPlan) => (plan.exact ? 1 : VERSION_PAGE);

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ConditionalAppendConflictError,
+  answerFromNewest,
+  CANDIDATE_PAGE,
+  decideGroup,
   DurableStreamActiveError,
   DurableStreamQueryMismatchError,
   GroupCommit,
-  type GroupOutcome,
+  readQuery,
   type AppendCondition,
+  type GroupAppend,
   type CommittedBatch,
   type EventRecord,
   type QueryResult,
@@ -14,7 +17,7 @@ import {
   type ValidQuery,
 } from 'factstore';
 import type { Sql } from 'postgres';
-import { contextVersion, matchingRecords, planQuery, type Runner } from './pg-context.js';
+import { candidates, contextVersions, planQuery, type Runner } from './pg-context.js';
 import { toBatches, type EventRow } from './rows.js';
 import type { PostgresStoreOptions } from './options.js';
 
@@ -22,14 +25,6 @@ import type { PostgresStoreOptions } from './options.js';
 export const LEASE_MS = 3000;
 /** How often a process renews the leases of the durable names it holds. */
 const HEARTBEAT_MS = 1000;
-/** The most plain appends one grouped statement takes. */
-const MAX_GROUP = 256;
-
-/** An append waiting for its turn in the group commit. */
-interface PendingAppend {
-  readonly events: readonly ValidEvent[];
-  readonly condition: AppendCondition | undefined;
-}
 
 /**
  * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
@@ -61,37 +56,30 @@ export class PostgresBackend implements StoreBackend {
   }
 
   /**
-   * Group commit: plain appends that queued up while the previous statement ran are written by
-   * one statement (one lock of the counter row, one commit), each with its own range and batch
-   * row; consecutive appendIfs share one transaction in which the counter row is locked first, then
-   * each, in order, is checked by a later statement (so it sees every commit before the lock and
-   * the appends ahead of it) and written, or fails alone with a conflict having written nothing.
+   * Group commit: the appends that queued up while the previous commit ran are written together.
+   * Plain appends only: one statement (one lock of the counter row, one commit), each append with
+   * its own range and batch row. With appendIfs: one transaction that locks the counter row first,
+   * reads every condition's context version with one statement, decides the conditions in order
+   * (each against the appends accepted ahead of it) and writes the accepted appends with one
+   * statement; a conflicting appendIf fails alone, having written nothing.
    */
-  private readonly groups = new GroupCommit<PendingAppend>(
-    (group) => ((group[0] as PendingAppend).condition ? this.commitConditional(group) : this.insert(this.sql, group.map((p) => p.events))),
-    (waiting) => {
-      // a group is a run of appends of one kind: plain, or conditional
-      const conditional = (waiting[0] as PendingAppend).condition !== undefined;
-      let end = 1;
-      while (end < waiting.length && end < MAX_GROUP && ((waiting[end] as PendingAppend).condition !== undefined) === conditional) end++;
-      return end;
-    },
+  private readonly groups = new GroupCommit<GroupAppend>((group) =>
+    group.some((item) => item.condition)
+      ? this.sql.begin(async (tx) => {
+          const verdicts = await decideGroup(group, async (contexts) => {
+            // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
+            const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
+            const versions = contexts.length === 0 ? [] : contextVersions(tx, this.t.events, contexts);
+            const [[row], read] = await Promise.all([locked, versions]);
+            return { head: BigInt(row?.last_seq ?? 0), versions: read };
+          });
+          return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.insert(tx, verdicts.accepted.map((item) => item.events)));
+        })
+      : this.insert(
+          this.sql,
+          group.map((item) => item.events),
+        ),
   );
-
-  private commitConditional(group: readonly PendingAppend[]): Promise<GroupOutcome[]> {
-    return this.sql.begin(async (tx) => {
-      await tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`);
-      const out: GroupOutcome[] = [];
-      for (const { events, condition } of group) {
-        const { query, expectedVersion } = condition as AppendCondition;
-        const actual = await contextVersion(tx, this.t.events, planQuery(query));
-        const version = actual === 0n ? null : actual;
-        if (version !== expectedVersion) out.push(new ConditionalAppendConflictError(expectedVersion, version));
-        else out.push(...(await this.insert(tx, [events])));
-      }
-      return out;
-    });
-  }
 
   /**
    * Writes appends as one statement: bumps the counter row (locked until commit), inserts every
@@ -135,16 +123,11 @@ export class PostgresBackend implements StoreBackend {
 
   async query(query: ValidQuery): Promise<QueryResult> {
     const plan = planQuery(query);
-    return this.sql.begin('isolation level repeatable read read only', async (tx) => {
-      const version = await contextVersion(tx, this.t.events, plan);
-      const records = version === 0n ? [] : await matchingRecords(tx, this.t.events, plan, query.minSequenceNumber ?? 0n, query.limit ?? Infinity);
-      const last = records.at(-1);
-      return {
-        eventRecords: records,
-        lastReturnedSequenceNumber: last ? last.sequenceNumber : null,
-        currentContextVersion: version === 0n ? null : version,
-      };
-    });
+    const after = query.minSequenceNumber ?? 0n;
+    const limit = query.limit ?? Infinity;
+    // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
+    const quick = plan.exact ? undefined : answerFromNewest(await candidates(this.sql, this.t.events, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    return quick ?? this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, this.t.events, plan), plan.matcher, after, limit));
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {

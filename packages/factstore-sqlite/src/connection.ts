@@ -6,13 +6,22 @@ export type Row = Record<string, unknown>;
 /** A parameter as node-sqlite3 binds it: never a bigint (it would bind NULL). */
 export type Param = string | number | null;
 
+/** How many prepared statements a connection keeps (least recently used ones are finalized). */
+const STATEMENTS = 64;
+
 /**
  * One SQLite connection with promises, and a queue for work that must not interleave with other
  * work on it (a transaction): node-sqlite3 runs statements of concurrent async flows on one
  * connection in arrival order, so two flows' transactions would mix without it.
+ *
+ * Statements are prepared once and kept (by SQL text): a one-off statement costs node-sqlite3
+ * three trips through the thread pool (prepare, step, finalize), a kept one a single trip.
+ * Every statement runs to completion (rows are read with `all`), so none holds a read snapshot
+ * after it returns.
  */
 export class Connection {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -30,9 +39,10 @@ export class Connection {
   }
 
   /** Runs one statement; resolves to the number of changed rows. */
-  run(sql: string, params: readonly Param[] = []): Promise<number> {
+  async run(sql: string, params: readonly Param[] = []): Promise<number> {
+    const statement = await this.prepared(sql);
     return new Promise((resolve, reject) => {
-      this.db.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
+      statement.run(params, function (this: sqlite3.RunResult, error: Error | null) {
         if (error) reject(error);
         else resolve(this.changes);
       });
@@ -40,17 +50,38 @@ export class Connection {
   }
 
   /** All rows of one statement. */
-  all<T = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+  async all<T = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    const statement = await this.prepared(sql);
     return new Promise((resolve, reject) => {
-      this.db.all(sql, params, (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows)));
+      statement.all(params, (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows)));
     });
   }
 
-  /** The first row of one statement, or undefined. */
-  get<T = Row>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) => {
-      this.db.get(sql, params, (error: Error | null, row: T | undefined) => (error ? reject(error) : resolve(row)));
+  /** The first row of one statement, or undefined (the statement runs to completion). */
+  async get<T = Row>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  /** The kept statement for `sql`, prepared on first use; a statement that fails to prepare is not kept. */
+  private prepared(sql: string): Promise<sqlite3.Statement> {
+    let statement = this.statements.get(sql);
+    if (statement) {
+      // most recently used last
+      this.statements.delete(sql);
+      this.statements.set(sql, statement);
+      return statement;
+    }
+    statement = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const prepared = this.db.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(prepared)));
     });
+    statement.catch(() => this.statements.delete(sql));
+    this.statements.set(sql, statement);
+    if (this.statements.size > STATEMENTS) {
+      const [oldest, evicted] = this.statements.entries().next().value as [string, Promise<sqlite3.Statement>];
+      this.statements.delete(oldest);
+      void evicted.then((s) => s.finalize(), () => {});
+    }
+    return statement;
   }
 
   /** Several statements without parameters. */
@@ -85,11 +116,13 @@ export class Connection {
 
   /** Closes the connection once its queued work is done. */
   close(): Promise<void> {
-    return this.exclusive(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          this.db.close((error) => (error ? reject(error) : resolve()));
-        }),
-    );
+    return this.exclusive(async () => {
+      const kept = [...this.statements.values()];
+      this.statements.clear();
+      await Promise.all(kept.map((statement) => statement.then((s) => new Promise<void>((resolve) => s.finalize(() => resolve())), () => {})));
+      await new Promise<void>((resolve, reject) => {
+        this.db.close((error) => (error ? reject(error) : resolve()));
+      });
+    });
   }
 }

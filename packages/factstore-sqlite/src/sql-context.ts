@@ -1,4 +1,14 @@
-import { compileMatcher, type EventMatcher, type EventRecord, type JsonValue, type ValidQuery } from 'factstore';
+import {
+  compileMatcher,
+  readContextVersion,
+  VERSION_PAGE,
+  versionFromNewest,
+  type Candidate,
+  type CandidateRows,
+  type EventMatcher,
+  type JsonValue,
+  type ValidQuery,
+} from 'factstore';
 import type { Connection, Param } from './connection.js';
 import { toRecord, type EventRow } from './rows.js';
 import { TAG } from './schema.js';
@@ -13,9 +23,6 @@ export interface SqlPlan {
   readonly exact: boolean;
   readonly matcher: EventMatcher;
 }
-
-/** How many rows one read takes when rows must be checked by the matcher. */
-const PAGE = 256;
 
 const ROW = 'seq, occurred_at, event_type, payload';
 
@@ -35,8 +42,7 @@ export function predicateKeys(query: ValidQuery): Set<string> {
  * indexed top-level scalar entries (`seq IN (SELECT seq FROM event_values WHERE tag = …)`).
  * Everything else (nested values, arrays, unindexed keys, number formats) is left to the matcher.
  */
-export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>): SqlPlan {
-  const matcher = compileMatcher(query);
+export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
   const filters = query.filters;
   if (filters === undefined || filters.length === 0) return { where: '1', params: [], exact: true, matcher };
   const terms: string[] = [];
@@ -74,49 +80,63 @@ export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>): SqlP
   return { where: terms.length === 1 ? (terms[0] as string) : terms.map((t) => `(${t})`).join(' OR '), params, exact, matcher };
 }
 
-/** The context version of a plan: the highest matching position, or 0n. */
-export async function contextVersion(db: Connection, plan: SqlPlan): Promise<bigint> {
-  if (plan.where === '0') return 0n;
-  if (plan.exact) {
-    const row = await db.get<{ head: number | null }>(`SELECT MAX(seq) AS head FROM events WHERE ${plan.where}`, plan.params);
-    return BigInt(row?.head ?? 0);
-  }
-  let below: number | null = null;
-  for (;;) {
-    const rows: EventRow[] = await db.all<EventRow>(
-      `SELECT ${ROW} FROM events WHERE (${plan.where})${below === null ? '' : ' AND seq < ?'} ORDER BY seq DESC LIMIT ${PAGE}`,
-      below === null ? plan.params : [...plan.params, below],
-    );
-    for (const row of rows) {
-      if (plan.matcher({ eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue })) return BigInt(row.seq);
-    }
-    if (rows.length < PAGE) return 0n;
-    below = (rows[rows.length - 1] as EventRow).seq;
-  }
+/** The candidate rows of a plan on one connection, for the contract's reads (`readQuery`, `readContextVersion`). */
+export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
+  const none = plan.where === '0';
+  return {
+    exact: plan.exact,
+    async highest() {
+      if (none) return null;
+      const row = await db.get<{ head: number | null }>(`SELECT MAX(seq) AS head FROM events WHERE ${plan.where}`, plan.params);
+      return row?.head ? BigInt(row.head) : null;
+    },
+    async before(below, count) {
+      if (none) return [];
+      const rows = await db.all<EventRow>(
+        `SELECT ${ROW} FROM events WHERE (${plan.where})${below === null ? '' : ' AND seq < ?'} ORDER BY seq DESC LIMIT ?`,
+        below === null ? [...plan.params, count] : [...plan.params, positionParam(below), count],
+      );
+      return Array.from(rows, toRecord);
+    },
+    async after(after, count) {
+      if (none) return [];
+      const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where}) AND seq > ? ORDER BY seq LIMIT ?`, [
+        ...plan.params,
+        positionParam(after),
+        count,
+      ]);
+      return Array.from(rows, toRecord);
+    },
+  };
 }
 
-/** The matching records after `after`, ascending, at most `limit`. */
-export async function matchingRecords(db: Connection, plan: SqlPlan, after: bigint, limit: number): Promise<EventRecord[]> {
-  const out: EventRecord[] = [];
-  if (plan.where === '0') return out;
-  let from: Param = positionParam(after);
-  for (;;) {
-    const want = plan.exact ? Math.min(limit - out.length, 10_000) : PAGE;
-    const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where}) AND seq > ? ORDER BY seq LIMIT ${want}`, [
-      ...plan.params,
-      from,
-    ]);
-    for (const row of rows) {
-      const record = toRecord(row);
-      if (plan.exact || plan.matcher(record)) {
-        out.push(record);
-        if (out.length >= limit) return out;
-      }
-    }
-    if (rows.length < want) return out;
-    from = (rows[rows.length - 1] as EventRow).seq;
-  }
+/**
+ * The context versions of several plans read by one statement: the newest page of candidates of
+ * each (one `UNION ALL` arm per plan); a plan whose page ends without a decision reads on alone.
+ */
+export async function contextVersions(db: Connection, plans: readonly SqlPlan[]): Promise<(bigint | null)[]> {
+  if (plans.length === 1) return [await readContextVersion(candidates(db, plans[0] as SqlPlan), (plans[0] as SqlPlan).matcher)];
+  const arms: string[] = [];
+  const params: Param[] = [];
+  plans.forEach((plan, k) => {
+    if (plan.where === '0') return;
+    arms.push(`SELECT * FROM (SELECT ${k} AS k, seq, event_type, payload FROM events WHERE ${plan.where} ORDER BY seq DESC LIMIT ${pageOf(plan)})`);
+    params.push(...plan.params);
+  });
+  const pages: Candidate[][] = plans.map(() => []);
+  const rows = arms.length === 0 ? [] : await db.all<Omit<EventRow, 'occurred_at'> & { k: number }>(arms.join(' UNION ALL '), params);
+  for (const row of rows) (pages[row.k] as Candidate[]).push({ sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue });
+  return Promise.all(
+    plans.map(async (plan, k) => {
+      // highest first, whatever order the arms came back in
+      const page = (pages[k] as Candidate[]).sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? 1 : -1));
+      return versionFromNewest(page, plan.matcher, pageOf(plan)) ?? readContextVersion(candidates(db, plan), plan.matcher);
+    }),
+  );
 }
+
+/** How many of a plan's newest candidates decide its version: one when they are exact. */
+const pageOf = (plan: SqlPlan) => (plan.exact ? 1 : VERSION_PAGE);
 
 /** A position as a parameter: a number when it is safe, else its decimal text (never a bigint). */
 export function positionParam(position: bigint): Param {

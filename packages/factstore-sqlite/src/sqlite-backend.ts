@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
-  ConditionalAppendConflictError,
+  answerFromNewest,
+  CANDIDATE_PAGE,
+  decideGroup,
   DurableStreamActiveError,
   DurableStreamQueryMismatchError,
   GroupCommit,
-  type GroupOutcome,
+  readQuery,
   type AppendCondition,
+  type GroupAppend,
   type CommittedBatch,
-  type EventRecord,
   type QueryResult,
   type StoreBackend,
   type ValidEvent,
@@ -18,7 +20,7 @@ import {
 import { Connection } from './connection.js';
 import { toBatches, type EventRow } from './rows.js';
 import { prepareSchema, TAG } from './schema.js';
-import { contextVersion, matchingRecords, planQuery, positionParam, predicateKeys } from './sql-context.js';
+import { candidates, contextVersions, planQuery, positionParam, predicateKeys } from './sql-context.js';
 import type { SqliteStoreOptions } from './options.js';
 
 /** How long a durable name stays held by a process that stopped renewing it. */
@@ -27,21 +29,10 @@ export const LEASE_MS = 3000;
 const HEARTBEAT_MS = 1000;
 /** Payload keys that get a value index at most (per file). */
 export const MAX_INDEXED_KEYS = 32;
-/** Read connections: queries and stream reads run on them, each in its own snapshot. */
+/** Read connections for snapshots (a transaction of several statements, one at a time on each). */
 const READERS = 2;
-
-/** An append waiting for the next group commit. */
-interface PendingAppend {
-  readonly events: readonly ValidEvent[];
-  readonly condition: AppendCondition | undefined;
-  readonly rows: string;
-}
-
-/** A conflict is the outcome of that append alone; any other error fails the whole transaction. */
-function conflictOnly(error: unknown): GroupOutcome {
-  if (error instanceof ConditionalAppendConflictError) return error;
-  throw error;
-}
+/** Read connections for single statements (never a transaction, so many can be queued on each). */
+const STATEMENT_READERS = 2;
 
 /**
  * Storage for {@link SqliteStore}: one write connection per process (every write in a
@@ -53,6 +44,7 @@ export class SqliteBackend implements StoreBackend {
   private readonly held = new Set<string>();
   private readonly indexed = new Set<string>();
   private nextReader = 0;
+  private nextStatementReader = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
 
@@ -61,6 +53,7 @@ export class SqliteBackend implements StoreBackend {
     readonly path: string,
     private readonly write: Connection,
     private readonly readers: Connection[],
+    private readonly statementReaders: Connection[],
     private readonly watcher: Connection,
     private readonly options: Required<SqliteStoreOptions>,
   ) {}
@@ -77,14 +70,14 @@ export class SqliteBackend implements StoreBackend {
       await write.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous};`);
       await prepareSchema(write);
       const readers: Connection[] = [];
-      for (let i = 0; i < READERS + 1; i++) {
+      for (let i = 0; i < READERS + STATEMENT_READERS + 1; i++) {
         const reader = await Connection.open(path);
         opened.push(reader);
         reader.busyTimeout(options.busyTimeoutMs);
         readers.push(reader);
       }
       const watcher = readers.pop() as Connection;
-      const backend = new SqliteBackend(path, write, readers, watcher, options);
+      const backend = new SqliteBackend(path, write, readers.slice(0, READERS), readers.slice(READERS), watcher, options);
       // the baseline is read before open() resolves, so no commit after it can go unnoticed
       backend.dataVersion = (await watcher.get<{ data_version: number }>('PRAGMA data_version'))?.data_version;
       for (const row of await write.all<{ key: string }>('SELECT key FROM indexed_keys')) backend.indexed.add(row.key);
@@ -97,40 +90,31 @@ export class SqliteBackend implements StoreBackend {
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
     if (condition) await this.ensureIndexed(predicateKeys(condition.query));
-    const rows = JSON.stringify(events.map((e) => [e.eventType, JSON.stringify(e.payload)]));
-    return this.groups.submit({ events, condition, rows });
+    return this.groups.submit({ events, condition });
   }
 
   /**
    * Group commit: the appends that queued up while the previous transaction ran go into one
-   * `BEGIN IMMEDIATE` transaction, in order, each with its own range and batch row; an appendIf is
-   * checked against everything before it, including the appends ahead of it in the group, and a
-   * conflicting one fails alone (it wrote nothing yet).
+   * `BEGIN IMMEDIATE` transaction: the head and each appendIf's context version are read under
+   * the lock, the conditions decided in order (each against the appends accepted ahead of it),
+   * and every accepted append written by two statements, each with its own range and batch row.
    */
-  private readonly groups = new GroupCommit<PendingAppend>((group) =>
+  private readonly groups = new GroupCommit<GroupAppend>((group) =>
     this.write.transaction('IMMEDIATE', async () => {
-      const out: GroupOutcome[] = [];
-      for (let at = 0; at < group.length; ) {
-        const pending = group[at] as PendingAppend;
-        if (pending.condition) {
-          out.push(await this.writeOne(pending).catch(conflictOnly));
-          at++;
-          continue;
-        }
-        // a run of plain appends: three statements for all of them
-        let end = at;
-        while (end < group.length && !(group[end] as PendingAppend).condition) end++;
-        out.push(...(await this.writeRun(group.slice(at, end))));
-        at = end;
-      }
-      return out;
+      // two reads on the locked connection, sent together (their order does not matter)
+      const verdicts = await decideGroup(group, async (contexts) => {
+        const [row, versions] = await Promise.all([
+          this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'),
+          contexts.length === 0 ? [] : contextVersions(this.write, contexts.map(({ query, matcher }) => planQuery(query, this.indexed, matcher))),
+        ]);
+        return { head: BigInt(row?.head ?? 0), versions };
+      });
+      return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeRun(verdicts.accepted, Number(verdicts.head)));
     }),
   );
 
-  /** Several plain appends inside the running write transaction, each its own consecutive range and batch row. */
-  private async writeRun(run: readonly PendingAppend[]): Promise<CommittedBatch[]> {
-    if (run.length === 1) return [await this.writeOne(run[0] as PendingAppend)];
-    const head = (await this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'))?.head ?? 0;
+  /** Appends inside the running write transaction after `head`, each its own consecutive range and batch row. */
+  private async writeRun(run: readonly GroupAppend[], head: number): Promise<CommittedBatch[]> {
     const at = Date.now();
     const occurredAt = new Date(at);
     const rows: [string, string][] = [];
@@ -154,47 +138,16 @@ export class SqliteBackend implements StoreBackend {
     return out;
   }
 
-  /** One append inside the running write transaction: check its condition, insert its batch. */
-  private async writeOne({ events, condition, rows }: PendingAppend): Promise<CommittedBatch> {
-    if (condition) {
-      const actual = await contextVersion(this.write, planQuery(condition.query, this.indexed));
-      const version = actual === 0n ? null : actual;
-      if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
-    }
-    const at = Date.now();
-    // numbered under the write lock from the current head: gapless across processes
-    await this.write.run(
-      `WITH h AS MATERIALIZED (SELECT COALESCE(MAX(seq), 0) AS head FROM events)
-       INSERT INTO events (seq, occurred_at, event_type, payload)
-       SELECT h.head + j.key + 1, ?, j.value ->> 0, j.value ->> 1 FROM h, json_each(?) AS j`,
-      [at, rows],
-    );
-    const batch = await this.write.get<{ first_seq: number }>(
-      'INSERT INTO batches (first_seq, last_seq) SELECT MAX(seq) - ? + 1, MAX(seq) FROM events RETURNING first_seq',
-      [events.length],
-    );
-    const head = (batch?.first_seq as number) - 1;
-    const occurredAt = new Date(at);
-    const records: EventRecord[] = events.map((event, i) =>
-      Object.freeze({ sequenceNumber: BigInt(head + 1 + i), occurredAt, eventType: event.eventType, payload: event.payload }),
-    );
-    return { firstSequenceNumber: BigInt(head + 1), lastSequenceNumber: BigInt(head + events.length), records };
-  }
-
   async query(query: ValidQuery): Promise<QueryResult> {
     await this.ensureIndexed(predicateKeys(query));
     const plan = planQuery(query, this.indexed);
+    const after = query.minSequenceNumber ?? 0n;
+    const limit = query.limit ?? Infinity;
+    // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
+    const quick = plan.exact ? undefined : answerFromNewest(await candidates(this.statementReader(), plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    if (quick) return quick;
     const db = this.reader();
-    return db.transaction('DEFERRED', async () => {
-      const version = await contextVersion(db, plan);
-      const records = version === 0n ? [] : await matchingRecords(db, plan, query.minSequenceNumber ?? 0n, query.limit ?? Infinity);
-      const last = records.at(-1);
-      return {
-        eventRecords: records,
-        lastReturnedSequenceNumber: last ? last.sequenceNumber : null,
-        currentContextVersion: version === 0n ? null : version,
-      };
-    });
+    return db.transaction('DEFERRED', () => readQuery(candidates(db, plan), plan.matcher, after, limit));
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
@@ -230,7 +183,7 @@ export class SqliteBackend implements StoreBackend {
   }
 
   async head(): Promise<bigint> {
-    const row = await this.reader().get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
+    const row = await this.statementReader().get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
     return BigInt(row?.head ?? 0);
   }
 
@@ -297,9 +250,15 @@ export class SqliteBackend implements StoreBackend {
         .catch(() => {});
       this.held.clear();
     }
-    await Promise.allSettled([this.write, ...this.readers, this.watcher].map((c) => c.close()));
+    await Promise.allSettled([this.write, ...this.readers, ...this.statementReaders, this.watcher].map((c) => c.close()));
   }
 
+  /** A connection for one statement: it never holds a transaction, so the statement reads the newest commit. */
+  private statementReader(): Connection {
+    return this.statementReaders[this.nextStatementReader++ % this.statementReaders.length] as Connection;
+  }
+
+  /** A connection for a snapshot: use it inside `transaction` only. */
   private reader(): Connection {
     return this.readers[this.nextReader++ % this.readers.length] as Connection;
   }

@@ -1,4 +1,7 @@
-import type { CommittedBatch } from './backend.js';
+import { ConditionalAppendConflictError } from '../errors.js';
+import { compileMatcher, type EventMatcher } from '../matching/query-match.js';
+import type { ValidEvent, ValidQuery } from '../validation/validate.js';
+import type { AppendCondition, CommittedBatch } from './backend.js';
 
 /** What one append in a group came to: its batch, or the error it alone fails with (a conflict). */
 export type GroupOutcome = CommittedBatch | Error;
@@ -56,4 +59,90 @@ function settle(waiter: { resolve(batch: CommittedBatch): void; reject(error: un
   if (outcome instanceof Error) waiter.reject(outcome);
   else if (outcome === undefined) waiter.reject(new Error('group commit returned no outcome for an append'));
   else waiter.resolve(outcome);
+}
+
+/** One append of a group: its events and, for an `appendIf`, its condition. */
+export interface GroupAppend {
+  readonly events: readonly ValidEvent[];
+  readonly condition?: AppendCondition | undefined;
+}
+
+/** The context of one condition of a group, with its compiled matcher. */
+export interface GroupContext {
+  readonly query: ValidQuery;
+  readonly matcher: EventMatcher;
+}
+
+/** What a store reads under its write lock for {@link decideGroup}. */
+export interface LockedRead {
+  /** The last position in the log. */
+  readonly head: bigint;
+  /** The context version of each context asked for, in order (`null`: nothing matches). */
+  readonly versions: readonly (bigint | null)[];
+}
+
+/** The verdicts on a group's conditions: which appends to write, and each append's outcome once they are. */
+export interface GroupVerdicts<T extends GroupAppend> {
+  /** The last position in the log before the group: the accepted appends are numbered after it. */
+  readonly head: bigint;
+  /** The appends to write, in order, as consecutive ranges after the head. */
+  readonly accepted: T[];
+  /** Every append's outcome, in group order, given the batches the accepted ones were written as. */
+  outcomes(written: readonly CommittedBatch[]): GroupOutcome[];
+}
+
+/**
+ * Decides the conditions of a group under the write lock, so that a store writes the whole group
+ * with one statement whatever its conditions. `read` returns, from the log as the lock found it,
+ * its head and the context version of every condition, in order, before anything is written
+ * (one statement for all of them, where the store can; with no conditions it is asked for the
+ * head only). An `appendIf` is then checked, in order, against that version and the appends
+ * accepted ahead of it in the group, numbered from `head + 1` (the contract's matcher): exactly
+ * what checking it after writing those would give. A conflicting one is left out alone.
+ */
+export async function decideGroup<T extends GroupAppend>(group: readonly T[], read: (contexts: readonly GroupContext[]) => Promise<LockedRead>): Promise<GroupVerdicts<T>> {
+  const matchers = group.map((item) => (item.condition ? compileMatcher(item.condition.query) : undefined));
+  const contexts: GroupContext[] = [];
+  group.forEach((item, i) => {
+    if (item.condition) contexts.push({ query: item.condition.query, matcher: matchers[i] as EventMatcher });
+  });
+  const locked = await read(contexts);
+  const head = locked.head;
+  let r = 0;
+  const versions = group.map((item) => (item.condition ? (locked.versions[r++] ?? null) : null));
+  const accepted: T[] = [];
+  const verdicts: (ConditionalAppendConflictError | undefined)[] = [];
+  let last = head;
+  group.forEach((item, i) => {
+    const matcher = matchers[i];
+    if (item.condition && matcher) {
+      // the accepted appends ahead of it come after everything the read saw
+      const actual = latestMatch(accepted, last, matcher) ?? versions[i] ?? null;
+      if (actual !== item.condition.expectedVersion) {
+        verdicts.push(new ConditionalAppendConflictError(item.condition.expectedVersion, actual));
+        return;
+      }
+    }
+    verdicts.push(undefined);
+    accepted.push(item);
+    last += BigInt(item.events.length);
+  });
+  return {
+    head,
+    accepted,
+    outcomes(written) {
+      let w = 0;
+      return verdicts.map((verdict) => verdict ?? (written[w++] as CommittedBatch));
+    },
+  };
+}
+
+/** The position of the newest event of `accepted` that `matcher` matches (`last`: the position of their last event), or null. */
+function latestMatch(accepted: readonly GroupAppend[], last: bigint, matcher: EventMatcher): bigint | null {
+  let position = last;
+  for (let a = accepted.length - 1; a >= 0; a--) {
+    const events = (accepted[a] as GroupAppend).events;
+    for (let e = events.length - 1; e >= 0; e--, position--) if (matcher(events[e] as ValidEvent)) return position;
+  }
+  return null;
 }

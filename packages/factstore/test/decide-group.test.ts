@@ -1,0 +1,110 @@
+import { ConditionalAppendConflictError, decideGroup, queryMatches, type CommittedBatch, type GroupAppend, type GroupContext, type ValidEvent, type ValidQuery } from '../src/index.js';
+
+const ev = (eventType: string, payload: ValidEvent['payload'] = {}): ValidEvent => ({ eventType, payload });
+const ctx = (id: string): ValidQuery => ({ filters: [{ eventTypes: ['deposited'], payloadPredicates: [{ id }] }] });
+const batchAt = (first: bigint, count: number): CommittedBatch => ({ firstSequenceNumber: first, lastSequenceNumber: first + BigInt(count - 1), records: [] });
+
+/** A log in memory, read the way a store reads under its lock. */
+function lockedLog(log: ValidEvent[]) {
+  const asked: GroupContext[][] = [];
+  const read = async (contexts: readonly GroupContext[]) => {
+    asked.push([...contexts]);
+    const versions = contexts.map(({ query }) => {
+      for (let i = log.length - 1; i >= 0; i--) if (queryMatches(query, log[i] as ValidEvent)) return BigInt(i + 1);
+      return null;
+    });
+    return { head: BigInt(log.length), versions };
+  };
+  return { read, asked };
+}
+
+describe('decideGroup', () => {
+  it('accepts plain appends, asks for the head only, and puts outcomes back in group order', async () => {
+    const { read, asked } = lockedLog([ev('x'), ev('x')]);
+    const group: GroupAppend[] = [{ events: [ev('a')] }, { events: [ev('b'), ev('c')] }];
+    const verdicts = await decideGroup(group, read);
+    expect(asked).toEqual([[]]);
+    expect(verdicts.head).toBe(2n);
+    expect(verdicts.accepted).toEqual(group);
+    const written = [batchAt(3n, 1), batchAt(4n, 2)];
+    expect(verdicts.outcomes(written)).toEqual(written);
+  });
+
+  it('checks an appendIf against the version read under the lock', async () => {
+    const { read, asked } = lockedLog([ev('deposited', { id: 'a' }), ev('deposited', { id: 'b' })]);
+    const ok: GroupAppend = { events: [ev('deposited', { id: 'a' })], condition: { query: ctx('a'), expectedVersion: 1n } };
+    const stale: GroupAppend = { events: [ev('deposited', { id: 'b' })], condition: { query: ctx('b'), expectedVersion: 1n } };
+    const verdicts = await decideGroup([ok, stale], read);
+    expect(asked[0]?.map((c) => c.query)).toEqual([ctx('a'), ctx('b')]);
+    expect(verdicts.accepted).toEqual([ok]);
+    const [first, second] = verdicts.outcomes([batchAt(3n, 1)]);
+    expect(first).toEqual(batchAt(3n, 1));
+    expect(second).toBeInstanceOf(ConditionalAppendConflictError);
+    expect((second as ConditionalAppendConflictError).expected).toBe(1n);
+    expect((second as ConditionalAppendConflictError).actual).toBe(2n);
+  });
+
+  it('sees the appends accepted ahead in the group at the positions they will get, and not the ones left out', async () => {
+    const { read } = lockedLog(Array.from({ length: 10 }, () => ev('other')));
+    const group: GroupAppend[] = [
+      // positions 11 and 12; the second event is in context a
+      { events: [ev('other'), ev('deposited', { id: 'a' })] },
+      // a conflict (the context is at 12 now): left out, takes no position
+      { events: [ev('deposited', { id: 'a' }), ev('deposited', { id: 'a' })], condition: { query: ctx('a'), expectedVersion: null } },
+      // expects exactly 12: accepted, position 13
+      { events: [ev('deposited', { id: 'a' })], condition: { query: ctx('a'), expectedVersion: 12n } },
+      // context b is untouched: null holds, position 14
+      { events: [ev('deposited', { id: 'b' })], condition: { query: ctx('b'), expectedVersion: null } },
+      // context a is at 13 now
+      { events: [ev('deposited', { id: 'a' })], condition: { query: ctx('a'), expectedVersion: 12n } },
+    ];
+    const verdicts = await decideGroup(group, read);
+    expect(verdicts.accepted).toEqual([group[0], group[2], group[3]]);
+    const outcomes = verdicts.outcomes([batchAt(11n, 2), batchAt(13n, 1), batchAt(14n, 1)]);
+    expect(outcomes.map((o) => (o instanceof ConditionalAppendConflictError ? `conflict ${o.actual}` : `at ${o.firstSequenceNumber}`))).toEqual([
+      'at 11',
+      'conflict 12',
+      'at 13',
+      'at 14',
+      'conflict 13',
+    ]);
+  });
+
+  it('decides every group exactly as appending its members one by one would', async () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const log: ValidEvent[] = Array.from({ length: random(6) }, () => ev(random(2) ? 'deposited' : 'other', { id: `e${random(3)}` }));
+      const group: GroupAppend[] = Array.from({ length: 1 + random(8) }, () => {
+        const events = Array.from({ length: 1 + random(3) }, () => ev(random(3) ? 'deposited' : 'other', { id: `e${random(3)}` }));
+        if (random(4) === 0) return { events };
+        const expected = random(3) === 0 ? null : BigInt(random(log.length + 12) + 1);
+        return { events, condition: { query: ctx(`e${random(3)}`), expectedVersion: expected } };
+      });
+      // the reference: each member checked and written in turn
+      const sequential = [...log];
+      const expected = group.map((item) => {
+        if (item.condition) {
+          let version: bigint | null = null;
+          for (let i = sequential.length - 1; i >= 0 && version === null; i--) if (queryMatches(item.condition.query, sequential[i] as ValidEvent)) version = BigInt(i + 1);
+          if (version !== item.condition.expectedVersion) return `conflict ${version}`;
+        }
+        const first = sequential.length + 1;
+        sequential.push(...item.events);
+        return `at ${first}`;
+      });
+      const verdicts = await decideGroup(group, lockedLog(log).read);
+      let next = verdicts.head + 1n;
+      const written = verdicts.accepted.map((item) => {
+        const batch = batchAt(next, item.events.length);
+        next += BigInt(item.events.length);
+        return batch;
+      });
+      const got = verdicts.outcomes(written).map((o) => (o instanceof ConditionalAppendConflictError ? `conflict ${o.actual}` : `at ${o.firstSequenceNumber}`));
+      expect(got).toEqual(expected);
+    }
+  });
+});
