@@ -1,4 +1,4 @@
-// pnpm bench [--store memory,sqlite,postgres] [--quick] [--events N] [--only name,name]
+// pnpm bench [--store memory,sqlite,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
 // Runs every workload on every store beside its baseline, prints a table, and writes it as
 // markdown and JSON to .bench-results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,8 @@ const quick = args.includes('--quick');
 const total = Number(option('events') ?? (quick ? 100_000 : 1_000_000));
 const rounds = quick ? 1 : 3;
 const only = option('only')?.split(',');
+// the log sizes of the scaling workload (context query and append cost as the log grows)
+const sizes = (option('sizes') ?? (quick ? '10000,100000' : '100000,1000000,10000000')).split(',').map(Number);
 const available = {
   memory: () => import('./stores/memory.mjs'),
   sqlite: () => import('./stores/sqlite.mjs'),
@@ -29,7 +31,7 @@ const plan = [
   ['append-single', (s) => workloads.appendSingles(s, { rounds, quick })],
   ['appendif-many', (s) => workloads.appendIfLoop(s, { quick }, 1000)],
   ['appendif-one', (s) => workloads.appendIfLoop(s, { quick }, 1)],
-  ['context-query', (s) => workloads.contextQuery(s, { total, quick })],
+  ['scaling', (s) => workloads.scaling(s, { sizes, quick })],
   ['replay', (s) => workloads.durableReplay(s, { total })],
   ['latency', (s) => workloads.liveLatency(s, { quick })],
   ['latency-cross', (s) => workloads.crossProcessLatency(s, { quick })],
@@ -56,6 +58,7 @@ const ratio = (row) => {
 const format = (value, unit) => {
   if (value === null || value === undefined) return '–';
   if (unit === 'ms') return value < 1 ? value.toFixed(4) : value.toFixed(2);
+  if (unit === '×') return `${value.toFixed(2)}×`;
   return Math.round(value).toLocaleString('en');
 };
 const table = [

@@ -1,7 +1,7 @@
 // The workloads: each runs on a factstore store and on its baseline in the same run, and returns
 // rows { workload, unit, factstore, baseline, note }. Throughputs are "per second" (higher is
 // better), durations "ms" (lower is better); medians over rounds.
-import { accountOf, CONTEXT_TYPE, contextOf, events, fill } from './data.mjs';
+import { CONTEXT_TYPE, contextOf, events, fill, staged } from './data.mjs';
 import { median, now, percentile, progress, sample, settle } from './measure.mjs';
 
 const rate = (count, ms) => (count / ms) * 1000;
@@ -110,38 +110,70 @@ export async function appendIfLoop(store, { quick }, entities) {
   ];
 }
 
-/** 5. one-entity context query (and a one-entity appendIf) with `total` events in the log. */
-export async function contextQuery(store, { total, quick }) {
-  progress(`${store.name}: loading ${total.toLocaleString('en')} events`);
+/**
+ * 5. (and the flatness target) a log grown through `sizes`: at each size, the one-entity context
+ * query beside its baseline, a query + appendIf of one context, and a single-event append beside
+ * the baseline's; then how much each cost grew from the first size to the last.
+ */
+export async function scaling(store, { sizes, quick }) {
+  const data = staged(sizes);
   const target = await store.open();
-  await fill((batch) => target.append(batch), total, progress);
   const base = await store.openBaseline();
-  await fill((batch) => base.append(batch), total);
-  // a database that has been running has statistics (autovacuum); a freshly loaded one not yet
-  await store.analyze?.();
-  settle();
-  const samples = quick ? 300 : 2_000;
-  const accounts = Array.from({ length: samples }, (_, i) => accountOf((i * 7919) % total, total));
-  progress(`${store.name}: context queries at ${total.toLocaleString('en')}`);
-  await sample(50, (i) => target.query(contextOf(accounts[i % samples]))); // warm up
-  let size = 0;
-  const queries = await sample(samples, async (i) => {
-    size = (await target.query(contextOf(accounts[i]))).eventRecords.length;
-  });
-  const baseSamples = store.name === 'memory' ? 20 : samples;
-  const baseQueries = await sample(baseSamples, (i) => base.contextQuery(CONTEXT_TYPE, accounts[i]));
-  const appendIfs = await sample(samples, async (i) => {
-    const context = contextOf(accounts[i]);
-    const { currentContextVersion } = await target.query(context);
-    await target.appendIf([{ eventType: CONTEXT_TYPE, payload: { accountId: accounts[i], amount: 1 } }], context, currentContextVersion);
-  });
+  const rows = [];
+  const samples = quick ? 300 : 1_000;
+  const at = { query: [], append: [] };
+  let loaded = 0;
+  for (const size of sizes) {
+    const n = size.toLocaleString('en');
+    progress(`${store.name}: loading to ${n} events`);
+    const load = async (append, report) => {
+      for (let i = loaded; i < size; i += 2_000) {
+        await append(data.events(i, Math.min(2_000, size - i)));
+        if (report && (i / 2_000) % 250 === 0 && i > loaded) report(`loaded ${i.toLocaleString('en')} of ${n}`);
+      }
+    };
+    await load((batch) => target.append(batch), progress);
+    await load((batch) => base.append(batch));
+    loaded = size;
+    await store.analyze?.();
+    settle();
+    const accounts = data.sample(size, samples);
+    progress(`${store.name}: queries and appends at ${n}`);
+    await sample(50, (i) => target.query(contextOf(accounts[i]))); // warm up
+    let contextSize = 0;
+    const queries = await sample(samples, async (i) => {
+      contextSize = (await target.query(contextOf(accounts[i]))).eventRecords.length;
+    });
+    const baseQueries = await sample(store.name === 'memory' ? Math.min(samples, 20) : samples, (i) => base.contextQuery(CONTEXT_TYPE, accounts[i]));
+    const appendIfs = await sample(samples, async (i) => {
+      const context = contextOf(accounts[i]);
+      const { currentContextVersion } = await target.query(context);
+      await target.appendIf([{ eventType: CONTEXT_TYPE, payload: { accountId: accounts[i], amount: 1 } }], context, currentContextVersion);
+    });
+    // single appends of new accounts (the contexts sampled above stay as they were)
+    const single = (i) => [{ eventType: CONTEXT_TYPE, payload: { accountId: `new-${size}-${i}`, amount: 1, currency: 'EUR', note: 'x' } }];
+    const appends = await sample(samples, (i) => target.append(single(i)));
+    const baseAppends = await sample(samples, (i) => base.append(single(i)));
+    at.query.push(median(queries));
+    at.append.push(median(appends));
+    rows.push(
+      { workload: `context query at ${n} events`, unit: 'ms', factstore: median(queries), baseline: median(baseQueries), note: `${contextSize} events per context; p99 ${percentile(queries, 99).toFixed(3)} ms` },
+      { workload: `query + appendIf of one context at ${n} events`, unit: 'ms', factstore: median(appendIfs), baseline: null, note: `p99 ${percentile(appendIfs, 99).toFixed(3)} ms` },
+      { workload: `append, single event, at ${n} events`, unit: 'ms', factstore: median(appends), baseline: median(baseAppends), note: `p99 ${percentile(appends, 99).toFixed(3)} ms` },
+    );
+  }
   await target.close();
   await base.close();
-  const n = total.toLocaleString('en');
-  return [
-    { workload: `context query at ${n} events`, unit: 'ms', factstore: median(queries), baseline: median(baseQueries), note: `${size} events per context; p99 ${percentile(queries, 99).toFixed(3)} ms` },
-    { workload: `query + appendIf of one context at ${n} events`, unit: 'ms', factstore: median(appendIfs), baseline: null, note: `p99 ${percentile(appendIfs, 99).toFixed(3)} ms` },
-  ];
+  if (sizes.length > 1) {
+    const span = `${sizes[0].toLocaleString('en')} → ${sizes[sizes.length - 1].toLocaleString('en')} events`;
+    const growth = (series) => series[series.length - 1] / series[0];
+    const verdict = (g) => `${g <= 1.25 ? 'flat' : 'NOT flat'} (target: within 1.25×)`;
+    rows.push(
+      { workload: `context query cost growth, ${span}`, unit: '×', factstore: growth(at.query), baseline: null, note: verdict(growth(at.query)) },
+      { workload: `single append cost growth, ${span}`, unit: '×', factstore: growth(at.append), baseline: null, note: verdict(growth(at.append)) },
+    );
+  }
+  return rows;
 }
 
 /** 6. durable replay of `total` events into a handler that counts. */
