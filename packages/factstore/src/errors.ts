@@ -114,10 +114,26 @@ export class BackendFailureError extends FactStoreError {
   }
 }
 
+/** The error class of each code, for {@link isFactStoreError}'s narrowing. */
+export interface FactStoreErrorsByCode {
+  EMPTY_APPEND: EmptyAppendError;
+  CONDITIONAL_APPEND_CONFLICT: ConditionalAppendConflictError;
+  INVALID_INPUT: InvalidInputError;
+  DURABLE_STREAM_ACTIVE: DurableStreamActiveError;
+  DURABLE_STREAM_QUERY_MISMATCH: DurableStreamQueryMismatchError;
+  DURABLE_REPLAY_FAILED: DurableReplayError;
+  STORE_CLOSED: StoreClosedError;
+  BACKEND_FAILURE: BackendFailureError;
+}
+
 /**
- * Whether `error` is a factstore error, optionally with the given code. Works across copies of
- * this package (ESM and CommonJS builds), where `instanceof` may not.
+ * Whether `error` is a factstore error with the given code; narrows it to that code's class
+ * (`isFactStoreError(e, 'CONDITIONAL_APPEND_CONFLICT')` gives `e.expected` and `e.actual`).
+ * Works across copies of this package (ESM and CommonJS builds), where `instanceof` may not.
  */
+export function isFactStoreError<C extends FactStoreErrorCode>(error: unknown, code: C): error is FactStoreErrorsByCode[C];
+/** Whether `error` is a factstore error (any code). */
+export function isFactStoreError(error: unknown): error is FactStoreError;
 export function isFactStoreError(error: unknown, code?: FactStoreErrorCode): error is FactStoreError {
   if (typeof error !== 'object' || error === null || !(error instanceof Error)) return false;
   const found = (error as { code?: unknown }).code;
