@@ -1,9 +1,6 @@
 import {
   compileMatcher,
-  readContextVersion,
-  VERSION_PAGE,
-  versionFromNewest,
-  type Candidate,
+  readContextVersions,
   type CandidateRows,
   type EventMatcher,
   type JsonValue,
@@ -84,32 +81,21 @@ export function candidates(db: Runner, events: string, plan: PgPlan): CandidateR
   };
 }
 
-/**
- * The context versions of several queries read by one statement: the newest page of candidates
- * of each (one `UNION ALL` arm per query); a query whose page ends without a decision reads on alone.
- */
-export async function contextVersions(db: Runner, events: string, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
-  const plans = contexts.map(({ query, matcher }) => planQuery(query, 0, matcher));
-  if (plans.length === 1) return [await readContextVersion(candidates(db, events, plans[0] as PgPlan), (plans[0] as PgPlan).matcher)];
-  const arms: string[] = [];
-  const params: (string | string[])[] = [];
-  contexts.forEach(({ query, matcher }, k) => {
-    const plan = planQuery(query, params.length, matcher);
-    if (plan.where === 'false') return;
-    arms.push(`(SELECT ${k} AS k, seq, event_type, payload FROM ${events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${pageOf(plan)})`);
-    params.push(...plan.params);
-  });
-  const pages: Candidate[][] = plans.map(() => []);
-  const rows = arms.length === 0 ? [] : ((await db.unsafe(arms.join(' UNION ALL '), params)) as unknown as (Omit<EventRow, 'occurred_at'> & { k: number })[]);
-  for (const row of rows) (pages[row.k] as Candidate[]).push({ sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: row.payload as JsonValue });
-  return Promise.all(
-    plans.map(async (plan, k) => {
-      // highest first, whatever order the arms came back in
-      const page = (pages[k] as Candidate[]).sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? 1 : -1));
-      return versionFromNewest(page, plan.matcher, pageOf(plan)) ?? readContextVersion(candidates(db, events, plan), plan.matcher);
-    }),
+/** The context versions of several queries: the newest candidates of every query read by one statement (a `UNION ALL` arm each). */
+export function contextVersions(db: Runner, events: string, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
+  return readContextVersions(
+    contexts.map(({ query, matcher }) => ({ rows: candidates(db, events, planQuery(query, 0, matcher)), matcher })),
+    async (sizes) => {
+      const arms: string[] = [];
+      const params: (string | string[])[] = [];
+      contexts.forEach(({ query, matcher }, k) => {
+        const plan = planQuery(query, params.length, matcher);
+        if (plan.where === 'false') return;
+        arms.push(`(SELECT ${k} AS k, seq, event_type, payload FROM ${events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`);
+        params.push(...plan.params);
+      });
+      const rows = arms.length === 0 ? [] : ((await db.unsafe(arms.join(' UNION ALL '), params)) as unknown as (Omit<EventRow, 'occurred_at'> & { k: number })[]);
+      return rows.map((row) => ({ k: row.k, candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: row.payload as JsonValue } }));
+    },
   );
 }
-
-/** How many of a plan's newest candidates decide its version: one when they are exact. */
-const pageOf = (plan: PgPlan) => (plan.exact ? 1 : VERSION_PAGE);

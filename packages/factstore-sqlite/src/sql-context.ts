@@ -1,9 +1,6 @@
 import {
   compileMatcher,
-  readContextVersion,
-  VERSION_PAGE,
-  versionFromNewest,
-  type Candidate,
+  readContextVersions,
   type CandidateRows,
   type EventMatcher,
   type JsonValue,
@@ -110,33 +107,23 @@ export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
   };
 }
 
-/**
- * The context versions of several plans read by one statement: the newest page of candidates of
- * each (one `UNION ALL` arm per plan); a plan whose page ends without a decision reads on alone.
- */
-export async function contextVersions(db: Connection, plans: readonly SqlPlan[]): Promise<(bigint | null)[]> {
-  if (plans.length === 1) return [await readContextVersion(candidates(db, plans[0] as SqlPlan), (plans[0] as SqlPlan).matcher)];
-  const arms: string[] = [];
-  const params: Param[] = [];
-  plans.forEach((plan, k) => {
-    if (plan.where === '0') return;
-    arms.push(`SELECT * FROM (SELECT ${k} AS k, seq, event_type, payload FROM events WHERE ${plan.where} ORDER BY seq DESC LIMIT ${pageOf(plan)})`);
-    params.push(...plan.params);
-  });
-  const pages: Candidate[][] = plans.map(() => []);
-  const rows = arms.length === 0 ? [] : await db.all<Omit<EventRow, 'occurred_at'> & { k: number }>(arms.join(' UNION ALL '), params);
-  for (const row of rows) (pages[row.k] as Candidate[]).push({ sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue });
-  return Promise.all(
-    plans.map(async (plan, k) => {
-      // highest first, whatever order the arms came back in
-      const page = (pages[k] as Candidate[]).sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? 1 : -1));
-      return versionFromNewest(page, plan.matcher, pageOf(plan)) ?? readContextVersion(candidates(db, plan), plan.matcher);
-    }),
+/** The context versions of several plans: the newest candidates of every plan read by one statement (a `UNION ALL` arm each). */
+export function contextVersions(db: Connection, plans: readonly SqlPlan[]): Promise<(bigint | null)[]> {
+  return readContextVersions(
+    plans.map((plan) => ({ rows: candidates(db, plan), matcher: plan.matcher })),
+    async (sizes) => {
+      const arms: string[] = [];
+      const params: Param[] = [];
+      plans.forEach((plan, k) => {
+        if (plan.where === '0') return;
+        arms.push(`SELECT * FROM (SELECT ${k} AS k, seq, event_type, payload FROM events WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`);
+        params.push(...plan.params);
+      });
+      const rows = arms.length === 0 ? [] : await db.all<Omit<EventRow, 'occurred_at'> & { k: number }>(arms.join(' UNION ALL '), params);
+      return rows.map((row) => ({ k: row.k, candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue } }));
+    },
   );
 }
-
-/** How many of a plan's newest candidates decide its version: one when they are exact. */
-const pageOf = (plan: SqlPlan) => (plan.exact ? 1 : VERSION_PAGE);
 
 /** A position as a parameter: a number when it is safe, else its decimal text (never a bigint). */
 export function positionParam(position: bigint): Param {

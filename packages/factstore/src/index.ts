@@ -29,4 +29,4 @@ export type { AppendCondition, CommittedBatch, StoreBackend } from './store/back
 export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
 export { decideGroup, GroupCommit, type GroupAppend, type GroupContext, type GroupOutcome, type GroupVerdicts, type LockedRead } from './store/group-commit.js';
-export { answerFromNewest, CANDIDATE_PAGE, readContextVersion, readMatching, readQuery, VERSION_PAGE, versionFromNewest, type Candidate, type CandidateRows } from './store/candidate-read.js';
+export { answerFromNewest, CANDIDATE_PAGE, readContextVersion, readContextVersions, readMatching, readQuery, VERSION_PAGE, versionFromNewest, type Candidate, type CandidateRows } from './store/candidate-read.js';

@@ -1,7 +1,9 @@
-import { ConditionalAppendConflictError, decideGroup, queryMatches, type CommittedBatch, type GroupAppend, type GroupContext, type ValidEvent, type ValidQuery } from '../src/index.js';
+import { ConditionalAppendConflictError, decideGroup, queryMatches, type CommittedBatch, type GroupAppend, type GroupOutcome, type GroupContext, type ValidEvent, type ValidQuery } from '../src/index.js';
 
 const ev = (eventType: string, payload: ValidEvent['payload'] = {}): ValidEvent => ({ eventType, payload });
 const ctx = (id: string): ValidQuery => ({ filters: [{ eventTypes: ['deposited'], payloadPredicates: [{ id }] }] });
+/** An outcome in short: where it was written, or the version it conflicted with. */
+const show = (o: GroupOutcome) => (o instanceof ConditionalAppendConflictError ? `conflict ${o.actual}` : o instanceof Error ? `error ${o.message}` : `at ${o.firstSequenceNumber}`);
 const batchAt = (first: bigint, count: number): CommittedBatch => ({ firstSequenceNumber: first, lastSequenceNumber: first + BigInt(count - 1), records: [] });
 
 /** A log in memory, read the way a store reads under its lock. */
@@ -61,7 +63,7 @@ describe('decideGroup', () => {
     const verdicts = await decideGroup(group, read);
     expect(verdicts.accepted).toEqual([group[0], group[2], group[3]]);
     const outcomes = verdicts.outcomes([batchAt(11n, 2), batchAt(13n, 1), batchAt(14n, 1)]);
-    expect(outcomes.map((o) => (o instanceof ConditionalAppendConflictError ? `conflict ${o.actual}` : `at ${o.firstSequenceNumber}`))).toEqual([
+    expect(outcomes.map(show)).toEqual([
       'at 11',
       'conflict 12',
       'at 13',
@@ -103,7 +105,7 @@ describe('decideGroup', () => {
         next += BigInt(item.events.length);
         return batch;
       });
-      const got = verdicts.outcomes(written).map((o) => (o instanceof ConditionalAppendConflictError ? `conflict ${o.actual}` : `at ${o.firstSequenceNumber}`));
+      const got = verdicts.outcomes(written).map(show);
       expect(got).toEqual(expected);
     }
   });

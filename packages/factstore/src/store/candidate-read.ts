@@ -78,6 +78,32 @@ export function versionFromNewest(newest: readonly Candidate[], matcher: EventMa
 }
 
 /**
+ * The context versions of several contexts (a group commit's conditions), with one read for all
+ * where there are several: `newest(sizes)` reads the newest `sizes[k]` candidates of every context
+ * `k` in one statement and returns them tagged with `k`, in any order. A context whose page ends
+ * without a decision reads on alone through its `rows`.
+ */
+export async function readContextVersions(
+  contexts: readonly { readonly rows: CandidateRows; readonly matcher: EventMatcher }[],
+  newest: (sizes: readonly number[]) => Promise<Iterable<{ readonly k: number; readonly candidate: Candidate }>>,
+): Promise<(bigint | null)[]> {
+  if (contexts.length === 1) {
+    const [only] = contexts as [(typeof contexts)[number]];
+    return [await readContextVersion(only.rows, only.matcher)];
+  }
+  const sizes = contexts.map(({ rows }) => (rows.exact ? 1 : VERSION_PAGE));
+  const pages: Candidate[][] = contexts.map(() => []);
+  for (const { k, candidate } of await newest(sizes)) (pages[k] as Candidate[]).push(candidate);
+  return Promise.all(
+    contexts.map(({ rows, matcher }, k) => {
+      // highest first, whatever order the read returned them in
+      const page = (pages[k] as Candidate[]).sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? 1 : a.sequenceNumber > b.sequenceNumber ? -1 : 0));
+      return versionFromNewest(page, matcher, sizes[k] as number) ?? readContextVersion(rows, matcher);
+    }),
+  );
+}
+
+/**
  * A query's answer from one read of the newest candidates (`before(null, CANDIDATE_PAGE)`), when
  * that read holds every candidate (fewer than a page came back): a context of a few events is
  * answered by one statement, consistent by itself. `undefined` when the page was full; then read
