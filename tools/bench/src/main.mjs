@@ -37,19 +37,6 @@ const plan = [
   ['latency-cross', (s) => workloads.crossProcessLatency(s, { quick })],
 ];
 
-const rows = [];
-for (const storeName of storeNames) {
-  const load = available[storeName];
-  if (!load) throw new Error(`unknown store ${storeName}; known: ${Object.keys(available).join(', ')}`);
-  const store = await load();
-  process.stderr.write(`${storeName}\n`);
-  for (const [id, run] of plan) {
-    if (only && !only.includes(id)) continue;
-    for (const row of await run(store)) rows.push({ store: storeName, ...row });
-  }
-  await store.cleanUp?.();
-}
-
 const lowerIsBetter = (unit) => unit === 'ms';
 const ratio = (row) => {
   if (row.baseline === null || row.baseline === undefined) return null;
@@ -61,21 +48,41 @@ const format = (value, unit) => {
   if (unit === '×') return `${value.toFixed(2)}×`;
   return Math.round(value).toLocaleString('en');
 };
-const table = [
-  '| store | workload | factstore | baseline | cost vs baseline | unit | note |',
-  '| --- | --- | ---: | ---: | ---: | --- | --- |',
-  ...rows.map((row) => {
-    const r = ratio(row);
-    return `| ${row.store} | ${row.workload} | ${format(row.factstore, row.unit)} | ${format(row.baseline, row.unit)} | ${r === null ? '–' : `${r.toFixed(2)}×`} | ${row.unit} | ${row.note} |`;
-  }),
-].join('\n');
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const header = `Run ${new Date().toISOString()} on ${machine}; ${total.toLocaleString('en')} events${quick ? ' (quick)' : ''}; command: pnpm bench ${args.join(' ')}`.trim();
+const out = join(root, '.bench-results');
 
+/** Writes the table so far (after each store, so a long run that stops keeps what it measured). */
+function report(rows, done) {
+  const table = [
+    '| store | workload | factstore | baseline | cost vs baseline | unit | note |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+    ...rows.map((row) => {
+      const r = ratio(row);
+      return `| ${row.store} | ${row.workload} | ${format(row.factstore, row.unit)} | ${format(row.baseline, row.unit)} | ${r === null ? '–' : `${r.toFixed(2)}×`} | ${row.unit} | ${row.note} |`;
+    }),
+  ].join('\n');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.md'), `${header}${done ? '' : ' (partial)'}\n\n${table}\n`);
+  writeFileSync(join(out, 'latest.json'), JSON.stringify({ header, machine, total, quick, done, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })) }, null, 2));
+  return table;
+}
+
+const rows = [];
+for (const storeName of storeNames) {
+  const load = available[storeName];
+  if (!load) throw new Error(`unknown store ${storeName}; known: ${Object.keys(available).join(', ')}`);
+  const store = await load();
+  process.stderr.write(`${storeName}\n`);
+  for (const [id, run] of plan) {
+    if (only && !only.includes(id)) continue;
+    for (const row of await run(store)) rows.push({ store: storeName, ...row });
+  }
+  await store.cleanUp?.();
+  report(rows, false);
+}
+
+const table = report(rows, true);
 console.log(`\n${header}\n\n${table}\n`);
 console.log('cost vs baseline: factstore time ÷ baseline time (for throughputs: baseline rate ÷ factstore rate); 1.00× = as fast as the baseline.');
-const out = join(root, '.bench-results');
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'latest.md'), `${header}\n\n${table}\n`);
-writeFileSync(join(out, 'latest.json'), JSON.stringify({ header, machine, total, quick, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })) }, null, 2));
 process.stderr.write(`written to ${join(out, 'latest.md')} and latest.json\n`);
