@@ -50,10 +50,6 @@ export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>, match
     const predicates = filter.payloadPredicates;
     if (types?.length === 0 || predicates?.length === 0) continue;
     const parts: string[] = [];
-    if (types !== undefined) {
-      parts.push(`event_type IN (${types.map(() => '?').join(', ')})`);
-      params.push(...types);
-    }
     if (predicates !== undefined) {
       exact = false;
       const narrowings = predicates.map((predicate) => scalarEntries(predicate).filter(([key]) => indexed.has(key)));
@@ -69,6 +65,12 @@ export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>, match
         );
         parts.push(alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`);
       }
+    }
+    if (types !== undefined) {
+      // once the value index narrowed the filter to a few positions, each is looked up by rowid
+      // and its type checked on the row (`+` keeps SQLite from looking each up in the type index too)
+      parts.push(`${parts.length > 0 ? '+' : ''}event_type IN (${types.map(() => '?').join(', ')})`);
+      params.push(...types);
     }
     if (parts.length === 0) return { where: '1', params: [], exact, matcher }; // a filter that matches everything
     terms.push(parts.join(' AND '));
