@@ -69,7 +69,7 @@ export class PostgresBackend implements StoreBackend {
           const verdicts = await decideGroup(group, async (contexts) => {
             // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
             const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
-            const versions = contexts.length === 0 ? [] : contextVersions(tx, this.t.events, contexts);
+            const versions = contextVersions(tx, this.t.events, contexts);
             const [[row], read] = await Promise.all([locked, versions]);
             return { head: BigInt(row?.last_seq ?? 0), versions: read };
           });

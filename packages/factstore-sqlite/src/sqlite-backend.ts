@@ -105,7 +105,7 @@ export class SqliteBackend implements StoreBackend {
       const verdicts = await decideGroup(group, async (contexts) => {
         const [row, versions] = await Promise.all([
           this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'),
-          contexts.length === 0 ? [] : contextVersions(this.write, contexts.map(({ query, matcher }) => planQuery(query, this.indexed, matcher))),
+          contextVersions(this.write, contexts.map(({ query, matcher }) => planQuery(query, this.indexed, matcher))),
         ]);
         return { head: BigInt(row?.head ?? 0), versions };
       });

@@ -87,6 +87,7 @@ export async function readContextVersions(
   contexts: readonly { readonly rows: CandidateRows; readonly matcher: EventMatcher }[],
   newest: (sizes: readonly number[]) => Promise<Iterable<{ readonly k: number; readonly candidate: Candidate }>>,
 ): Promise<(bigint | null)[]> {
+  if (contexts.length === 0) return [];
   if (contexts.length === 1) {
     const [only] = contexts as [(typeof contexts)[number]];
     return [await readContextVersion(only.rows, only.matcher)];

@@ -101,32 +101,27 @@ export interface GroupVerdicts<T extends GroupAppend> {
  * what checking it after writing those would give. A conflicting one is left out alone.
  */
 export async function decideGroup<T extends GroupAppend>(group: readonly T[], read: (contexts: readonly GroupContext[]) => Promise<LockedRead>): Promise<GroupVerdicts<T>> {
-  const matchers = group.map((item) => (item.condition ? compileMatcher(item.condition.query) : undefined));
-  const contexts: GroupContext[] = [];
-  group.forEach((item, i) => {
-    if (item.condition) contexts.push({ query: item.condition.query, matcher: matchers[i] as EventMatcher });
-  });
-  const locked = await read(contexts);
-  const head = locked.head;
-  let r = 0;
-  const versions = group.map((item) => (item.condition ? (locked.versions[r++] ?? null) : null));
+  const contexts: GroupContext[] = group.flatMap((item) => (item.condition ? [{ query: item.condition.query, matcher: compileMatcher(item.condition.query) }] : []));
+  const { head, versions } = await read(contexts);
   const accepted: T[] = [];
   const verdicts: (ConditionalAppendConflictError | undefined)[] = [];
   let last = head;
-  group.forEach((item, i) => {
-    const matcher = matchers[i];
-    if (item.condition && matcher) {
+  let c = 0; // the next condition's index in contexts and versions
+  for (const item of group) {
+    if (item.condition) {
+      const { matcher } = contexts[c] as GroupContext;
+      const read = versions[c++] ?? null;
       // the accepted appends ahead of it come after everything the read saw
-      const actual = latestMatch(accepted, last, matcher) ?? versions[i] ?? null;
+      const actual = latestMatch(accepted, last, matcher) ?? read;
       if (actual !== item.condition.expectedVersion) {
         verdicts.push(new ConditionalAppendConflictError(item.condition.expectedVersion, actual));
-        return;
+        continue;
       }
     }
     verdicts.push(undefined);
     accepted.push(item);
     last += BigInt(item.events.length);
-  });
+  }
   return {
     head,
     accepted,
