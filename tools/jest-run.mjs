@@ -10,9 +10,7 @@ const name = JSON.parse(readFileSync('package.json', 'utf8')).name;
 const results = join(root, '.test-results');
 mkdirSync(results, { recursive: true });
 const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-const run = spawnSync(
-  process.execPath,
-  [jest, '--json', `--outputFile=${join(results, `${name}.jest.json`)}`, ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
+const run = spawnSync(process.execPath, [jest, '--json', `--outputFile=${join(results, `${name}.jest.json`)}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 process.exit(run.status ?? 1);

@@ -9,7 +9,9 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const name = JSON.parse(readFileSync('package.json', 'utf8')).name;
 const results = join(root, '.test-results');
 mkdirSync(results, { recursive: true });
-const files = readdirSync('node-test').filter((f) => f.endsWith('.test.mjs')).map((f) => join('node-test', f));
+const files = readdirSync('node-test')
+  .filter((f) => f.endsWith('.test.mjs'))
+  .map((f) => join('node-test', f));
 const run = spawnSync(
   process.execPath,
   [

@@ -74,7 +74,9 @@ if (command === 'test') {
   const { passed, failed } = count(results);
   // every package must have run its tests: a missing result (a server that did not start, a
   // runner that crashed) is a failure, never a skip
-  const packages = readdirSync(join(root, 'packages')).map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).name);
+  const packages = readdirSync(join(root, 'packages')).map(
+    (dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).name,
+  );
   const missing = packages.filter((name) => !existsSync(join(results, `${name}.jest.json`)));
   for (const name of missing) console.error(`no test results from ${name}`);
   const broken = (status !== 0 && failed === 0 ? 1 : 0) + missing.length;

@@ -35,10 +35,15 @@ say('3. meanwhile someone else withdrew 80 from a1 (position 4)');
 try {
   await store.appendIf([{ eventType: 'money-withdrawn', payload: { accountId: 'a1', amount: 50 } }], a1, seen);
 } catch (error) {
-  say(`   our withdrawal of 50, decided at version ${seen}: ${error.code} (expected ${error.expected}, actual ${error.actual}); nothing written`);
+  say(
+    `   our withdrawal of 50, decided at version ${seen}: ${error.code} (expected ${error.expected}, actual ${error.actual}); nothing written`,
+  );
 }
 const fresh = await store.query(a1);
-const left = fresh.eventRecords.reduce((sum, r) => sum + (r.eventType === 'money-withdrawn' ? -r.payload.amount : r.payload.amount ?? 0), 0);
+const left = fresh.eventRecords.reduce(
+  (sum, r) => sum + (r.eventType === 'money-withdrawn' ? -r.payload.amount : (r.payload.amount ?? 0)),
+  0,
+);
 say(`   re-read: balance ${left} at version ${fresh.currentContextVersion}, so a withdrawal of 50 is refused by the rule, not by a race`);
 
 // 4. A durable stream replays what it has not seen yet, then goes live, with no gap.
@@ -61,7 +66,9 @@ const reopened = await SqliteStore.open(file);
 const all = await reopened.query({});
 const later = [];
 const resumed = await reopened.streamAllDurable('ledger', (batch) => later.push(`[${positions(batch)}]`));
-say(`5. reopened ${file}: ${all.eventRecords.length} events, head ${all.currentContextVersion}; "ledger" resumed with ${later.length} batches to replay`);
+say(
+  `5. reopened ${file}: ${all.eventRecords.length} events, head ${all.currentContextVersion}; "ledger" resumed with ${later.length} batches to replay`,
+);
 await resumed.unsubscribe();
 await reopened.close();
 say('\ndone: the store is closed.');

@@ -96,7 +96,11 @@ export async function rejectsWith<E = Record<string, unknown>>(
     await promise;
   } catch (error) {
     assert.ok(error instanceof Error, `expected an Error with code ${code}, got ${String(error)}`);
-    assert.equal((error as { code?: unknown }).code, code, `expected code ${code}, got ${(error as { code?: unknown }).code}: ${error.message}`);
+    assert.equal(
+      (error as { code?: unknown }).code,
+      code,
+      `expected code ${code}, got ${(error as { code?: unknown }).code}: ${error.message}`,
+    );
     return error as E & Error & { code: string };
   }
   assert.fail(`expected the call to reject with ${code}, but it resolved`);

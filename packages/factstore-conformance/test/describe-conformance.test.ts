@@ -45,7 +45,18 @@ describe('describeFactStoreConformance', () => {
 
   it('covers the scenario groups of the contract', () => {
     const groups = new Set(conformanceCases.map((c) => c.group));
-    for (const group of ['append', 'query', 'conditional-append', 'payload-predicates', 'live-streams', 'unsubscribe', 'durable-streams', 'errors', 'input-rules', 'close']) {
+    for (const group of [
+      'append',
+      'query',
+      'conditional-append',
+      'payload-predicates',
+      'live-streams',
+      'unsubscribe',
+      'durable-streams',
+      'errors',
+      'input-rules',
+      'close',
+    ]) {
       expect(groups).toContain(group);
     }
     expect(new Set(conformanceCases.map((c) => c.id)).size).toBe(conformanceCases.length);

@@ -56,9 +56,16 @@ describe('MemoryStore indexes agree with a brute-force scan', () => {
         const matching = log.map((e, i) => ({ ...e, position: i + 1 })).filter((e) => matcher(e));
         const version = matching.length ? BigInt(matching[matching.length - 1]!.position) : null;
         const min = Number(valid.minSequenceNumber ?? 0);
-        const expected = matching.filter((e) => e.position > min).slice(0, valid.limit ?? Infinity).map((e) => e.position);
+        const expected = matching
+          .filter((e) => e.position > min)
+          .slice(0, valid.limit ?? Infinity)
+          .map((e) => e.position);
         const result = await store.query(query);
-        expect({ query, positions: result.eventRecords.map((r) => Number(r.sequenceNumber)), version: result.currentContextVersion }).toEqual({
+        expect({
+          query,
+          positions: result.eventRecords.map((r) => Number(r.sequenceNumber)),
+          version: result.currentContextVersion,
+        }).toEqual({
           query,
           positions: expected,
           version,

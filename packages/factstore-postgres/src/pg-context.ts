@@ -61,7 +61,8 @@ export function candidates(db: Runner, events: string, plan: PgPlan): CandidateR
   const none = plan.where === 'false';
   const next = `$${plan.params.length + 1}`;
   const then = `$${plan.params.length + 2}`;
-  const read = async (sql: string, params: unknown[]) => Array.from((await db.unsafe(sql, params as never[])) as unknown as EventRow[], toRecord);
+  const read = async (sql: string, params: unknown[]) =>
+    Array.from((await db.unsafe(sql, params as never[])) as unknown as EventRow[], toRecord);
   return {
     exact: plan.exact,
     async highest() {
@@ -71,12 +72,21 @@ export function candidates(db: Runner, events: string, plan: PgPlan): CandidateR
     },
     async before(below, count) {
       if (none) return [];
-      if (below === null) return read(`SELECT ${ROW} FROM ${events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${next}`, [...plan.params, count]);
-      return read(`SELECT ${ROW} FROM ${events} WHERE (${plan.where}) AND seq < ${next}::bigint ORDER BY seq DESC LIMIT ${then}`, [...plan.params, below.toString(), count]);
+      if (below === null)
+        return read(`SELECT ${ROW} FROM ${events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${next}`, [...plan.params, count]);
+      return read(`SELECT ${ROW} FROM ${events} WHERE (${plan.where}) AND seq < ${next}::bigint ORDER BY seq DESC LIMIT ${then}`, [
+        ...plan.params,
+        below.toString(),
+        count,
+      ]);
     },
     async after(after, count) {
       if (none) return [];
-      return read(`SELECT ${ROW} FROM ${events} WHERE (${plan.where}) AND seq > ${next}::bigint ORDER BY seq LIMIT ${then}`, [...plan.params, after.toString(), count]);
+      return read(`SELECT ${ROW} FROM ${events} WHERE (${plan.where}) AND seq > ${next}::bigint ORDER BY seq LIMIT ${then}`, [
+        ...plan.params,
+        after.toString(),
+        count,
+      ]);
     },
   };
 }
@@ -94,8 +104,14 @@ export function contextVersions(db: Runner, events: string, contexts: readonly G
         arms.push(`(SELECT ${k} AS k, seq, event_type, payload FROM ${events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`);
         params.push(...plan.params);
       });
-      const rows = arms.length === 0 ? [] : ((await db.unsafe(arms.join(' UNION ALL '), params)) as unknown as (Omit<EventRow, 'occurred_at'> & { k: number })[]);
-      return rows.map((row) => ({ k: row.k, candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: row.payload as JsonValue } }));
+      const rows =
+        arms.length === 0
+          ? []
+          : ((await db.unsafe(arms.join(' UNION ALL '), params)) as unknown as (Omit<EventRow, 'occurred_at'> & { k: number })[]);
+      return rows.map((row) => ({
+        k: row.k,
+        candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: row.payload as JsonValue },
+      }));
     },
   );
 }

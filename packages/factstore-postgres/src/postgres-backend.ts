@@ -73,7 +73,14 @@ export class PostgresBackend implements StoreBackend {
             const [[row], read] = await Promise.all([locked, versions]);
             return { head: BigInt(row?.last_seq ?? 0), versions: read };
           });
-          return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.insert(tx, verdicts.accepted.map((item) => item.events)));
+          return verdicts.outcomes(
+            verdicts.accepted.length === 0
+              ? []
+              : await this.insert(
+                  tx,
+                  verdicts.accepted.map((item) => item.events),
+                ),
+          );
         })
       : this.insert(
           this.sql,
@@ -126,16 +133,23 @@ export class PostgresBackend implements StoreBackend {
     const after = query.minSequenceNumber ?? 0n;
     const limit = query.limit ?? Infinity;
     // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
-    const quick = plan.exact ? undefined : answerFromNewest(await candidates(this.sql, this.t.events, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
-    return quick ?? this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, this.t.events, plan), plan.matcher, after, limit));
+    const quick = plan.exact
+      ? undefined
+      : answerFromNewest(await candidates(this.sql, this.t.events, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    return (
+      quick ??
+      this.sql.begin('isolation level repeatable read read only', (tx) =>
+        readQuery(candidates(tx, this.t.events, plan), plan.matcher, after, limit),
+      )
+    );
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
     return this.sql.begin('isolation level repeatable read read only', async (tx) => {
-      const ranges = (await tx.unsafe(`SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`, [
-        after.toString(),
-        maxEvents,
-      ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint }[];
+      const ranges = (await tx.unsafe(
+        `SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`,
+        [after.toString(), maxEvents] as never[],
+      )) as unknown as { first_seq: bigint; last_seq: bigint }[];
       if (ranges.length === 0) {
         const [row] = await tx.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
         if (BigInt(row?.head ?? 0) > after) throw new Error(`the batches table has no batch after ${after}: batch history is missing`);
@@ -169,7 +183,10 @@ export class PostgresBackend implements StoreBackend {
     // a lease row rather than an advisory lock: it needs no pinned connection, and it survives
     // reconnects and server restarts; a holder that stops renewing it loses it after LEASE_MS
     const position = await this.sql.begin(async (tx) => {
-      await tx.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [name, canonicalQuery]);
+      await tx.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [
+        name,
+        canonicalQuery,
+      ]);
       const [row] = await tx.unsafe(
         `SELECT query, position, holder, heartbeat > clock_timestamp() - make_interval(secs => $2) AS alive FROM ${this.t.cursors} WHERE name = $1 FOR UPDATE`,
         [name, LEASE_MS / 1000] as never[],
@@ -194,7 +211,10 @@ export class PostgresBackend implements StoreBackend {
 
   async releaseDurable(name: string): Promise<void> {
     this.held.delete(name);
-    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, this.holder]);
+    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [
+      name,
+      this.holder,
+    ]);
   }
 
   private async renewLeases(): Promise<void> {
@@ -214,7 +234,9 @@ export class PostgresBackend implements StoreBackend {
     // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
     await (await this.listening)?.unlisten().catch(() => {});
     if (this.held.size > 0) {
-      await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE holder = $1`, [this.holder]).catch(() => {});
+      await this.sql
+        .unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE holder = $1`, [this.holder])
+        .catch(() => {});
       this.held.clear();
     }
     if (this.owned) await this.sql.end({ timeout: 5 });

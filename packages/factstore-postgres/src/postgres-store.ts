@@ -46,7 +46,9 @@ export class PostgresStore extends EventStoreBase {
     } else if (typeof connection === 'object' && connection !== null && !Array.isArray(connection)) {
       sql = postgres({ onnotice: () => {}, ...(connection as Options<Record<string, PostgresType>>), types: { bigint: postgres.BigInt } });
     } else {
-      throw new InvalidInputError([{ path: 'connection', message: 'must be a connection URL, postgres.js options, or a postgres.js instance' }]);
+      throw new InvalidInputError([
+        { path: 'connection', message: 'must be a connection URL, postgres.js options, or a postgres.js instance' },
+      ]);
     }
     try {
       await prepareSchema(sql, valid.schema);

@@ -19,7 +19,10 @@ export function toRecord(row: EventRow): EventRecord {
 }
 
 /** Batches from the `batches` ranges and the ascending rows that cover them. */
-export function toBatches(ranges: readonly { first_seq: bigint | string; last_seq: bigint | string }[], rows: readonly EventRow[]): CommittedBatch[] {
+export function toBatches(
+  ranges: readonly { first_seq: bigint | string; last_seq: bigint | string }[],
+  rows: readonly EventRow[],
+): CommittedBatch[] {
   return assembleBatches(
     ranges.map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
     rows.map(toRecord),

@@ -3,7 +3,8 @@ import postgres from 'postgres';
 /** The test server: DATABASE_URL, set by tools/test-support/with-postgres.mjs when it was not given. */
 export function databaseUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: run the tests with `pnpm test` (tools/test-support/with-postgres.mjs starts a server)');
+  if (!url)
+    throw new Error('DATABASE_URL is not set: run the tests with `pnpm test` (tools/test-support/with-postgres.mjs starts a server)');
   return url;
 }
 

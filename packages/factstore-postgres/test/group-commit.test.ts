@@ -31,7 +31,9 @@ describe('PostgresStore group commit', () => {
         expect(r.value.lastSequenceNumber - r.value.firstSequenceNumber + 1n).toBe(BigInt(r.value.committedCount));
       }
     }
-    const ranges = results.filter((r) => r.status === 'fulfilled').map((r) => `${r.value.firstSequenceNumber}-${r.value.lastSequenceNumber}`);
+    const ranges = results
+      .filter((r) => r.status === 'fulfilled')
+      .map((r) => `${r.value.firstSequenceNumber}-${r.value.lastSequenceNumber}`);
     await sleep(200);
     expect(delivered.slice(1).sort()).toEqual([...ranges].sort());
     const { head, batches } = await checkLogInvariants(schema);

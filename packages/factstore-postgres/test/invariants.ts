@@ -3,7 +3,9 @@ import { sql } from './database.js';
 /** Checks a schema's log: positions 1..N, batches whole and contiguous, head counter = N, cursors at batch ends. */
 export async function checkLogInvariants(schema: string): Promise<{ head: number; batches: { first: number; last: number }[] }> {
   const s = `"${schema}"`;
-  const [stats] = await sql<{ count: bigint; head: bigint | null; min: bigint | null }>(`SELECT COUNT(*) AS count, MAX(seq) AS head, MIN(seq) AS min FROM ${s}.events`);
+  const [stats] = await sql<{ count: bigint; head: bigint | null; min: bigint | null }>(
+    `SELECT COUNT(*) AS count, MAX(seq) AS head, MIN(seq) AS min FROM ${s}.events`,
+  );
   const head = Number(stats?.head ?? 0);
   if (Number(stats?.count) !== head) throw new Error(`log has holes: ${stats?.count} events but head ${head}`);
   if (head > 0 && Number(stats?.min) !== 1) throw new Error('log does not start at 1');
@@ -13,7 +15,8 @@ export async function checkLogInvariants(schema: string): Promise<{ head: number
   const batches = rows.map((r) => ({ first: Number(r.first_seq), last: Number(r.last_seq) }));
   let next = 1;
   for (const batch of batches) {
-    if (batch.first !== next || batch.last < batch.first) throw new Error(`batch ${batch.first}..${batch.last} does not follow ${next - 1}`);
+    if (batch.first !== next || batch.last < batch.first)
+      throw new Error(`batch ${batch.first}..${batch.last} does not follow ${next - 1}`);
     next = batch.last + 1;
   }
   if (next - 1 !== head) throw new Error(`batches end at ${next - 1} but events at ${head}`);

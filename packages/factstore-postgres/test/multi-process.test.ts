@@ -21,7 +21,11 @@ describe('PostgresStore with several processes', () => {
     expect(await Promise.all(bookers.map((b) => b.exited))).toEqual([0, 0, 0, 0]);
 
     const { head, batches } = await checkLogInvariants(s);
-    const acks = bookers.flatMap((b) => b.messages.filter((m) => m.type === 'ack')) as unknown as { first: number; last: number; seat?: number }[];
+    const acks = bookers.flatMap((b) => b.messages.filter((m) => m.type === 'ack')) as unknown as {
+      first: number;
+      last: number;
+      seat?: number;
+    }[];
     const ranges = new Set(batches.map((b) => `${b.first}-${b.last}`));
     for (const ack of acks) expect(ranges.has(`${ack.first}-${ack.last}`)).toBe(true);
     expect(acks.length).toBe(batches.length);

@@ -20,7 +20,11 @@ describe('PostgresStore persistence and connections', () => {
     const s = schema('keep');
     const store = await PostgresStore.connect(databaseUrl(), { schema: s });
     await store.append([opened('a1', { nested: { list: [1.5, 'x', null, true], n: 0.1 + 0.2, big: 1e21 } }), opened('a2')]);
-    await store.append([{ eventType: 'scalar', payload: 'just text' }, { eventType: 'null', payload: null }, { eventType: 'list', payload: [1, 'two'] }]);
+    await store.append([
+      { eventType: 'scalar', payload: 'just text' },
+      { eventType: 'null', payload: null },
+      { eventType: 'list', payload: [1, 'two'] },
+    ]);
     const before = await store.query({});
     await store.close();
     const again = await PostgresStore.connect(databaseUrl(), { schema: s });
@@ -29,7 +33,10 @@ describe('PostgresStore persistence and connections', () => {
     expect(after.eventRecords[0]?.occurredAt.getTime()).toBe(before.eventRecords[0]?.occurredAt.getTime());
     const batches: number[][] = [];
     await again.streamAllDurable('replay', (batch) => void batches.push(positions(batch)));
-    expect(batches).toEqual([[1, 2], [3, 4, 5]]);
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     await again.close();
     await checkLogInvariants(s);
   });
@@ -76,10 +83,15 @@ describe('PostgresStore persistence and connections', () => {
     const s = schema('tables');
     const store = await PostgresStore.connect(databaseUrl(), { schema: s });
     await store.close();
-    const tables = (await sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [s])).map((r) => r.table_name);
+    const tables = (
+      await sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [s])
+    ).map((r) => r.table_name);
     expect(tables).toEqual(['batches', 'cursors', 'events', 'factstore_meta', 'head']);
     expect(await sql(`SELECT value FROM "${s}".factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '1' }]);
-    const [index] = await sql<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'events_payload'`, [s]);
+    const [index] = await sql<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'events_payload'`,
+      [s],
+    );
     expect(index?.indexdef).toMatch(/gin \(payload jsonb_path_ops\)/);
   });
 
@@ -109,7 +121,13 @@ describe('PostgresStore persistence and connections', () => {
     const s = schema('options');
     const url = new URL(databaseUrl());
     const store = await PostgresStore.connect(
-      { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: url.pathname.slice(1) },
+      {
+        host: url.hostname,
+        port: Number(url.port || 5432),
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: url.pathname.slice(1),
+      },
       { schema: s },
     );
     expect((await store.append([opened('a1')])).firstSequenceNumber).toBe(1n);
@@ -136,7 +154,9 @@ describe('PostgresStore persistence and connections', () => {
     ]);
     expect(positions((await store.query({ filters: [{ payloadPredicates: ['vip'] }] })).eventRecords)).toEqual([2]);
     expect(positions((await store.query({ filters: [{ payloadPredicates: [{ tags: 'vip' }] }] })).eventRecords)).toEqual([4]);
-    await expect(store.appendIf([opened('x')], { filters: [{ payloadPredicates: ['vip'] }] }, 2n)).resolves.toMatchObject({ firstSequenceNumber: 5n });
+    await expect(store.appendIf([opened('x')], { filters: [{ payloadPredicates: ['vip'] }] }, 2n)).resolves.toMatchObject({
+      firstSequenceNumber: 5n,
+    });
     await store.close();
   });
 

@@ -15,7 +15,10 @@ describe('PostgresStore when the server stops immediately and comes back', () =>
     const live: number[][] = [];
     const durable: number[][] = [];
     await reader.streamAll((batch: readonly EventRecord[]) => void live.push(batch.map((r) => Number(r.sequenceNumber))));
-    await reader.streamAllDurable('projection', (batch: readonly EventRecord[]) => void durable.push(batch.map((r) => Number(r.sequenceNumber))));
+    await reader.streamAllDurable(
+      'projection',
+      (batch: readonly EventRecord[]) => void durable.push(batch.map((r) => Number(r.sequenceNumber))),
+    );
 
     const acks: [number, number][] = [];
     const failures: string[] = [];
@@ -49,7 +52,9 @@ describe('PostgresStore when the server stops immediately and comes back', () =>
     expect(acks.length).toBeGreaterThan(restartedAt);
 
     const check = postgres(url, { onnotice: () => {}, max: 1 });
-    const batches = (await check.unsafe(`SELECT first_seq::int AS first, last_seq::int AS last FROM "${schema}".batches ORDER BY first_seq`)) as unknown as { first: number; last: number }[];
+    const batches = (await check.unsafe(
+      `SELECT first_seq::int AS first, last_seq::int AS last FROM "${schema}".batches ORDER BY first_seq`,
+    )) as unknown as { first: number; last: number }[];
     const [stats] = await check.unsafe(`SELECT COUNT(*)::int AS count, COALESCE(MAX(seq), 0)::int AS head FROM "${schema}".events`);
     await check.end();
     const head = stats?.head as number;
@@ -65,7 +70,8 @@ describe('PostgresStore when the server stops immediately and comes back', () =>
 
     const caughtUp = Date.now() + 20_000;
     while ((live.flat().at(-1) ?? 0) < head || (durable.flat().at(-1) ?? 0) < head) {
-      if (Date.now() > caughtUp) throw new Error(`streams did not catch up to ${head}: live ${live.flat().at(-1)}, durable ${durable.flat().at(-1)}`);
+      if (Date.now() > caughtUp)
+        throw new Error(`streams did not catch up to ${head}: live ${live.flat().at(-1)}, durable ${durable.flat().at(-1)}`);
       await sleep(20);
     }
     const expected = batches.map((b) => `${b.first}-${b.last}`);

@@ -79,7 +79,10 @@ export class Connection {
     if (this.statements.size > STATEMENTS) {
       const [oldest, evicted] = this.statements.entries().next().value as [string, Promise<sqlite3.Statement>];
       this.statements.delete(oldest);
-      void evicted.then((s) => s.finalize(), () => {});
+      void evicted.then(
+        (s) => s.finalize(),
+        () => {},
+      );
     }
     return statement;
   }
@@ -119,7 +122,14 @@ export class Connection {
     return this.exclusive(async () => {
       const kept = [...this.statements.values()];
       this.statements.clear();
-      await Promise.all(kept.map((statement) => statement.then((s) => new Promise<void>((resolve) => s.finalize(() => resolve())), () => {})));
+      await Promise.all(
+        kept.map((statement) =>
+          statement.then(
+            (s) => new Promise<void>((resolve) => s.finalize(() => resolve())),
+            () => {},
+          ),
+        ),
+      );
       await new Promise<void>((resolve, reject) => {
         this.db.close((error) => (error ? reject(error) : resolve()));
       });

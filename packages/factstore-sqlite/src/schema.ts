@@ -4,7 +4,8 @@ import type { Connection } from './connection.js';
 export const FORMAT_VERSION = 1;
 
 /** How a tag of the value index is written: `key ␟ json type ␟ value as text`. */
-export const TAG = (key: string, type: string, atom: string) => `${key} || char(31) || ${type} || char(31) || coalesce(CAST(${atom} AS TEXT), '')`;
+export const TAG = (key: string, type: string, atom: string) =>
+  `${key} || char(31) || ${type} || char(31) || coalesce(CAST(${atom} AS TEXT), '')`;
 
 /**
  * The whole schema, created when missing:

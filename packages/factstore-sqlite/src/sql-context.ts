@@ -1,11 +1,4 @@
-import {
-  compileMatcher,
-  readContextVersions,
-  type CandidateRows,
-  type EventMatcher,
-  type JsonValue,
-  type ValidQuery,
-} from 'factstore';
+import { compileMatcher, readContextVersions, type CandidateRows, type EventMatcher, type JsonValue, type ValidQuery } from 'factstore';
 import type { Connection, Param } from './connection.js';
 import { toRecord, type EventRow } from './rows.js';
 import { TAG } from './schema.js';
@@ -118,11 +111,16 @@ export function contextVersions(db: Connection, plans: readonly SqlPlan[]): Prom
       const params: Param[] = [];
       plans.forEach((plan, k) => {
         if (plan.where === '0') return;
-        arms.push(`SELECT * FROM (SELECT ${k} AS k, seq, event_type, payload FROM events WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`);
+        arms.push(
+          `SELECT * FROM (SELECT ${k} AS k, seq, event_type, payload FROM events WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`,
+        );
         params.push(...plan.params);
       });
       const rows = arms.length === 0 ? [] : await db.all<Omit<EventRow, 'occurred_at'> & { k: number }>(arms.join(' UNION ALL '), params);
-      return rows.map((row) => ({ k: row.k, candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue } }));
+      return rows.map((row) => ({
+        k: row.k,
+        candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue },
+      }));
     },
   );
 }

@@ -105,7 +105,10 @@ export class SqliteBackend implements StoreBackend {
       const verdicts = await decideGroup(group, async (contexts) => {
         const [row, versions] = await Promise.all([
           this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'),
-          contextVersions(this.write, contexts.map(({ query, matcher }) => planQuery(query, this.indexed, matcher))),
+          contextVersions(
+            this.write,
+            contexts.map(({ query, matcher }) => planQuery(query, this.indexed, matcher)),
+          ),
         ]);
         return { head: BigInt(row?.head ?? 0), versions };
       });
@@ -127,14 +130,18 @@ export class SqliteBackend implements StoreBackend {
       out.push({
         firstSequenceNumber: BigInt(first),
         lastSequenceNumber: BigInt(first + events.length - 1),
-        records: events.map((event, i) => Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt, eventType: event.eventType, payload: event.payload })),
+        records: events.map((event, i) =>
+          Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt, eventType: event.eventType, payload: event.payload }),
+        ),
       });
     }
     await this.write.run(
       'INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)',
       [head, at, JSON.stringify(rows)],
     );
-    await this.write.run('INSERT INTO batches (first_seq, last_seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)', [JSON.stringify(ranges)]);
+    await this.write.run('INSERT INTO batches (first_seq, last_seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)', [
+      JSON.stringify(ranges),
+    ]);
     return out;
   }
 
@@ -144,7 +151,9 @@ export class SqliteBackend implements StoreBackend {
     const after = query.minSequenceNumber ?? 0n;
     const limit = query.limit ?? Infinity;
     // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
-    const quick = plan.exact ? undefined : answerFromNewest(await candidates(this.statementReader(), plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    const quick = plan.exact
+      ? undefined
+      : answerFromNewest(await candidates(this.statementReader(), plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
     if (quick) return quick;
     const db = this.reader();
     return db.transaction('DEFERRED', () => readQuery(candidates(db, plan), plan.matcher, after, limit));
@@ -159,7 +168,8 @@ export class SqliteBackend implements StoreBackend {
       );
       if (ranges.length === 0) {
         const head = (await reader.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'))?.head ?? 0;
-        if (BigInt(head) > after) throw new Error(`the batches table has no batch after ${after} although events go up to ${head}: batch history is missing`);
+        if (BigInt(head) > after)
+          throw new Error(`the batches table has no batch after ${after} although events go up to ${head}: batch history is missing`);
         return [];
       }
       const first = ranges[0] as { first_seq: number; last_seq: number };
@@ -200,7 +210,13 @@ export class SqliteBackend implements StoreBackend {
       }
       if (row && row.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
       if (row) await this.write.run('UPDATE cursors SET holder = ?, heartbeat = ? WHERE name = ?', [this.holder, now, name]);
-      else await this.write.run('INSERT INTO cursors (name, query, position, holder, heartbeat) VALUES (?, ?, 0, ?, ?)', [name, canonicalQuery, this.holder, now]);
+      else
+        await this.write.run('INSERT INTO cursors (name, query, position, holder, heartbeat) VALUES (?, ?, 0, ?, ?)', [
+          name,
+          canonicalQuery,
+          this.holder,
+          now,
+        ]);
       return BigInt(row?.position ?? 0);
     });
     this.held.add(name);
@@ -210,14 +226,21 @@ export class SqliteBackend implements StoreBackend {
 
   async saveCursor(name: string, position: bigint): Promise<void> {
     const changed = await this.write.exclusive(() =>
-      this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [positionParam(position), Date.now(), name, this.holder]),
+      this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
+        positionParam(position),
+        Date.now(),
+        name,
+        this.holder,
+      ]),
     );
     if (changed === 0) throw new Error(`durable stream ${JSON.stringify(name)} is no longer held by this process (its lease expired)`);
   }
 
   async releaseDurable(name: string): Promise<void> {
     this.held.delete(name);
-    await this.write.exclusive(() => this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, this.holder]));
+    await this.write.exclusive(() =>
+      this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, this.holder]),
+    );
   }
 
   private dataVersion: number | undefined;
@@ -295,6 +318,7 @@ export class SqliteBackend implements StoreBackend {
       }
     });
     // only now, after commit, may plans rely on the new keys
-    for (const row of await this.write.exclusive(() => this.write.all<{ key: string }>('SELECT key FROM indexed_keys'))) this.indexed.add(row.key);
+    for (const row of await this.write.exclusive(() => this.write.all<{ key: string }>('SELECT key FROM indexed_keys')))
+      this.indexed.add(row.key);
   }
 }

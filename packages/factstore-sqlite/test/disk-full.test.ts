@@ -6,7 +6,9 @@ afterAll(removeTempFolders);
 
 /** The store's own write connection; max_page_count is a setting of the connection. */
 function writeConnection(store: SqliteStore) {
-  const backend = (store as unknown as { backend: { write: { exclusive<T>(w: () => Promise<T>): Promise<T>; run(s: string): Promise<number> } } }).backend;
+  const backend = (
+    store as unknown as { backend: { write: { exclusive<T>(w: () => Promise<T>): Promise<T>; run(s: string): Promise<number> } } }
+  ).backend;
   return (statement: string) => backend.write.exclusive(() => backend.write.run(statement));
 }
 
@@ -19,7 +21,8 @@ describe('SqliteStore when the disk is full', () => {
     await store.query({ filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] }); // the value index is in use too
     const pragma = writeConnection(store);
     await pragma('PRAGMA max_page_count = 40');
-    const big = (n: number) => Array.from({ length: 20 }, (_, i) => ({ eventType: 'filler', payload: { accountId: `a${n}`, i, text: 'x'.repeat(400) } }));
+    const big = (n: number) =>
+      Array.from({ length: 20 }, (_, i) => ({ eventType: 'filler', payload: { accountId: `a${n}`, i, text: 'x'.repeat(400) } }));
     let acknowledged = 0;
     let failure: (Error & { code?: string; cause?: { code?: string } }) | undefined;
     for (let n = 0; n < 200 && !failure; n++) {

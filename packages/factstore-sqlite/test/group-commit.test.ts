@@ -31,7 +31,9 @@ describe('SqliteStore group commit', () => {
         expect(r.value.lastSequenceNumber - r.value.firstSequenceNumber + 1n).toBe(BigInt(r.value.committedCount));
       }
     }
-    const ranges = results.filter((r) => r.status === 'fulfilled').map((r) => `${r.value.firstSequenceNumber}-${r.value.lastSequenceNumber}`);
+    const ranges = results
+      .filter((r) => r.status === 'fulfilled')
+      .map((r) => `${r.value.firstSequenceNumber}-${r.value.lastSequenceNumber}`);
     await sleep(100);
     expect(delivered.slice(1).sort()).toEqual([...ranges].sort());
     const { head, batches } = await checkLogInvariants(path);
@@ -43,7 +45,9 @@ describe('SqliteStore group commit', () => {
   it('a failing append in a group (disk full) does not take the others with it', async () => {
     const path = tempDb('group-full');
     const store = await SqliteStore.open(path);
-    const backend = (store as unknown as { backend: { write: { exclusive<T>(w: () => Promise<T>): Promise<T>; run(s: string): Promise<number> } } }).backend;
+    const backend = (
+      store as unknown as { backend: { write: { exclusive<T>(w: () => Promise<T>): Promise<T>; run(s: string): Promise<number> } } }
+    ).backend;
     await store.append([{ eventType: 'start', payload: {} }]);
     await backend.write.exclusive(() => backend.write.run('PRAGMA max_page_count = 30'));
     const big = (i: number) => Array.from({ length: 40 }, (_, k) => ({ eventType: 'big', payload: { i, k, text: 'x'.repeat(300) } }));
@@ -57,7 +61,8 @@ describe('SqliteStore group commit', () => {
     const acked = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
     const { eventRecords } = await store.query({});
     const present = new Set(eventRecords.map((r) => Number(r.sequenceNumber)));
-    for (const a of acked) for (let p = Number(a.firstSequenceNumber); p <= Number(a.lastSequenceNumber); p++) expect(present.has(p)).toBe(true);
+    for (const a of acked)
+      for (let p = Number(a.firstSequenceNumber); p <= Number(a.lastSequenceNumber); p++) expect(present.has(p)).toBe(true);
     await store.close();
     await checkLogInvariants(path);
   });

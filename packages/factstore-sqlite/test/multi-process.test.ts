@@ -19,7 +19,12 @@ describe('SqliteStore with several processes on one file', () => {
     expect(await Promise.all(writers.map((w) => w.exited))).toEqual([0, 0, 0]);
 
     const { head } = await checkLogInvariants(path);
-    const acks = writers.flatMap((w) => w.messages.filter((m) => m.type === 'ack')) as unknown as { first: number; last: number; slot?: string; expected?: number | null }[];
+    const acks = writers.flatMap((w) => w.messages.filter((m) => m.type === 'ack')) as unknown as {
+      first: number;
+      last: number;
+      slot?: string;
+      expected?: number | null;
+    }[];
     const batches = await sql<{ first_seq: number; last_seq: number }>(path, 'SELECT first_seq, last_seq FROM batches ORDER BY first_seq');
     const ranges = new Set(batches.map((b) => `${b.first_seq}-${b.last_seq}`));
     for (const ack of acks) expect(ranges.has(`${ack.first}-${ack.last}`)).toBe(true);
@@ -46,10 +51,12 @@ describe('SqliteStore with several processes on one file', () => {
     const killedAt = Date.now();
     let stream;
     while (!stream) {
-      stream = await store.streamAllDurable('exclusive', () => {}).catch((error: { code: string }) => {
-        expect(error.code).toBe('DURABLE_STREAM_ACTIVE');
-        return undefined;
-      });
+      stream = await store
+        .streamAllDurable('exclusive', () => {})
+        .catch((error: { code: string }) => {
+          expect(error.code).toBe('DURABLE_STREAM_ACTIVE');
+          return undefined;
+        });
       if (!stream) await new Promise((r) => setTimeout(r, 100));
       expect(Date.now() - killedAt).toBeLessThan(5000);
     }
@@ -72,7 +79,10 @@ describe('SqliteStore with several processes on one file', () => {
 
       const { head } = await checkLogInvariants(path); // whole batches, no hole, cursors at batch ends
       expect(head).toBeGreaterThanOrEqual(acknowledged);
-      const delivered = readFileSync(log, 'utf8').trim().split('\n').map((line) => Number(line.split('-')[1]));
+      const delivered = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => Number(line.split('-')[1]));
       const [cursor] = await sql<{ position: number }>(path, `SELECT position FROM cursors WHERE name = 'crash-projection'`);
       expect(cursor!.position).toBeLessThanOrEqual(Math.max(0, ...delivered));
     }

@@ -32,8 +32,12 @@ describe('SqliteStore persistence', () => {
     const store = await SqliteStore.open(path);
     expect(store.path).toBe(path);
     await store.close();
-    const tables = (await sql<{ name: string }>(path, `SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name`)).map((r) => r.name);
-    expect(tables).toEqual(expect.arrayContaining(['events', 'batches', 'cursors', 'factstore_meta', 'indexed_keys', 'event_values', 'events_value_index']));
+    const tables = (
+      await sql<{ name: string }>(path, `SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name`)
+    ).map((r) => r.name);
+    expect(tables).toEqual(
+      expect.arrayContaining(['events', 'batches', 'cursors', 'factstore_meta', 'indexed_keys', 'event_values', 'events_value_index']),
+    );
     expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '1' }]);
     expect(await sql(path, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     const reopened = await SqliteStore.open(path);
@@ -94,7 +98,9 @@ describe('SqliteStore persistence', () => {
     await sleep(100);
     expect(second).toEqual([[3]]);
     await again.close();
-    expect(await sql(path, `SELECT position, holder FROM cursors WHERE name = 'account-directory'`)).toEqual([{ position: 3, holder: null }]);
+    expect(await sql(path, `SELECT position, holder FROM cursors WHERE name = 'account-directory'`)).toEqual([
+      { position: 3, holder: null },
+    ]);
   });
 
   it('a durable query is stored canonically: reopening with reordered filters resumes, another query is refused', async () => {
@@ -104,8 +110,12 @@ describe('SqliteStore persistence', () => {
     await (await store.streamToDurable('p', query, () => {})).unsubscribe();
     await store.close();
     const again = await SqliteStore.open(path);
-    await (await again.streamToDurable('p', { filters: [{ payloadPredicates: [{ x: 2, y: 1 }], eventTypes: ['a', 'b'] }] }, () => {})).unsubscribe();
-    await expect(again.streamToDurable('p', { filters: [{ eventTypes: ['a'] }] }, () => {})).rejects.toMatchObject({ code: 'DURABLE_STREAM_QUERY_MISMATCH' });
+    await (
+      await again.streamToDurable('p', { filters: [{ payloadPredicates: [{ x: 2, y: 1 }], eventTypes: ['a', 'b'] }] }, () => {})
+    ).unsubscribe();
+    await expect(again.streamToDurable('p', { filters: [{ eventTypes: ['a'] }] }, () => {})).rejects.toMatchObject({
+      code: 'DURABLE_STREAM_QUERY_MISMATCH',
+    });
     await again.close();
   });
 
@@ -132,7 +142,9 @@ describe('SqliteStore persistence', () => {
     const path = tempDb();
     const store = await SqliteStore.open(path, { synchronous: 'NORMAL' });
     await store.append([opened('a1')]);
-    const backend = (store as unknown as { backend: { write: { exclusive<T>(w: () => Promise<T>): Promise<T>; get(s: string): Promise<unknown> } } }).backend;
+    const backend = (
+      store as unknown as { backend: { write: { exclusive<T>(w: () => Promise<T>): Promise<T>; get(s: string): Promise<unknown> } } }
+    ).backend;
     expect(await backend.write.exclusive(() => backend.write.get('PRAGMA synchronous'))).toEqual({ synchronous: 1 });
     await store.close();
     const full = await SqliteStore.open(path);

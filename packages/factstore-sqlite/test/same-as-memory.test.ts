@@ -58,14 +58,22 @@ describe('SqliteStore answers like MemoryStore (the semantic reference)', () => 
       for (let i = 0; i < times; i++) {
         const q = query(rnd, head);
         const [m, s] = await Promise.all([memory.query(q), sqlite.query(q)]);
-        const shape = (r: typeof m) => ({ q, seqs: r.eventRecords.map((e) => [Number(e.sequenceNumber), e.eventType, e.payload]), last: r.lastReturnedSequenceNumber, version: r.currentContextVersion });
+        const shape = (r: typeof m) => ({
+          q,
+          seqs: r.eventRecords.map((e) => [Number(e.sequenceNumber), e.eventType, e.payload]),
+          last: r.lastReturnedSequenceNumber,
+          version: r.currentContextVersion,
+        });
         expect(shape(s)).toEqual(shape(m));
         const { filters } = q;
         const context = filters === undefined ? {} : { filters };
         const expected = m.currentContextVersion;
         const event: NewEvent = { eventType: 'noise', payload: { other: i } };
         const wrong = expected === null ? 1n : expected + 1n;
-        await expect(sqlite.appendIf([event], context, wrong)).rejects.toMatchObject({ code: 'CONDITIONAL_APPEND_CONFLICT', actual: expected });
+        await expect(sqlite.appendIf([event], context, wrong)).rejects.toMatchObject({
+          code: 'CONDITIONAL_APPEND_CONFLICT',
+          actual: expected,
+        });
       }
     };
     let head = 0;

@@ -18,11 +18,7 @@ export interface EventStore {
    * ignored) is still at `expectedContextVersion` (`null`: no matching event may exist).
    * @throws {@link ConditionalAppendConflictError} otherwise, having written nothing.
    */
-  appendIf(
-    events: readonly NewEvent[],
-    contextQuery: EventQuery,
-    expectedContextVersion: bigint | number | null,
-  ): Promise<AppendResult>;
+  appendIf(events: readonly NewEvent[], contextQuery: EventQuery, expectedContextVersion: bigint | number | null): Promise<AppendResult>;
   /** Reads the matching events and the version of the whole matching context, in one snapshot. */
   query(query: EventQuery): Promise<QueryResult>;
   /** Delivers every batch committed after registration, whole. */
@@ -32,12 +28,7 @@ export interface EventStore {
   /** Replays every batch after the named cursor, resolves, then delivers live. */
   streamAllDurable(name: string, handler: StreamHandler, options?: StreamOptions): Promise<EventStream>;
   /** Like {@link EventStore.streamAllDurable}, delivering only records that match `query`. */
-  streamToDurable(
-    name: string,
-    query: EventQuery,
-    handler: StreamHandler,
-    options?: StreamOptions,
-  ): Promise<EventStream>;
+  streamToDurable(name: string, query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream>;
   /** Stops every stream, saves cursors, releases resources. A second call resolves. */
   close(): Promise<void>;
 }

@@ -28,5 +28,24 @@ export { badStringReason, copyJsonValue, MAX_JSON_DEPTH } from './validation/jso
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
-export { decideGroup, GroupCommit, type GroupAppend, type GroupContext, type GroupOutcome, type GroupVerdicts, type LockedRead } from './store/group-commit.js';
-export { answerFromNewest, CANDIDATE_PAGE, readContextVersion, readContextVersions, readMatching, readQuery, VERSION_PAGE, versionFromNewest, type Candidate, type CandidateRows } from './store/candidate-read.js';
+export {
+  decideGroup,
+  GroupCommit,
+  type GroupAppend,
+  type GroupContext,
+  type GroupOutcome,
+  type GroupVerdicts,
+  type LockedRead,
+} from './store/group-commit.js';
+export {
+  answerFromNewest,
+  CANDIDATE_PAGE,
+  readContextVersion,
+  readContextVersions,
+  readMatching,
+  readQuery,
+  VERSION_PAGE,
+  versionFromNewest,
+  type Candidate,
+  type CandidateRows,
+} from './store/candidate-read.js';

@@ -12,14 +12,6 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * cycles, class instances, lone surrogates and `\u0000`, which a schema cannot express.
  */
 export const JsonValue: TSchema = Type.Recursive(
-  (Self) =>
-    Type.Union([
-      Type.Null(),
-      Type.Boolean(),
-      Type.Number(),
-      Type.String(),
-      Type.Array(Self),
-      Type.Record(Type.String(), Self),
-    ]),
+  (Self) => Type.Union([Type.Null(), Type.Boolean(), Type.Number(), Type.String(), Type.Array(Self), Type.Record(Type.String(), Self)]),
   { $id: 'JsonValue' },
 );

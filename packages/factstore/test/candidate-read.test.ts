@@ -11,7 +11,12 @@ import {
   type ValidQuery,
 } from '../src/index.js';
 
-const record = (seq: number, id: string): EventRecord => ({ sequenceNumber: BigInt(seq), occurredAt: new Date(0), eventType: 'deposited', payload: { id } });
+const record = (seq: number, id: string): EventRecord => ({
+  sequenceNumber: BigInt(seq),
+  occurredAt: new Date(0),
+  eventType: 'deposited',
+  payload: { id },
+});
 const query: ValidQuery = { filters: [{ payloadPredicates: [{ id: 'a' }] }] };
 const matcher = compileMatcher(query);
 
@@ -22,7 +27,10 @@ function rowsOf(log: EventRecord[], exact = false): CandidateRows & { reads: num
     exact,
     async before(below: bigint | null, count: number) {
       rows.reads++;
-      return log.filter((r) => below === null || r.sequenceNumber < below).reverse().slice(0, count);
+      return log
+        .filter((r) => below === null || r.sequenceNumber < below)
+        .reverse()
+        .slice(0, count);
     },
     async after(after: bigint, count: number) {
       rows.reads++;
@@ -67,7 +75,11 @@ describe('reading candidates', () => {
     const answer = answerFromNewest(small, matcher, 0n, Infinity);
     expect(answer?.eventRecords.map((r) => r.sequenceNumber)).toEqual([5n]);
     expect(answer?.currentContextVersion).toBe(5n);
-    expect(answerFromNewest(small, matcher, 5n, 10)).toEqual({ eventRecords: [], lastReturnedSequenceNumber: null, currentContextVersion: 5n });
+    expect(answerFromNewest(small, matcher, 5n, 10)).toEqual({
+      eventRecords: [],
+      lastReturnedSequenceNumber: null,
+      currentContextVersion: 5n,
+    });
     expect(answerFromNewest(log.slice(0, CANDIDATE_PAGE).reverse(), matcher, 0n, 10)).toBeUndefined();
     // limit counts from the cursor, ascending
     const three = [record(9, 'a'), record(8, 'a'), record(7, 'a')];

@@ -25,6 +25,8 @@ describe('canonicalQuery', () => {
   });
 
   it('distinguishes different predicates', () => {
-    expect(canonical({ filters: [{ payloadPredicates: [{ a: 1 }] }] })).not.toBe(canonical({ filters: [{ payloadPredicates: [{ a: '1' }] }] }));
+    expect(canonical({ filters: [{ payloadPredicates: [{ a: 1 }] }] })).not.toBe(
+      canonical({ filters: [{ payloadPredicates: [{ a: '1' }] }] }),
+    );
   });
 });

@@ -1,10 +1,29 @@
-import { ConditionalAppendConflictError, decideGroup, queryMatches, type CommittedBatch, type GroupAppend, type GroupOutcome, type GroupContext, type ValidEvent, type ValidQuery } from '../src/index.js';
+import {
+  ConditionalAppendConflictError,
+  decideGroup,
+  queryMatches,
+  type CommittedBatch,
+  type GroupAppend,
+  type GroupOutcome,
+  type GroupContext,
+  type ValidEvent,
+  type ValidQuery,
+} from '../src/index.js';
 
 const ev = (eventType: string, payload: ValidEvent['payload'] = {}): ValidEvent => ({ eventType, payload });
 const ctx = (id: string): ValidQuery => ({ filters: [{ eventTypes: ['deposited'], payloadPredicates: [{ id }] }] });
 /** An outcome in short: where it was written, or the version it conflicted with. */
-const show = (o: GroupOutcome) => (o instanceof ConditionalAppendConflictError ? `conflict ${o.actual}` : o instanceof Error ? `error ${o.message}` : `at ${o.firstSequenceNumber}`);
-const batchAt = (first: bigint, count: number): CommittedBatch => ({ firstSequenceNumber: first, lastSequenceNumber: first + BigInt(count - 1), records: [] });
+const show = (o: GroupOutcome) =>
+  o instanceof ConditionalAppendConflictError
+    ? `conflict ${o.actual}`
+    : o instanceof Error
+      ? `error ${o.message}`
+      : `at ${o.firstSequenceNumber}`;
+const batchAt = (first: bigint, count: number): CommittedBatch => ({
+  firstSequenceNumber: first,
+  lastSequenceNumber: first + BigInt(count - 1),
+  records: [],
+});
 
 /** A log in memory, read the way a store reads under its lock. */
 function lockedLog(log: ValidEvent[]) {
@@ -63,13 +82,7 @@ describe('decideGroup', () => {
     const verdicts = await decideGroup(group, read);
     expect(verdicts.accepted).toEqual([group[0], group[2], group[3]]);
     const outcomes = verdicts.outcomes([batchAt(11n, 2), batchAt(13n, 1), batchAt(14n, 1)]);
-    expect(outcomes.map(show)).toEqual([
-      'at 11',
-      'conflict 12',
-      'at 13',
-      'at 14',
-      'conflict 13',
-    ]);
+    expect(outcomes.map(show)).toEqual(['at 11', 'conflict 12', 'at 13', 'at 14', 'conflict 13']);
   });
 
   it('decides every group exactly as appending its members one by one would', async () => {
@@ -91,7 +104,8 @@ describe('decideGroup', () => {
       const expected = group.map((item) => {
         if (item.condition) {
           let version: bigint | null = null;
-          for (let i = sequential.length - 1; i >= 0 && version === null; i--) if (queryMatches(item.condition.query, sequential[i] as ValidEvent)) version = BigInt(i + 1);
+          for (let i = sequential.length - 1; i >= 0 && version === null; i--)
+            if (queryMatches(item.condition.query, sequential[i] as ValidEvent)) version = BigInt(i + 1);
           if (version !== item.condition.expectedVersion) return `conflict ${version}`;
         }
         const first = sequential.length + 1;

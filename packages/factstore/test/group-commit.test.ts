@@ -32,7 +32,12 @@ describe('GroupCommit', () => {
       return group.map(batch);
     });
     const results = await Promise.allSettled([1, 2, 13, 4].map((item) => commit.submit(item)));
-    expect(results.map((r) => (r.status === 'fulfilled' ? Number(r.value.firstSequenceNumber) : (r.reason as Error).message))).toEqual([1, 2, 'disk full', 4]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? Number(r.value.firstSequenceNumber) : (r.reason as Error).message))).toEqual([
+      1,
+      2,
+      'disk full',
+      4,
+    ]);
     expect(seen).toEqual([[1], [2, 13, 4], [2], [13], [4]]);
   });
 

@@ -31,7 +31,12 @@ describe('validateEvents', () => {
   });
 
   it('reports every problem with its path', () => {
-    const issues = issuesOf(() => validateEvents([{ eventType: 'ok', payload: { n: NaN, d: new Date(0) } }, { eventType: 'ok', payload: [undefined] }]));
+    const issues = issuesOf(() =>
+      validateEvents([
+        { eventType: 'ok', payload: { n: NaN, d: new Date(0) } },
+        { eventType: 'ok', payload: [undefined] },
+      ]),
+    );
     expect(issues.map((i) => i.path)).toEqual(['events/0/payload/n', 'events/0/payload/d', 'events/1/payload/0']);
     expect(issues[0]?.message).toMatch(/finite/);
     expect(issues[1]?.message).toMatch(/Date/);

@@ -53,7 +53,10 @@ export function staged(sizes) {
     accountAt,
     /** Events `from`..`from + count - 1`. */
     events: (from, count) =>
-      Array.from({ length: count }, (_, k) => ({ eventType: CONTEXT_TYPE, payload: { accountId: accountAt(from + k), amount: ((from + k) % 97) + 1, currency: 'EUR', note: NOTE } })),
+      Array.from({ length: count }, (_, k) => ({
+        eventType: CONTEXT_TYPE,
+        payload: { accountId: accountAt(from + k), amount: ((from + k) % 97) + 1, currency: 'EUR', note: NOTE },
+      })),
     /** `count` accounts whose events lie anywhere in the first `size` events. */
     sample: (size, count) => Array.from({ length: count }, (_, k) => accountAt((k * 7919 + 13) % size)),
   };

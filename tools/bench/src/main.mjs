@@ -49,7 +49,8 @@ const format = (value, unit) => {
   return Math.round(value).toLocaleString('en');
 };
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-const header = `Run ${new Date().toISOString()} on ${machine}; ${total.toLocaleString('en')} events${quick ? ' (quick)' : ''}; command: pnpm bench ${args.join(' ')}`.trim();
+const header =
+  `Run ${new Date().toISOString()} on ${machine}; ${total.toLocaleString('en')} events${quick ? ' (quick)' : ''}; command: pnpm bench ${args.join(' ')}`.trim();
 const out = join(root, '.bench-results');
 
 /** Writes the table so far (after each store, so a long run that stops keeps what it measured). */
@@ -64,7 +65,10 @@ function report(rows, done) {
   ].join('\n');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.md'), `${header}${done ? '' : ' (partial)'}\n\n${table}\n`);
-  writeFileSync(join(out, 'latest.json'), JSON.stringify({ header, machine, total, quick, done, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })) }, null, 2));
+  writeFileSync(
+    join(out, 'latest.json'),
+    JSON.stringify({ header, machine, total, quick, done, rows: rows.map((row) => ({ ...row, ratio: ratio(row) })) }, null, 2),
+  );
   return table;
 }
 
@@ -84,5 +88,7 @@ for (const storeName of storeNames) {
 
 const table = report(rows, true);
 console.log(`\n${header}\n\n${table}\n`);
-console.log('cost vs baseline: factstore time ÷ baseline time (for throughputs: baseline rate ÷ factstore rate); 1.00× = as fast as the baseline.');
+console.log(
+  'cost vs baseline: factstore time ÷ baseline time (for throughputs: baseline rate ÷ factstore rate); 1.00× = as fast as the baseline.',
+);
 process.stderr.write(`written to ${join(out, 'latest.md')} and latest.json\n`);

@@ -27,7 +27,15 @@ export async function appendBatches(store, { total, rounds }) {
   progress(`${store.name}: append batches of 100`);
   const factstore = await run(store.open);
   const baseline = await run(store.openBaseline);
-  return [{ workload: 'append, batches of 100', unit: 'events/s', factstore, baseline, note: `${perRound.toLocaleString('en')} events per round` }];
+  return [
+    {
+      workload: 'append, batches of 100',
+      unit: 'events/s',
+      factstore,
+      baseline,
+      note: `${perRound.toLocaleString('en')} events per round`,
+    },
+  ];
 }
 
 /** 2. single-event appends: one caller, and 64 concurrent callers. */
@@ -59,7 +67,13 @@ export async function appendSingles(store, { rounds, quick }) {
   const baseMany = await run(store.openBaseline, 64);
   return [
     { workload: 'append, single events, 1 caller', unit: 'appends/s', factstore: one, baseline: baseOne, note: '' },
-    { workload: 'append, single events, 64 callers', unit: 'appends/s', factstore: many, baseline: baseMany, note: `${(many / one).toFixed(1)}× one caller` },
+    {
+      workload: 'append, single events, 64 callers',
+      unit: 'appends/s',
+      factstore: many,
+      baseline: baseMany,
+      note: `${(many / one).toFixed(1)}× one caller`,
+    },
   ];
 }
 
@@ -105,8 +119,17 @@ export async function appendIfLoop(store, { quick }, entities) {
   if (entities === 1) return [{ ...row, note: `${many.conflicts} conflicts retried (${many.share}% of attempts)` }];
   const one = await run(1);
   return [
-    { workload: `appendIf read-decide-write, 1 caller, ${over}`, unit: 'commits/s', factstore: one.perSecond, baseline: null, note: `${one.conflicts} conflicts` },
-    { ...row, note: `${(many.perSecond / one.perSecond).toFixed(1)}× one caller; ${many.conflicts} conflicts retried (${many.share}% of attempts)` },
+    {
+      workload: `appendIf read-decide-write, 1 caller, ${over}`,
+      unit: 'commits/s',
+      factstore: one.perSecond,
+      baseline: null,
+      note: `${one.conflicts} conflicts`,
+    },
+    {
+      ...row,
+      note: `${(many.perSecond / one.perSecond).toFixed(1)}× one caller; ${many.conflicts} conflicts retried (${many.share}% of attempts)`,
+    },
   ];
 }
 
@@ -144,7 +167,9 @@ export async function scaling(store, { sizes, quick }) {
     const queries = await sample(samples, async (i) => {
       contextSize = (await target.query(contextOf(accounts[i]))).eventRecords.length;
     });
-    const baseQueries = await sample(store.name === 'memory' ? Math.min(samples, 20) : samples, (i) => base.contextQuery(CONTEXT_TYPE, accounts[i]));
+    const baseQueries = await sample(store.name === 'memory' ? Math.min(samples, 20) : samples, (i) =>
+      base.contextQuery(CONTEXT_TYPE, accounts[i]),
+    );
     const appendIfs = await sample(samples, async (i) => {
       const context = contextOf(accounts[i]);
       const { currentContextVersion } = await target.query(context);
@@ -157,9 +182,27 @@ export async function scaling(store, { sizes, quick }) {
     at.query.push(median(queries));
     at.append.push(median(appends));
     rows.push(
-      { workload: `context query at ${n} events`, unit: 'ms', factstore: median(queries), baseline: median(baseQueries), note: `${contextSize} events per context; p99 ${percentile(queries, 99).toFixed(3)} ms` },
-      { workload: `query + appendIf of one context at ${n} events`, unit: 'ms', factstore: median(appendIfs), baseline: null, note: `p99 ${percentile(appendIfs, 99).toFixed(3)} ms` },
-      { workload: `append, single event, at ${n} events`, unit: 'ms', factstore: median(appends), baseline: median(baseAppends), note: `p99 ${percentile(appends, 99).toFixed(3)} ms` },
+      {
+        workload: `context query at ${n} events`,
+        unit: 'ms',
+        factstore: median(queries),
+        baseline: median(baseQueries),
+        note: `${contextSize} events per context; p99 ${percentile(queries, 99).toFixed(3)} ms`,
+      },
+      {
+        workload: `query + appendIf of one context at ${n} events`,
+        unit: 'ms',
+        factstore: median(appendIfs),
+        baseline: null,
+        note: `p99 ${percentile(appendIfs, 99).toFixed(3)} ms`,
+      },
+      {
+        workload: `append, single event, at ${n} events`,
+        unit: 'ms',
+        factstore: median(appends),
+        baseline: median(baseAppends),
+        note: `p99 ${percentile(appends, 99).toFixed(3)} ms`,
+      },
     );
   }
   await target.close();
@@ -169,8 +212,20 @@ export async function scaling(store, { sizes, quick }) {
     const growth = (series) => series[series.length - 1] / series[0];
     const verdict = (g) => `${g <= 1.25 ? 'flat' : 'NOT flat'} (target: within 1.25×)`;
     rows.push(
-      { workload: `context query cost growth, ${span}`, unit: '×', factstore: growth(at.query), baseline: null, note: verdict(growth(at.query)) },
-      { workload: `single append cost growth, ${span}`, unit: '×', factstore: growth(at.append), baseline: null, note: verdict(growth(at.append)) },
+      {
+        workload: `context query cost growth, ${span}`,
+        unit: '×',
+        factstore: growth(at.query),
+        baseline: null,
+        note: verdict(growth(at.query)),
+      },
+      {
+        workload: `single append cost growth, ${span}`,
+        unit: '×',
+        factstore: growth(at.append),
+        baseline: null,
+        note: verdict(growth(at.append)),
+      },
     );
   }
   return rows;
@@ -204,7 +259,15 @@ export async function durableReplay(store, { total }) {
   const baseMs = (now() - baseStart) / 1e6;
   await base.close();
   if (counted !== total || baseCounted !== total) throw new Error(`replay counted ${counted} / ${baseCounted}, expected ${total}`);
-  return [{ workload: `durable replay of ${total.toLocaleString('en')} events`, unit: 'events/s', factstore: rate(total, ms), baseline: rate(total, baseMs), note: `RSS growth ${((peak - rssBefore) / 2 ** 20).toFixed(0)} MB` }];
+  return [
+    {
+      workload: `durable replay of ${total.toLocaleString('en')} events`,
+      unit: 'events/s',
+      factstore: rate(total, ms),
+      baseline: rate(total, baseMs),
+      note: `RSS growth ${((peak - rssBefore) / 2 ** 20).toFixed(0)} MB`,
+    },
+  ];
 }
 
 /** 7. live delivery latency in process: from calling append to the handler running (the commit included), beside the append alone. */
@@ -251,7 +314,9 @@ export async function crossProcessLatency(store, { quick }) {
     const at = performance.timeOrigin + performance.now();
     for (const record of batch) delivered.set(Number(record.sequenceNumber), at);
   });
-  const appender = fork(fileURLToPath(new URL('./remote-appender.mjs', import.meta.url)), [store.name, String(store.locate(target))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const appender = fork(fileURLToPath(new URL('./remote-appender.mjs', import.meta.url)), [store.name, String(store.locate(target))], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const acks = new Map();
   let waiting;
   appender.on('message', (message) => {
@@ -277,5 +342,13 @@ export async function crossProcessLatency(store, { quick }) {
   appender.kill();
   await reader.close();
   await target.close();
-  return [{ workload: 'live latency across processes (append resolved → handler)', unit: 'ms', factstore: median(latencies), baseline: null, note: `p99 ${percentile(latencies, 99).toFixed(2)} ms over ${latencies.length} appends` }];
+  return [
+    {
+      workload: 'live latency across processes (append resolved → handler)',
+      unit: 'ms',
+      factstore: median(latencies),
+      baseline: null,
+      note: `p99 ${percentile(latencies, 99).toFixed(2)} ms over ${latencies.length} appends`,
+    },
+  ];
 }

@@ -49,7 +49,10 @@ const problems = new Map();
 before(() => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'globals.mjs'), "import { describe, it, test } from 'node:test';\nObject.assign(globalThis, { describe, it, test });\n");
+  writeFileSync(
+    join(out, 'globals.mjs'),
+    "import { describe, it, test } from 'node:test';\nObject.assign(globalThis, { describe, it, test });\n",
+  );
   for (const sample of samples) writeFileSync(sample.source, `${sample.code}\n`);
   const typed = samples.filter((s) => s.lang === 'ts');
   const options = {
@@ -67,13 +70,16 @@ before(() => {
   );
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const file = diagnostic.file?.fileName ?? '';
-    const at = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1 : 0;
+    const at =
+      diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1 : 0;
     const list = problems.get(file) ?? [];
     list.push(`line ${at}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`);
     problems.set(file, list);
   }
   for (const sample of typed) {
-    const js = ts.transpileModule(sample.code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+    const js = ts.transpileModule(sample.code, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    }).outputText;
     writeFileSync(sample.program, js);
   }
 });
@@ -91,8 +97,17 @@ describe('documentation samples', () => {
       try {
         const env = { ...process.env };
         delete env.NODE_TEST_CONTEXT; // the sample is a program of its own, not our subtest
-        const run = spawnSync(process.execPath, ['--import', join(out, 'globals.mjs'), sample.program], { cwd, env, encoding: 'utf8', timeout: 120_000 });
-        assert.equal(run.status, 0, `${relative(root, sample.program)} (${sample.file}:${sample.line}) exited with ${run.status ?? run.signal}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}`);
+        const run = spawnSync(process.execPath, ['--import', join(out, 'globals.mjs'), sample.program], {
+          cwd,
+          env,
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
+        assert.equal(
+          run.status,
+          0,
+          `${relative(root, sample.program)} (${sample.file}:${sample.line}) exited with ${run.status ?? run.signal}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}`,
+        );
       } finally {
         rmSync(cwd, { recursive: true, force: true });
       }

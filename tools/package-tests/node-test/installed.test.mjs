@@ -13,7 +13,12 @@ const work = mkdtempSync(join(tmpdir(), 'factstore-installed-'));
 const tarballs = {};
 
 function sh(command, args, cwd, timeout = 600_000) {
-  const run = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+  const run = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+  });
   if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${run.stdout}\n${run.stderr}`);
   return run.stdout;
 }
@@ -126,14 +131,25 @@ describe('installed from tarballs with npm', () => {
     // this file itself runs under node --test: the child must not think it is our subprocess
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
-    const node = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'array-store.node-test.mjs'], { cwd: dir, encoding: 'utf8', timeout: 600_000, env });
+    const node = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'array-store.node-test.mjs'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 600_000,
+      env,
+    });
     assert.equal(node.status, 0, node.stdout.slice(-3000));
     assert.match(node.stdout, /# fail 0/);
     assert.match(node.stdout, /# pass [1-9]\d+/);
   });
 
   it('factstore-sqlite with sqlite3 from a TypeScript file type-checked with tsc, without postgres', () => {
-    const dir = project('sqlite-user', [tarballs['factstore'], tarballs['factstore-sqlite'], 'sqlite3@6.0.1', 'typescript@6.0.3', '@types/node@20']);
+    const dir = project('sqlite-user', [
+      tarballs['factstore'],
+      tarballs['factstore-sqlite'],
+      'sqlite3@6.0.1',
+      'typescript@6.0.3',
+      '@types/node@20',
+    ]);
     writeFileSync(
       join(dir, 'main.ts'),
       `import { SqliteStore } from 'factstore-sqlite';
@@ -145,10 +161,24 @@ describe('installed from tarballs with npm', () => {
        console.log(first?.eventType, String(result.currentContextVersion));
        await store.close();`,
     );
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'sqlite-user', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'sqlite-user', version: '1.0.0', private: true, type: 'module' }, null, 2),
+    );
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false }, files: ['main.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          outDir: 'out',
+          types: ['node'],
+          skipLibCheck: false,
+        },
+        files: ['main.ts'],
+      }),
     );
     sh('npx', ['tsc', '-p', '.'], dir);
     assert.equal(sh('node', ['out/main.js'], dir).trim(), 'account-opened 1');

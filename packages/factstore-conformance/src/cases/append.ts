@@ -81,10 +81,18 @@ export const appendCases = defineCases('append', {
       );
       const ranges = results.map((r) => [Number(r.firstSequenceNumber), Number(r.lastSequenceNumber), r.committedCount]);
       for (const [first, last, count] of ranges) assert.equal((last as number) - (first as number) + 1, count);
-      const covered = ranges.flatMap(([first, last]) => Array.from({ length: (last as number) - (first as number) + 1 }, (_, k) => (first as number) + k));
+      const covered = ranges.flatMap(([first, last]) =>
+        Array.from({ length: (last as number) - (first as number) + 1 }, (_, k) => (first as number) + k),
+      );
       covered.sort((a, b) => a - b);
-      assert.deepEqual(covered, Array.from({ length: 300 }, (_, k) => k + 1));
-      await assertLog(store, Array.from({ length: 300 }, (_, k) => k + 1));
+      assert.deepEqual(
+        covered,
+        Array.from({ length: 300 }, (_, k) => k + 1),
+      );
+      await assertLog(
+        store,
+        Array.from({ length: 300 }, (_, k) => k + 1),
+      );
     },
   },
 });

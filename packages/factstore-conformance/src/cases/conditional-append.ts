@@ -20,7 +20,10 @@ export const conditionalAppendCases = defineCases('conditional-append', {
     title: 'appendIf fails with CONDITIONAL_APPEND_CONFLICT, expected and actual, on a stale version (§3.3 #11)',
     async run({ store }) {
       await store.append([opened('a1'), opened('a1', { name: 'Rico' })]);
-      const error = await rejectsWith<ConditionalAppendConflictError>(store.appendIf([renamed('a3')], a1, 1n), 'CONDITIONAL_APPEND_CONFLICT');
+      const error = await rejectsWith<ConditionalAppendConflictError>(
+        store.appendIf([renamed('a3')], a1, 1n),
+        'CONDITIONAL_APPEND_CONFLICT',
+      );
       assert.equal(error.name, 'ConditionalAppendConflictError');
       assert.equal(error.expected, 1n);
       assert.equal(error.actual, 2n);
@@ -43,7 +46,10 @@ export const conditionalAppendCases = defineCases('conditional-append', {
     title: 'a failed appendIf consumes no sequence number (§3.3 #13)',
     async run({ store }) {
       await store.append([opened('a1')]);
-      const error = await rejectsWith<ConditionalAppendConflictError>(store.appendIf([renamed('a1')], a1, null), 'CONDITIONAL_APPEND_CONFLICT');
+      const error = await rejectsWith<ConditionalAppendConflictError>(
+        store.appendIf([renamed('a1')], a1, null),
+        'CONDITIONAL_APPEND_CONFLICT',
+      );
       assert.equal(error.expected, null);
       assert.equal(error.actual, 1n);
       assert.equal((await store.append([credited('a1')])).firstSequenceNumber, 2n);
@@ -53,7 +59,11 @@ export const conditionalAppendCases = defineCases('conditional-append', {
   'null-expects-empty-context': {
     title: 'expected null succeeds on an empty context and fails once a matching event exists (uniqueness)',
     async run({ store }) {
-      const first = await store.appendIf([opened('a1')], { filters: [{ eventTypes: ['account-opened'], payloadPredicates: [{ accountId: 'a1' }] }] }, null);
+      const first = await store.appendIf(
+        [opened('a1')],
+        { filters: [{ eventTypes: ['account-opened'], payloadPredicates: [{ accountId: 'a1' }] }] },
+        null,
+      );
       assert.equal(first.firstSequenceNumber, 1n);
       const again = await rejectsWith<ConditionalAppendConflictError>(
         store.appendIf([opened('a1')], { filters: [{ eventTypes: ['account-opened'], payloadPredicates: [{ accountId: 'a1' }] }] }, null),
@@ -66,7 +76,10 @@ export const conditionalAppendCases = defineCases('conditional-append', {
   'zero-never-matches': {
     title: 'expected 0 never matches: an empty context is null',
     async run({ store }) {
-      const onEmpty = await rejectsWith<ConditionalAppendConflictError>(store.appendIf([opened('a1')], a1, 0n), 'CONDITIONAL_APPEND_CONFLICT');
+      const onEmpty = await rejectsWith<ConditionalAppendConflictError>(
+        store.appendIf([opened('a1')], a1, 0n),
+        'CONDITIONAL_APPEND_CONFLICT',
+      );
       assert.equal(onEmpty.expected, 0n);
       assert.equal(onEmpty.actual, null);
       await store.append([opened('a1')]);
@@ -80,7 +93,10 @@ export const conditionalAppendCases = defineCases('conditional-append', {
     async run({ store }) {
       await store.append([opened('a1'), opened('a2')]);
       assert.equal((await store.appendIf([credited('a1')], a1, 1)).firstSequenceNumber, 3n);
-      const error = await rejectsWith<ConditionalAppendConflictError>(store.appendIf([credited('a1')], a1, 1), 'CONDITIONAL_APPEND_CONFLICT');
+      const error = await rejectsWith<ConditionalAppendConflictError>(
+        store.appendIf([credited('a1')], a1, 1),
+        'CONDITIONAL_APPEND_CONFLICT',
+      );
       assert.equal(error.expected, 1n);
       assert.equal(error.actual, 3n);
     },

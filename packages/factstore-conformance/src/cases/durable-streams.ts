@@ -1,6 +1,20 @@
 import type { DurableReplayError, EventQuery, EventStream } from 'factstore';
 import { defineCases } from '../conformance-case.js';
-import { assert, credited, deliveries, ev, gate, opened, recorder, rejectsWith, renamed, seqs, sleep, staysAt, waitFor } from '../harness.js';
+import {
+  assert,
+  credited,
+  deliveries,
+  ev,
+  gate,
+  opened,
+  recorder,
+  rejectsWith,
+  renamed,
+  seqs,
+  sleep,
+  staysAt,
+  waitFor,
+} from '../harness.js';
 
 const a1 = { filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] };
 
@@ -85,11 +99,15 @@ export const durableStreamCases = defineCases('durable-streams', {
       await writer;
       const head = Number((await store.query({})).currentContextVersion);
       await waitFor(() => rec.positions().flat().length === head, `all ${head} events delivered`, 5000);
-      assert.deepEqual(rec.positions().flat(), Array.from({ length: head }, (_, i) => i + 1));
+      assert.deepEqual(
+        rec.positions().flat(),
+        Array.from({ length: head }, (_, i) => i + 1),
+      );
     },
   },
   'replay-failure-keeps-cursor': {
-    title: 'a failing replay rejects with DURABLE_REPLAY_FAILED (cause: the thrown value) and a retry replays from the same position (§3.6 #47, #48)',
+    title:
+      'a failing replay rejects with DURABLE_REPLAY_FAILED (cause: the thrown value) and a retry replays from the same position (§3.6 #47, #48)',
     async run({ store }) {
       await store.append([opened('a1')]);
       const thrown = new Error('expected test handler failure');
@@ -163,9 +181,15 @@ export const durableStreamCases = defineCases('durable-streams', {
     async run({ store }) {
       const first = await store.streamToDurable('projection', a1, () => {});
       await first.unsubscribe();
-      const error = await rejectsWith(store.streamToDurable('projection', { filters: [{ payloadPredicates: [{ accountId: 'a2' }] }] }, () => {}), 'DURABLE_STREAM_QUERY_MISMATCH');
+      const error = await rejectsWith(
+        store.streamToDurable('projection', { filters: [{ payloadPredicates: [{ accountId: 'a2' }] }] }, () => {}),
+        'DURABLE_STREAM_QUERY_MISMATCH',
+      );
       assert.equal(error.name, 'DurableStreamQueryMismatchError');
-      await rejectsWith(store.streamAllDurable('projection', () => {}), 'DURABLE_STREAM_QUERY_MISMATCH');
+      await rejectsWith(
+        store.streamAllDurable('projection', () => {}),
+        'DURABLE_STREAM_QUERY_MISMATCH',
+      );
       const again = await store.streamToDurable('projection', a1, () => {});
       await again.unsubscribe();
     },
@@ -175,14 +199,20 @@ export const durableStreamCases = defineCases('durable-streams', {
     async run({ store }) {
       const query: EventQuery = {
         filters: [
-          { eventTypes: ['account-opened', 'account-renamed'], payloadPredicates: [{ accountId: 'a1', region: 'eu' }, { owner: { id: 1, name: 'x' } }] },
+          {
+            eventTypes: ['account-opened', 'account-renamed'],
+            payloadPredicates: [{ accountId: 'a1', region: 'eu' }, { owner: { id: 1, name: 'x' } }],
+          },
           { eventTypes: ['account-closed'] },
         ],
       };
       const same: EventQuery = {
         filters: [
           { eventTypes: ['account-closed'] },
-          { payloadPredicates: [{ owner: { name: 'x', id: 1 } }, { region: 'eu', accountId: 'a1' }], eventTypes: ['account-renamed', 'account-opened', 'account-opened'] },
+          {
+            payloadPredicates: [{ owner: { name: 'x', id: 1 } }, { region: 'eu', accountId: 'a1' }],
+            eventTypes: ['account-renamed', 'account-opened', 'account-opened'],
+          },
           { eventTypes: ['account-closed'] },
         ],
         minSequenceNumber: 5n,
@@ -194,16 +224,25 @@ export const durableStreamCases = defineCases('durable-streams', {
       await (await store.streamToDurable('all', {}, () => {})).unsubscribe();
       await (await store.streamToDurable('all', { filters: [] }, () => {})).unsubscribe();
       await (await store.streamToDurable('all', { limit: 1, minSequenceNumber: 3 }, () => {})).unsubscribe();
-      await rejectsWith(store.streamToDurable('all', { filters: [{}] }, () => {}), 'DURABLE_STREAM_QUERY_MISMATCH');
+      await rejectsWith(
+        store.streamToDurable('all', { filters: [{}] }, () => {}),
+        'DURABLE_STREAM_QUERY_MISMATCH',
+      );
     },
   },
   'one-active-registration-per-name': {
     title: 'a name is active at most once: a second registration fails with DURABLE_STREAM_ACTIVE until the first stops',
     async run({ store }) {
       const first = await store.streamAllDurable('single', () => {});
-      const error = await rejectsWith(store.streamAllDurable('single', () => {}), 'DURABLE_STREAM_ACTIVE');
+      const error = await rejectsWith(
+        store.streamAllDurable('single', () => {}),
+        'DURABLE_STREAM_ACTIVE',
+      );
       assert.equal(error.name, 'DurableStreamActiveError');
-      await rejectsWith(store.streamToDurable('single', a1, () => {}), 'DURABLE_STREAM_ACTIVE');
+      await rejectsWith(
+        store.streamToDurable('single', a1, () => {}),
+        'DURABLE_STREAM_ACTIVE',
+      );
       await first.unsubscribe();
       const second = await store.streamAllDurable('single', () => {});
       assert.equal(second.active, true);
@@ -215,7 +254,10 @@ export const durableStreamCases = defineCases('durable-streams', {
     title: 'DURABLE_STREAM_ACTIVE is reported before DURABLE_STREAM_QUERY_MISMATCH',
     async run({ store }) {
       await store.streamToDurable('precedence', a1, () => {});
-      await rejectsWith(store.streamToDurable('precedence', { filters: [{ eventTypes: ['x'] }] }, () => {}), 'DURABLE_STREAM_ACTIVE');
+      await rejectsWith(
+        store.streamToDurable('precedence', { filters: [{ eventTypes: ['x'] }] }, () => {}),
+        'DURABLE_STREAM_ACTIVE',
+      );
     },
   },
   'replay-failure-frees-name': {

@@ -9,14 +9,20 @@ export const errorCases = defineCases('errors', {
     async run({ store }) {
       const empty = await rejectsWith(store.append([]), 'EMPTY_APPEND');
       assert.equal(empty.name, 'EmptyAppendError');
-      const invalid = await rejectsWith<{ issues: { path: string; message: string }[] }>(store.append([{ eventType: '', payload: 1 }]), 'INVALID_INPUT');
+      const invalid = await rejectsWith<{ issues: { path: string; message: string }[] }>(
+        store.append([{ eventType: '', payload: 1 }]),
+        'INVALID_INPUT',
+      );
       assert.equal(invalid.name, 'InvalidInputError');
       assert.ok(Array.isArray(invalid.issues) && invalid.issues.length > 0, 'issues listed');
       for (const issue of invalid.issues) {
         assert.equal(typeof issue.path, 'string');
         assert.equal(typeof issue.message, 'string');
       }
-      assert.ok(invalid.issues.some((issue) => issue.path.includes('eventType')), JSON.stringify(invalid.issues));
+      assert.ok(
+        invalid.issues.some((issue) => issue.path.includes('eventType')),
+        JSON.stringify(invalid.issues),
+      );
     },
   },
   'empty-append-before-conflict': {
@@ -45,9 +51,18 @@ export const errorCases = defineCases('errors', {
       await rejectsWith(store.appendIf([], undefined as never, undefined as never), 'STORE_CLOSED');
       await rejectsWith(store.query({}), 'STORE_CLOSED');
       await rejectsWith(store.query(undefined as never), 'STORE_CLOSED');
-      await rejectsWith(store.streamAll(() => {}), 'STORE_CLOSED');
-      await rejectsWith(store.streamTo({}, () => {}), 'STORE_CLOSED');
-      await rejectsWith(store.streamAllDurable('n', () => {}), 'STORE_CLOSED');
+      await rejectsWith(
+        store.streamAll(() => {}),
+        'STORE_CLOSED',
+      );
+      await rejectsWith(
+        store.streamTo({}, () => {}),
+        'STORE_CLOSED',
+      );
+      await rejectsWith(
+        store.streamAllDurable('n', () => {}),
+        'STORE_CLOSED',
+      );
       await rejectsWith(store.streamToDurable('', {}, 'x' as never), 'STORE_CLOSED');
       const error = await rejectsWith(store.query({}), 'STORE_CLOSED');
       assert.equal(error.name, 'StoreClosedError');

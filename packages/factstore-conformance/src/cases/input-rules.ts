@@ -25,12 +25,30 @@ class Money {
 const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
 const a1 = { filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] };
 
-const bad = (payload: unknown): BadInput['call'] => (store) => store.append([{ eventType: 'e', payload } as never]);
-const badEvent = (event: unknown): BadInput['call'] => (store) => store.append([opened('ok'), event as never]);
-const badQuery = (query: unknown): BadInput['call'] => (store) => store.query(query as never);
-const badContext = (query: unknown): BadInput['call'] => (store) => store.appendIf([opened('a1')], query as never, null);
-const badExpected = (version: unknown): BadInput['call'] => (store) => store.appendIf([opened('a1')], a1, version as never);
-const badName = (name: unknown): BadInput['call'] => (store) => store.streamAllDurable(name as never, () => {});
+const bad =
+  (payload: unknown): BadInput['call'] =>
+  (store) =>
+    store.append([{ eventType: 'e', payload } as never]);
+const badEvent =
+  (event: unknown): BadInput['call'] =>
+  (store) =>
+    store.append([opened('ok'), event as never]);
+const badQuery =
+  (query: unknown): BadInput['call'] =>
+  (store) =>
+    store.query(query as never);
+const badContext =
+  (query: unknown): BadInput['call'] =>
+  (store) =>
+    store.appendIf([opened('a1')], query as never, null);
+const badExpected =
+  (version: unknown): BadInput['call'] =>
+  (store) =>
+    store.appendIf([opened('a1')], a1, version as never);
+const badName =
+  (name: unknown): BadInput['call'] =>
+  (store) =>
+    store.streamAllDurable(name as never, () => {});
 
 /** Every input rule of the contract, as bad inputs that must be refused with nothing written. */
 export const badInputs: readonly BadInput[] = [
@@ -178,7 +196,10 @@ export const inputRuleCases = defineCases('input-rules', {
         store.append([opened('a1'), opened('a2'), { eventType: 'e', payload: { n: NaN } }]),
         'INVALID_INPUT',
       );
-      assert.ok(error.issues.some((issue) => issue.path.includes('2') && issue.path.includes('n')), JSON.stringify(error.issues));
+      assert.ok(
+        error.issues.some((issue) => issue.path.includes('2') && issue.path.includes('n')),
+        JSON.stringify(error.issues),
+      );
       await assertLog(store, []);
     },
   },

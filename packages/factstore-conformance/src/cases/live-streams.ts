@@ -162,9 +162,12 @@ export const liveStreamCases = defineCases('live-streams', {
     title: 'a failing handler leaves the append successful and other streams unaffected (§3.5 #41)',
     async run({ store }) {
       const errors: unknown[] = [];
-      await store.streamAll(() => {
-        throw new Error('expected test handler failure');
-      }, { onError: (error) => errors.push(error) });
+      await store.streamAll(
+        () => {
+          throw new Error('expected test handler failure');
+        },
+        { onError: (error) => errors.push(error) },
+      );
       const rec = recorder();
       await store.streamAll(rec.handler);
       const result = await store.append([opened('a1')]);
@@ -201,10 +204,13 @@ export const liveStreamCases = defineCases('live-streams', {
     title: 'a rejecting async handler counts as failed and is reported',
     async run({ store }) {
       const reports: unknown[] = [];
-      await store.streamAll(async () => {
-        await sleep(1);
-        throw new Error('async failure');
-      }, { onError: (error) => reports.push(error) });
+      await store.streamAll(
+        async () => {
+          await sleep(1);
+          throw new Error('async failure');
+        },
+        { onError: (error) => reports.push(error) },
+      );
       await store.append([opened('a1')]);
       await waitFor(() => reports.length === 1, 'rejection reported');
       assert.equal((reports[0] as Error).message, 'async failure');
@@ -224,7 +230,10 @@ export const liveStreamCases = defineCases('live-streams', {
         });
         await store.append([opened('a1')]);
         await waitFor(() => printed.length > 0, 'something printed to stderr');
-        assert.ok(printed.some((line) => line.includes(String(stream.id)) && line.includes('unreported failure')), printed.join('\n'));
+        assert.ok(
+          printed.some((line) => line.includes(String(stream.id)) && line.includes('unreported failure')),
+          printed.join('\n'),
+        );
       } finally {
         console.error = original;
       }
@@ -259,7 +268,10 @@ export const liveStreamCases = defineCases('live-streams', {
       const results = await Promise.all(Array.from({ length: 300 }, (_, i) => store.append([i % 3 ? opened(`a${i}`) : credited(`a${i}`)])));
       await waitFor(() => all.batches.length === 300, '300 deliveries', 5000);
       const delivered = all.positions().map((b) => b[0] as number);
-      assert.deepEqual(delivered, Array.from({ length: 300 }, (_, i) => i + 1));
+      assert.deepEqual(
+        delivered,
+        Array.from({ length: 300 }, (_, i) => i + 1),
+      );
       assert.deepEqual(
         [...results.map((r) => Number(r.firstSequenceNumber))].sort((a, b) => a - b),
         delivered,

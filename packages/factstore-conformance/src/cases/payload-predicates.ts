@@ -20,19 +20,35 @@ const tagged = (payload: NewEvent['payload']) => ev('customer-tagged', payload);
 export const payloadPredicateCases = defineCases('payload-predicates', {
   'or-across-filters': {
     title: 'filters are ORed (§3.4 #14)',
-    run: matchCase([opened('a1'), credited('a2'), debited('a3')], { filters: [{ eventTypes: ['account-opened'] }, { eventTypes: ['account-debited'] }] }, [1, 3]),
+    run: matchCase(
+      [opened('a1'), credited('a2'), debited('a3')],
+      { filters: [{ eventTypes: ['account-opened'] }, { eventTypes: ['account-debited'] }] },
+      [1, 3],
+    ),
   },
   'or-across-event-types': {
     title: 'event types inside one filter are ORed (§3.4 #15)',
-    run: matchCase([opened('a1'), credited('a1'), debited('a1')], { filters: [{ eventTypes: ['account-opened', 'account-debited'] }] }, [1, 3]),
+    run: matchCase(
+      [opened('a1'), credited('a1'), debited('a1')],
+      { filters: [{ eventTypes: ['account-opened', 'account-debited'] }] },
+      [1, 3],
+    ),
   },
   'or-across-predicates': {
     title: 'payload predicates inside one filter are ORed (§3.4 #16)',
-    run: matchCase([opened('a1'), opened('a2'), opened('a3')], { filters: [{ payloadPredicates: [{ accountId: 'a1' }, { accountId: 'a3' }] }] }, [1, 3]),
+    run: matchCase(
+      [opened('a1'), opened('a2'), opened('a3')],
+      { filters: [{ payloadPredicates: [{ accountId: 'a1' }, { accountId: 'a3' }] }] },
+      [1, 3],
+    ),
   },
   'and-between-type-and-payload': {
     title: 'event type AND payload inside one filter (§3.4 #17)',
-    run: matchCase([opened('a1'), credited('a1'), opened('a2')], { filters: [{ eventTypes: ['account-opened'], payloadPredicates: [{ accountId: 'a2' }] }] }, [3]),
+    run: matchCase(
+      [opened('a1'), credited('a1'), opened('a2')],
+      { filters: [{ eventTypes: ['account-opened'], payloadPredicates: [{ accountId: 'a2' }] }] },
+      [3],
+    ),
   },
   'scalar-subset': {
     title: 'a predicate matches a payload with extra keys (§3.4 #18)',
@@ -40,7 +56,11 @@ export const payloadPredicateCases = defineCases('payload-predicates', {
   },
   'nested-object-subset': {
     title: 'nested objects match as subsets (§3.4 #19)',
-    run: matchCase([ev('user-created', { user: { id: 'u1', role: 'admin' } })], { filters: [{ payloadPredicates: [{ user: { id: 'u1' } }] }] }, [1]),
+    run: matchCase(
+      [ev('user-created', { user: { id: 'u1', role: 'admin' } })],
+      { filters: [{ payloadPredicates: [{ user: { id: 'u1' } }] }] },
+      [1],
+    ),
   },
   'array-of-scalars-subset': {
     title: 'an array predicate matches an array payload containing its elements (§3.4 #20)',
@@ -48,7 +68,11 @@ export const payloadPredicateCases = defineCases('payload-predicates', {
   },
   'array-of-objects-subset': {
     title: 'array elements that are objects match as subsets (§3.4 #21)',
-    run: matchCase([ev('order-created', { items: [{ sku: 'a', qty: 2 }, { sku: 'b' }] })], { filters: [{ payloadPredicates: [{ items: [{ sku: 'a' }] }] }] }, [1]),
+    run: matchCase(
+      [ev('order-created', { items: [{ sku: 'a', qty: 2 }, { sku: 'b' }] })],
+      { filters: [{ payloadPredicates: [{ items: [{ sku: 'a' }] }] }] },
+      [1],
+    ),
   },
   'no-match': {
     title: 'a predicate that matches nothing returns nothing and no version (§3.4 #22)',
@@ -68,11 +92,19 @@ export const payloadPredicateCases = defineCases('payload-predicates', {
   },
   'array-matches-non-first-element': {
     title: 'an object element may match any payload element (§3.4 #26)',
-    run: matchCase([ev('order-created', { items: [{ sku: 'a' }, { sku: 'b', qty: 2 }] })], { filters: [{ payloadPredicates: [{ items: [{ sku: 'b' }] }] }] }, [1]),
+    run: matchCase(
+      [ev('order-created', { items: [{ sku: 'a' }, { sku: 'b', qty: 2 }] })],
+      { filters: [{ payloadPredicates: [{ items: [{ sku: 'b' }] }] }] },
+      [1],
+    ),
   },
   'empty-object-matches-objects-only': {
     title: '{} matches any object payload, never an array or a scalar',
-    run: matchCase([ev('e', { a: 1 }), ev('e', []), ev('e', 'x'), ev('e', null), ev('e', {})], { filters: [{ payloadPredicates: [{}] }] }, [1, 5]),
+    run: matchCase(
+      [ev('e', { a: 1 }), ev('e', []), ev('e', 'x'), ev('e', null), ev('e', {})],
+      { filters: [{ payloadPredicates: [{}] }] },
+      [1, 5],
+    ),
   },
   'empty-array-matches-arrays-only': {
     title: '[] matches any array payload, never an object or a scalar',
@@ -80,7 +112,11 @@ export const payloadPredicateCases = defineCases('payload-predicates', {
   },
   'null-needs-present-key': {
     title: '{ a: null } needs the key present with null; a missing key does not match',
-    run: matchCase([ev('e', { a: null }), ev('e', {}), ev('e', { a: 0 }), ev('e', { a: false })], { filters: [{ payloadPredicates: [{ a: null }] }] }, [1]),
+    run: matchCase(
+      [ev('e', { a: null }), ev('e', {}), ev('e', { a: 0 }), ev('e', { a: false })],
+      { filters: [{ payloadPredicates: [{ a: null }] }] },
+      [1],
+    ),
   },
   'scalars-match-by-type-and-value': {
     title: 'scalars match by equal value and JSON type: 1 ≠ "1" ≠ true, 1 = 1.0',
@@ -121,7 +157,17 @@ export const payloadPredicateCases = defineCases('payload-predicates', {
   'deep-nesting': {
     title: 'predicates nest through objects inside arrays inside objects',
     run: matchCase(
-      [ev('e', { order: { lines: [{ sku: 'a', tags: ['x', 'y'] }, { sku: 'b', tags: ['z'] }] } }), ev('e', { order: { lines: [{ sku: 'b', tags: ['x'] }] } })],
+      [
+        ev('e', {
+          order: {
+            lines: [
+              { sku: 'a', tags: ['x', 'y'] },
+              { sku: 'b', tags: ['z'] },
+            ],
+          },
+        }),
+        ev('e', { order: { lines: [{ sku: 'b', tags: ['x'] }] } }),
+      ],
       { filters: [{ payloadPredicates: [{ order: { lines: [{ sku: 'b', tags: ['z'] }] } }] }] },
       [1],
     ),

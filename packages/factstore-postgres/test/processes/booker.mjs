@@ -10,7 +10,10 @@ let conflicts = 0;
 const work = async (worker) => {
   for (let i = 0; i < Number(rounds); i++) {
     if (i % 3 === 0) {
-      const result = await store.append([{ eventType: 'noise', payload: { id, worker, i } }, { eventType: 'noise', payload: { id, worker, i, k: 1 } }]);
+      const result = await store.append([
+        { eventType: 'noise', payload: { id, worker, i } },
+        { eventType: 'noise', payload: { id, worker, i, k: 1 } },
+      ]);
       process.send({ type: 'ack', first: Number(result.firstSequenceNumber), last: Number(result.lastSequenceNumber) });
       continue;
     }
@@ -18,8 +21,17 @@ const work = async (worker) => {
       const { eventRecords, currentContextVersion } = await store.query(context);
       if (eventRecords.length >= SEATS) break; // sold out: the decision refuses
       try {
-        const result = await store.appendIf([{ eventType: 'seat-booked', payload: { seat: eventRecords.length + 1, by: `${id}/${worker}` } }], context, currentContextVersion);
-        process.send({ type: 'ack', first: Number(result.firstSequenceNumber), last: Number(result.lastSequenceNumber), seat: eventRecords.length + 1 });
+        const result = await store.appendIf(
+          [{ eventType: 'seat-booked', payload: { seat: eventRecords.length + 1, by: `${id}/${worker}` } }],
+          context,
+          currentContextVersion,
+        );
+        process.send({
+          type: 'ack',
+          first: Number(result.firstSequenceNumber),
+          last: Number(result.lastSequenceNumber),
+          seat: eventRecords.length + 1,
+        });
         break;
       } catch (error) {
         if (error.code !== 'CONDITIONAL_APPEND_CONFLICT') throw error;

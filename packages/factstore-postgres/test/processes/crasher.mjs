@@ -6,6 +6,8 @@ const store = await PostgresStore.connect(process.env.DATABASE_URL, { schema });
 process.send({ type: 'ready' });
 for (let i = 0; ; i++) {
   const size = 1 + (i % 50);
-  const result = await store.append(Array.from({ length: size }, (_, k) => ({ eventType: 'tick', payload: { i, k, pad: 'x'.repeat(200) } })));
+  const result = await store.append(
+    Array.from({ length: size }, (_, k) => ({ eventType: 'tick', payload: { i, k, pad: 'x'.repeat(200) } })),
+  );
   process.send({ type: 'ack', first: Number(result.firstSequenceNumber), last: Number(result.lastSequenceNumber) });
 }

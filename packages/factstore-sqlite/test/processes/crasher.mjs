@@ -20,6 +20,8 @@ for (;;) {
 process.send({ type: 'ready' });
 for (let i = 0; ; i++) {
   const size = 1 + (i % 20);
-  const result = await store.append(Array.from({ length: size }, (_, k) => ({ eventType: 'tick', payload: { i, k, pad: 'x'.repeat(100) } })));
+  const result = await store.append(
+    Array.from({ length: size }, (_, k) => ({ eventType: 'tick', payload: { i, k, pad: 'x'.repeat(100) } })),
+  );
   process.send({ type: 'ack', first: Number(result.firstSequenceNumber), last: Number(result.lastSequenceNumber) });
 }

@@ -17,7 +17,13 @@ for (let i = 0; i < Number(operations); i++) {
     const { currentContextVersion } = await store.query(context);
     try {
       const result = await store.appendIf([{ eventType: 'booked', payload: { slot, writer: id, i } }], context, currentContextVersion);
-      process.send({ type: 'ack', first: Number(result.firstSequenceNumber), last: Number(result.lastSequenceNumber), slot, expected: currentContextVersion === null ? null : Number(currentContextVersion) });
+      process.send({
+        type: 'ack',
+        first: Number(result.firstSequenceNumber),
+        last: Number(result.lastSequenceNumber),
+        slot,
+        expected: currentContextVersion === null ? null : Number(currentContextVersion),
+      });
     } catch (error) {
       if (error.code !== 'CONDITIONAL_APPEND_CONFLICT') throw error;
       conflicts++;

@@ -157,7 +157,8 @@ export class Subscription implements EventStream {
       if (position > this.savedCursor) this.savedCursor = position;
     } catch (error) {
       // the cursor stays behind (never ahead of delivery); the next save tries again
-      if (this.state !== 'running') console.error(`factstore: durable stream ${JSON.stringify(durable.name)} could not save its cursor`, error);
+      if (this.state !== 'running')
+        console.error(`factstore: durable stream ${JSON.stringify(durable.name)} could not save its cursor`, error);
     }
   }
 

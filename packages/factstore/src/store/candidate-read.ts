@@ -36,7 +36,7 @@ const EXACT_PAGE = 10_000;
 export async function readContextVersion(rows: CandidateRows, matcher: EventMatcher): Promise<bigint | null> {
   if (rows.exact && rows.highest) return rows.highest();
   const page = rows.exact ? 1 : CANDIDATE_PAGE;
-  for (let below: bigint | null = null; ; ) {
+  for (let below: bigint | null = null; ;) {
     const candidates = await rows.before(below, page);
     for (const record of candidates) if (matcher(record)) return record.sequenceNumber;
     if (candidates.length < page) return null;
@@ -47,7 +47,7 @@ export async function readContextVersion(rows: CandidateRows, matcher: EventMatc
 /** The matching records after `after`, ascending, at most `limit`. */
 export async function readMatching(rows: CandidateRows, matcher: EventMatcher, after: bigint, limit: number): Promise<EventRecord[]> {
   const out: EventRecord[] = [];
-  for (let from = after; ; ) {
+  for (let from = after; ;) {
     const page = rows.exact ? Math.min(limit - out.length, EXACT_PAGE) : CANDIDATE_PAGE;
     const candidates = await rows.after(from, page);
     for (const record of candidates) {
@@ -98,7 +98,9 @@ export async function readContextVersions(
   return Promise.all(
     contexts.map(({ rows, matcher }, k) => {
       // highest first, whatever order the read returned them in
-      const page = (pages[k] as Candidate[]).sort((a, b) => (a.sequenceNumber < b.sequenceNumber ? 1 : a.sequenceNumber > b.sequenceNumber ? -1 : 0));
+      const page = (pages[k] as Candidate[]).sort((a, b) =>
+        a.sequenceNumber < b.sequenceNumber ? 1 : a.sequenceNumber > b.sequenceNumber ? -1 : 0,
+      );
       return versionFromNewest(page, matcher, sizes[k] as number) ?? readContextVersion(rows, matcher);
     }),
   );
@@ -110,7 +112,12 @@ export async function readContextVersions(
  * answered by one statement, consistent by itself. `undefined` when the page was full; then read
  * in a snapshot with {@link readQuery}.
  */
-export function answerFromNewest(newest: readonly EventRecord[], matcher: EventMatcher, after: bigint, limit: number): QueryResult | undefined {
+export function answerFromNewest(
+  newest: readonly EventRecord[],
+  matcher: EventMatcher,
+  after: bigint,
+  limit: number,
+): QueryResult | undefined {
   if (newest.length >= CANDIDATE_PAGE) return undefined;
   let version: bigint | null = null;
   const records: EventRecord[] = [];

@@ -89,12 +89,7 @@ export abstract class EventStoreBase implements EventStore {
     return this.registerDurable(validateDurableName(name), ALL, handler, options);
   }
 
-  async streamToDurable(
-    name: string,
-    query: EventQuery,
-    handler: StreamHandler,
-    options?: StreamOptions,
-  ): Promise<EventStream> {
+  async streamToDurable(name: string, query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
     this.ensureOpen();
     const validName = validateDurableName(name);
     return this.registerDurable(validName, validateQuery(query), handler, options);
@@ -115,12 +110,7 @@ export abstract class EventStoreBase implements EventStore {
     return subscription;
   }
 
-  private async registerDurable(
-    name: string,
-    query: ValidQuery,
-    handler: unknown,
-    options: unknown,
-  ): Promise<EventStream> {
+  private async registerDurable(name: string, query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
     const valid = validateHandler(handler, options);
     const id = this.nextStreamId++;
     const cursor = await this.track(this.backend.claimDurable(name, canonicalQuery(query)), 'durable stream registration failed');

@@ -100,8 +100,13 @@ export interface GroupVerdicts<T extends GroupAppend> {
  * accepted ahead of it in the group, numbered from `head + 1` (the contract's matcher): exactly
  * what checking it after writing those would give. A conflicting one is left out alone.
  */
-export async function decideGroup<T extends GroupAppend>(group: readonly T[], read: (contexts: readonly GroupContext[]) => Promise<LockedRead>): Promise<GroupVerdicts<T>> {
-  const contexts: GroupContext[] = group.flatMap((item) => (item.condition ? [{ query: item.condition.query, matcher: compileMatcher(item.condition.query) }] : []));
+export async function decideGroup<T extends GroupAppend>(
+  group: readonly T[],
+  read: (contexts: readonly GroupContext[]) => Promise<LockedRead>,
+): Promise<GroupVerdicts<T>> {
+  const contexts: GroupContext[] = group.flatMap((item) =>
+    item.condition ? [{ query: item.condition.query, matcher: compileMatcher(item.condition.query) }] : [],
+  );
   const { head, versions } = await read(contexts);
   const accepted: T[] = [];
   const verdicts: (ConditionalAppendConflictError | undefined)[] = [];

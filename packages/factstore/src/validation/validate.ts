@@ -138,7 +138,12 @@ const compiledOptions = new WeakMap<TSchema, TypeCheck<TSchema>>();
  * object is refused. Problems are pushed to `issues` (paths under `options`), with the message of
  * `messages[path]` where one is given. Returns the cleaned options.
  */
-export function checkOptions<T>(schema: TSchema, options: unknown, issues: InvalidInputIssue[], messages: Readonly<Record<string, string>> = {}): T {
+export function checkOptions<T>(
+  schema: TSchema,
+  options: unknown,
+  issues: InvalidInputIssue[],
+  messages: Readonly<Record<string, string>> = {},
+): T {
   let check = compiledOptions.get(schema);
   if (!check) compiledOptions.set(schema, (check = TypeCompiler.Compile(schema)));
   const found: InvalidInputIssue[] = [];

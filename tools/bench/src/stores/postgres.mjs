@@ -22,7 +22,16 @@ if (!url) {
   });
   const folder = mkdtempSync(join(tmpdir(), 'factstore-bench-pg-'));
   chmodSync(folder, 0o755);
-  const server = new EmbeddedPostgres({ databaseDir: join(folder, 'data'), user: 'postgres', password: 'postgres', port, persistent: false, createPostgresUser: true, onLog: () => {}, onError: () => {} });
+  const server = new EmbeddedPostgres({
+    databaseDir: join(folder, 'data'),
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+  });
   await server.initialise();
   await server.start();
   url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
@@ -79,10 +88,16 @@ export async function openBaseline() {
         [events.length, new Date(), events.map((e) => e.eventType), events.map((e) => JSON.stringify(e.payload))],
       ),
     contextQuery: (eventType, accountId) =>
-      sql.unsafe(`SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE event_type = $1 AND payload @> $2::text::jsonb ORDER BY seq`, [eventType, JSON.stringify({ accountId })]),
+      sql.unsafe(
+        `SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE event_type = $1 AND payload @> $2::text::jsonb ORDER BY seq`,
+        [eventType, JSON.stringify({ accountId })],
+      ),
     async replay(onBatch) {
-      for (let after = 0n; ; ) {
-        const rows = await sql.unsafe(`SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE seq > $1 ORDER BY seq LIMIT 1000`, [after.toString()]);
+      for (let after = 0n; ;) {
+        const rows = await sql.unsafe(
+          `SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE seq > $1 ORDER BY seq LIMIT 1000`,
+          [after.toString()],
+        );
         if (rows.length === 0) return;
         for (let i = 0; i < rows.length; i += 100) onBatch(rows.slice(i, i + 100));
         after = rows[rows.length - 1].seq;

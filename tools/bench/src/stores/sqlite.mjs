@@ -36,7 +36,8 @@ export async function openBaseline() {
     const opened = new sqlite3.Database(freshPath(), (error) => (error ? reject(error) : resolve(opened)));
   });
   const run = (sql, params = []) => new Promise((resolve, reject) => db.run(sql, params, (error) => (error ? reject(error) : resolve())));
-  const all = (sql, params = []) => new Promise((resolve, reject) => db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows))));
+  const all = (sql, params = []) =>
+    new Promise((resolve, reject) => db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows))));
   const exec = (sql) => new Promise((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
   await exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
     CREATE TABLE events (seq INTEGER PRIMARY KEY, occurred_at INTEGER NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL);
@@ -54,16 +55,22 @@ export async function openBaseline() {
         await run('BEGIN IMMEDIATE');
         const [{ head }] = await all('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
         const rows = JSON.stringify(events.map((e) => [e.eventType, JSON.stringify(e.payload)]));
-        await run('INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)', [head, Date.now(), rows]);
+        await run(
+          'INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)',
+          [head, Date.now(), rows],
+        );
         await run('INSERT INTO batches VALUES (?, ?)', [head + 1, head + events.length]);
         await run('COMMIT');
       }),
     async contextQuery(eventType, accountId) {
-      const rows = await all(`SELECT seq, occurred_at, event_type, payload FROM events WHERE json_extract(payload, '$.accountId') = ? AND event_type = ? ORDER BY seq`, [accountId, eventType]);
+      const rows = await all(
+        `SELECT seq, occurred_at, event_type, payload FROM events WHERE json_extract(payload, '$.accountId') = ? AND event_type = ? ORDER BY seq`,
+        [accountId, eventType],
+      );
       return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) }));
     },
     async replay(onBatch) {
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const rows = await all('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 1000', [after]);
         if (rows.length === 0) return;
         for (let i = 0; i < rows.length; i += 100) onBatch(rows.slice(i, i + 100).map((r) => ({ ...r, payload: JSON.parse(r.payload) })));
