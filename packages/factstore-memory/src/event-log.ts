@@ -1,4 +1,5 @@
-import type { CommittedBatch, EventRecord, ValidEvent } from 'factstore';
+import type { EventRecord } from 'factstore';
+import type { CommittedBatch, ValidEvent } from 'factstore/backend';
 
 /** The in-memory log: every record at index `position - 1`, and where each batch starts. */
 export class EventLog {

@@ -1,4 +1,5 @@
-import type { JsonValue, ValidQuery } from 'factstore';
+import type { JsonValue } from 'factstore';
+import type { ValidQuery } from 'factstore/backend';
 
 type Scalar = string | number | boolean | null;
 const NONE: readonly number[] = Object.freeze([]);

@@ -1,17 +1,19 @@
 import {
-  compileMatcher,
   ConditionalAppendConflictError,
   DurableStreamActiveError,
   DurableStreamQueryMismatchError,
+  type EventRecord,
+  type QueryResult,
+} from 'factstore';
+import {
+  compileMatcher,
   type AppendCondition,
   type CommittedBatch,
   type EventMatcher,
-  type EventRecord,
-  type QueryResult,
   type StoreBackend,
   type ValidEvent,
   type ValidQuery,
-} from 'factstore';
+} from 'factstore/backend';
 import { EventLog } from './event-log.js';
 import { LogIndex } from './log-index.js';
 

@@ -1,4 +1,4 @@
-import { EventStoreBase } from 'factstore';
+import { EventStoreBase } from 'factstore/backend';
 import { MemoryBackend } from './memory-backend.js';
 
 /**

@@ -1,4 +1,5 @@
-import { compileMatcher, type EventQuery, type JsonValue, type NewEvent, validateQuery } from 'factstore';
+import { type EventQuery, type JsonValue, type NewEvent } from 'factstore';
+import { compileMatcher, validateQuery } from 'factstore/backend';
 import { pick, random } from 'factstore-test-support';
 import { MemoryStore } from '../src/index.js';
 

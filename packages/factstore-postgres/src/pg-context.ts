@@ -1,12 +1,12 @@
+import { type JsonValue } from 'factstore';
 import {
   compileMatcher,
   readContextVersions,
   type CandidateRows,
   type EventMatcher,
-  type JsonValue,
   type GroupContext,
   type ValidQuery,
-} from 'factstore';
+} from 'factstore/backend';
 import type { Sql, TransactionSql } from 'postgres';
 import { toRecord, type EventRow } from './rows.js';
 

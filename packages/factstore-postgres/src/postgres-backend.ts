@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import {
   answerFromNewest,
   CANDIDATE_PAGE,
   decideGroup,
-  DurableStreamActiveError,
-  DurableStreamQueryMismatchError,
   GroupCommit,
   readQuery,
   type AppendCondition,
   type GroupAppend,
   type CommittedBatch,
-  type EventRecord,
-  type QueryResult,
   type StoreBackend,
   type ValidEvent,
   type ValidQuery,
-} from 'factstore';
+} from 'factstore/backend';
 import type { Sql } from 'postgres';
 import { candidates, contextVersions, planQuery, type Runner } from './pg-context.js';
 import { toBatches, type EventRow } from './rows.js';

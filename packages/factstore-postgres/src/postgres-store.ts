@@ -1,4 +1,5 @@
-import { BackendFailureError, EventStoreBase, InvalidInputError } from 'factstore';
+import { BackendFailureError, InvalidInputError } from 'factstore';
+import { EventStoreBase } from 'factstore/backend';
 import postgres, { type Options, type PostgresType, type Sql } from 'postgres';
 import { validateOptions, type PostgresStoreOptions } from './options.js';
 import { PostgresBackend } from './postgres-backend.js';

@@ -1,4 +1,5 @@
-import { assembleBatches, freezeJson, type CommittedBatch, type EventRecord, type JsonValue } from 'factstore';
+import { type EventRecord, type JsonValue } from 'factstore';
+import { assembleBatches, freezeJson, type CommittedBatch } from 'factstore/backend';
 
 /** An `events` row as postgres.js returns it (`seq` is a bigint, or a string without the bigint type). */
 export interface EventRow {

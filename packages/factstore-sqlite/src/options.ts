@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { checkOptions, InvalidInputError, type InvalidInputIssue } from 'factstore';
+import { InvalidInputError, type InvalidInputIssue } from 'factstore';
+import { checkOptions } from 'factstore/backend';
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {

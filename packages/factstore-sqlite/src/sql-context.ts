@@ -1,4 +1,5 @@
-import { compileMatcher, readContextVersions, type CandidateRows, type EventMatcher, type JsonValue, type ValidQuery } from 'factstore';
+import { type JsonValue } from 'factstore';
+import { compileMatcher, readContextVersions, type CandidateRows, type EventMatcher, type ValidQuery } from 'factstore/backend';
 import type { Connection, Param } from './connection.js';
 import { toRecord, type EventRow } from './rows.js';
 import { TAG } from './schema.js';

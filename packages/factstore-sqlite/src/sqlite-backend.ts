@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { DurableStreamActiveError, DurableStreamQueryMismatchError, type QueryResult } from 'factstore';
 import {
   answerFromNewest,
   CANDIDATE_PAGE,
   decideGroup,
-  DurableStreamActiveError,
-  DurableStreamQueryMismatchError,
   GroupCommit,
   readQuery,
   type AppendCondition,
   type GroupAppend,
   type CommittedBatch,
-  type QueryResult,
   type StoreBackend,
   type ValidEvent,
   type ValidQuery,
-} from 'factstore';
+} from 'factstore/backend';
 import { Connection } from './connection.js';
 import { toBatches, type EventRow } from './rows.js';
 import { prepareSchema, TAG } from './schema.js';

@@ -1,4 +1,5 @@
-import { BackendFailureError, EventStoreBase } from 'factstore';
+import { BackendFailureError } from 'factstore';
+import { EventStoreBase } from 'factstore/backend';
 import { validateOpen, type SqliteStoreOptions } from './options.js';
 import { SqliteBackend } from './sqlite-backend.js';
 

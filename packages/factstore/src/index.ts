@@ -1,6 +1,9 @@
 /**
- * factstore: the contract of the factstore event stores, and the building blocks a store author
- * needs (validation, matching, the delivery loop) so that no store writes them again.
+ * factstore: the contract of the factstore event stores, for applications: the types and their
+ * TypeBox schemas, the error classes, and the {@link EventStore} interface every store keeps.
+ *
+ * What a store author needs (the base class, the backend interface, validation, matching, group
+ * commit, candidate reads) is in the `factstore/backend` entry point.
  * @packageDocumentation
  */
 export * from './errors.js';
@@ -9,43 +12,3 @@ export * from './event.js';
 export * from './query.js';
 export * from './stream.js';
 export type { EventStore } from './event-store.js';
-export { payloadMatches } from './matching/payload-match.js';
-export { compileMatcher, filterMatches, queryMatches, type EventMatcher, type Matchable } from './matching/query-match.js';
-export { canonicalJson, canonicalQuery } from './matching/canonical.js';
-export {
-  checkOptions,
-  validateDurableName,
-  validateEvents,
-  validateExpectedVersion,
-  validateHandler,
-  validateQuery,
-  type ValidEvent,
-  type ValidFilter,
-  type ValidHandler,
-  type ValidQuery,
-} from './validation/validate.js';
-export { badStringReason, copyJsonValue, MAX_JSON_DEPTH } from './validation/json-input.js';
-export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
-export { EventStoreBase } from './store/event-store-base.js';
-export { assembleBatches, freezeJson } from './store/batches.js';
-export {
-  decideGroup,
-  GroupCommit,
-  type GroupAppend,
-  type GroupContext,
-  type GroupOutcome,
-  type GroupVerdicts,
-  type LockedRead,
-} from './store/group-commit.js';
-export {
-  answerFromNewest,
-  CANDIDATE_PAGE,
-  readContextVersion,
-  readContextVersions,
-  readMatching,
-  readQuery,
-  VERSION_PAGE,
-  versionFromNewest,
-  type Candidate,
-  type CandidateRows,
-} from './store/candidate-read.js';

@@ -1,4 +1,5 @@
-import { assembleBatches, freezeJson, type EventRecord } from '../src/index.js';
+import { type EventRecord } from '../src/index.js';
+import { assembleBatches, freezeJson } from '../src/backend.js';
 
 const record = (n: number): EventRecord => ({ sequenceNumber: BigInt(n), occurredAt: new Date(0), eventType: 'e', payload: n });
 

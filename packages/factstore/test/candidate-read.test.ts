@@ -1,3 +1,4 @@
+import { type EventRecord } from '../src/index.js';
 import {
   answerFromNewest,
   CANDIDATE_PAGE,
@@ -7,9 +8,8 @@ import {
   readQuery,
   versionFromNewest,
   type CandidateRows,
-  type EventRecord,
   type ValidQuery,
-} from '../src/index.js';
+} from '../src/backend.js';
 
 const record = (seq: number, id: string): EventRecord => ({
   sequenceNumber: BigInt(seq),

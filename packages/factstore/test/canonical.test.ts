@@ -1,4 +1,4 @@
-import { canonicalJson, canonicalQuery, validateQuery } from '../src/index.js';
+import { canonicalJson, canonicalQuery, validateQuery } from '../src/backend.js';
 
 const canonical = (query: object) => canonicalQuery(validateQuery(query));
 

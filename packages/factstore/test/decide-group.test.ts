@@ -1,5 +1,5 @@
+import { ConditionalAppendConflictError } from '../src/index.js';
 import {
-  ConditionalAppendConflictError,
   decideGroup,
   queryMatches,
   type CommittedBatch,
@@ -8,7 +8,7 @@ import {
   type GroupContext,
   type ValidEvent,
   type ValidQuery,
-} from '../src/index.js';
+} from '../src/backend.js';
 
 const ev = (eventType: string, payload: ValidEvent['payload'] = {}): ValidEvent => ({ eventType, payload });
 const ctx = (id: string): ValidQuery => ({ filters: [{ eventTypes: ['deposited'], payloadPredicates: [{ id }] }] });

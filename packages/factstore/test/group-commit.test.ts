@@ -1,4 +1,4 @@
-import { GroupCommit, type CommittedBatch, type GroupOutcome } from '../src/index.js';
+import { GroupCommit, type CommittedBatch, type GroupOutcome } from '../src/backend.js';
 
 const batch = (n: number): CommittedBatch => ({ firstSequenceNumber: BigInt(n), lastSequenceNumber: BigInt(n), records: [] });
 

@@ -1,4 +1,5 @@
-import { compileMatcher, type JsonValue, payloadMatches, queryMatches, validateQuery } from '../src/index.js';
+import { type JsonValue } from '../src/index.js';
+import { compileMatcher, payloadMatches, queryMatches, validateQuery } from '../src/backend.js';
 
 describe('payloadMatches', () => {
   const cases: [string, JsonValue, JsonValue, boolean][] = [

@@ -1,12 +1,5 @@
-import {
-  InvalidInputError,
-  isFactStoreError,
-  validateDurableName,
-  validateEvents,
-  validateExpectedVersion,
-  validateHandler,
-  validateQuery,
-} from '../src/index.js';
+import { InvalidInputError, isFactStoreError } from '../src/index.js';
+import { validateDurableName, validateEvents, validateExpectedVersion, validateHandler, validateQuery } from '../src/backend.js';
 
 function issuesOf(fn: () => unknown) {
   try {

@@ -77,7 +77,8 @@ describe('installed from tarballs with npm', () => {
     // a small store written in this project: the backend interface over plain arrays
     writeFileSync(
       join(dir, 'array-store.js'),
-      `const { EventStoreBase, compileMatcher, ConditionalAppendConflictError, DurableStreamActiveError, DurableStreamQueryMismatchError } = require('factstore');
+      `const { ConditionalAppendConflictError, DurableStreamActiveError, DurableStreamQueryMismatchError } = require('factstore');
+       const { EventStoreBase, compileMatcher } = require('factstore/backend');
        class ArrayBackend {
          constructor() { this.records = []; this.batches = []; this.cursors = new Map(); this.active = new Set(); }
          version(query) { const m = compileMatcher(query); for (let i = this.records.length - 1; i >= 0; i--) if (m(this.records[i])) return BigInt(i + 1); return null; }

@@ -1,0 +1,49 @@
+/**
+ * factstore/backend: the building blocks of a factstore store, so that no store writes them
+ * again. A store extends {@link EventStoreBase} with a {@link StoreBackend} that adds storage and
+ * nothing else; validation, matching, the delivery loop, group commit, durable leases, candidate
+ * reads and the batch checks are here.
+ *
+ * Applications import from `factstore`; this entry point is for store authors.
+ * @packageDocumentation
+ */
+export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
+export { EventStoreBase } from './store/event-store-base.js';
+export { assembleBatches, freezeJson } from './store/batches.js';
+export {
+  decideGroup,
+  GroupCommit,
+  type GroupAppend,
+  type GroupContext,
+  type GroupOutcome,
+  type GroupVerdicts,
+  type LockedRead,
+} from './store/group-commit.js';
+export {
+  answerFromNewest,
+  CANDIDATE_PAGE,
+  readContextVersion,
+  readContextVersions,
+  readMatching,
+  readQuery,
+  VERSION_PAGE,
+  versionFromNewest,
+  type Candidate,
+  type CandidateRows,
+} from './store/candidate-read.js';
+export { payloadMatches } from './matching/payload-match.js';
+export { compileMatcher, filterMatches, queryMatches, type EventMatcher, type Matchable } from './matching/query-match.js';
+export { canonicalJson, canonicalQuery } from './matching/canonical.js';
+export {
+  checkOptions,
+  validateDurableName,
+  validateEvents,
+  validateExpectedVersion,
+  validateHandler,
+  validateQuery,
+  type ValidEvent,
+  type ValidFilter,
+  type ValidHandler,
+  type ValidQuery,
+} from './validation/validate.js';
+export { badStringReason, copyJsonValue, MAX_JSON_DEPTH } from './validation/json-input.js';
