@@ -30,7 +30,8 @@ export class MemoryBackend implements StoreBackend {
   private readonly log = new EventLog();
   private readonly index = new LogIndex(this.log.records);
   private readonly cursors = new Map<string, Cursor>();
-  private readonly active = new Set<string>();
+  /** The holder of each active durable name. */
+  private readonly holders = new Map<string, string>();
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
     if (condition) {
@@ -64,22 +65,29 @@ export class MemoryBackend implements StoreBackend {
     return BigInt(this.log.head);
   }
 
-  async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
-    if (this.active.has(name)) throw new DurableStreamActiveError(name);
+  async claimDurable(name: string, canonicalQuery: string, holder: string): Promise<bigint> {
+    const current = this.holders.get(name);
+    if (current !== undefined && current !== holder) throw new DurableStreamActiveError(name);
     let cursor = this.cursors.get(name);
     if (cursor && cursor.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
     if (!cursor) this.cursors.set(name, (cursor = { query: canonicalQuery, position: 0n }));
-    this.active.add(name);
+    this.holders.set(name, holder);
     return cursor.position;
   }
 
-  async saveCursor(name: string, position: bigint): Promise<void> {
-    const cursor = this.cursors.get(name);
-    if (cursor) cursor.position = position;
+  async renewLeases(): Promise<void> {
+    // a lease in memory lives as long as the store: there is no other process to pass it to
   }
 
-  async releaseDurable(name: string): Promise<void> {
-    this.active.delete(name);
+  async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
+    const cursor = this.cursors.get(name);
+    if (!cursor || this.holders.get(name) !== holder) return false;
+    cursor.position = position;
+    return true;
+  }
+
+  async releaseDurable(name: string, holder: string): Promise<void> {
+    if (this.holders.get(name) === holder) this.holders.delete(name);
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { InvalidInputError, type InvalidInputIssue } from 'factstore';
 import { checkOptions } from 'factstore/backend';
+import { isSql, type PostgresConnection } from './connection.js';
 
 /** Options of {@link PostgresStore.connect}. */
 export interface PostgresStoreOptions {
@@ -19,12 +20,22 @@ export const PostgresStoreOptions = Type.Object(
   { additionalProperties: false },
 );
 
-/** Validates the options of `connect`, with defaults filled in. */
-export function validateOptions(options: unknown): Required<PostgresStoreOptions> {
+/** Validates the arguments of `connect`, with defaults filled in. */
+export function validateOptions(
+  connection: unknown,
+  options: unknown,
+): { connection: PostgresConnection; options: Required<PostgresStoreOptions> } {
   const issues: InvalidInputIssue[] = [];
+  const plainObject = typeof connection === 'object' && connection !== null && !Array.isArray(connection);
+  if (!isSql(connection) && !plainObject && !(typeof connection === 'string' && connection.length > 0)) {
+    issues.push({ path: 'connection', message: 'must be a connection URL, postgres.js options, or a postgres.js instance' });
+  }
   const o = checkOptions<PostgresStoreOptions>(PostgresStoreOptions, options, issues, {
     '/schema': 'must be a plain identifier: a letter or _, then letters, digits or _ (at most 51)',
   });
   if (issues.length > 0) throw new InvalidInputError(issues);
-  return { schema: o.schema ?? 'factstore', pollIntervalMs: o.pollIntervalMs ?? 1000 };
+  return {
+    connection: connection as PostgresConnection,
+    options: { schema: o.schema ?? 'factstore', pollIntervalMs: o.pollIntervalMs ?? 1000 },
+  };
 }

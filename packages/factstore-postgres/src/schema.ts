@@ -1,10 +1,8 @@
+import { checkFormat } from 'factstore/backend';
 import type { Sql } from 'postgres';
 
 /** The format this version writes and reads; a newer schema is refused, never changed. */
 export const FORMAT_VERSION = 1;
-
-/** Raised when the schema was written by a newer factstore. */
-export class NewerFormatError extends Error {}
 
 /** A fixed advisory lock key that serialises schema creation between processes. */
 const SCHEMA_LOCK = 7_286_001_517n;
@@ -13,21 +11,18 @@ const SCHEMA_LOCK = 7_286_001_517n;
  * Creates the schema when missing: `events` (jsonb payload, GIN `jsonb_path_ops` index,
  * `(event_type, seq)` index), `batches`, a one-row `head` counter that numbers events, `cursors`
  * (with the lease of the process holding each durable name),
- * and `factstore_meta` with the format version.
+ * and `factstore_meta` with the format version. Runs in one transaction under an advisory lock, so
+ * two processes connecting to a new schema at once agree.
+ * @throws NewerFormatError (from factstore/backend) for a schema of a newer format, left unchanged
  */
-export async function prepareSchema(sql: Sql, schema: string): Promise<void> {
+export async function prepareSchema(db: Sql, schema: string): Promise<void> {
   const s = `"${schema}"`;
-  await sql.begin(async (tx) => {
+  await db.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK.toString()}::bigint)`;
     const [meta] = await tx`SELECT to_regclass(${`${s}.factstore_meta`}) AS meta`;
     if (meta?.meta) {
       const [row] = await tx.unsafe(`SELECT value FROM ${s}.factstore_meta WHERE key = 'format_version'`);
-      const version = Number(row?.value);
-      if (!Number.isInteger(version) || version > FORMAT_VERSION) {
-        throw new NewerFormatError(
-          `schema ${schema} has factstore format ${row?.value ?? 'unknown'}; this version of factstore-postgres reads format ${FORMAT_VERSION} and older`,
-        );
-      }
+      checkFormat(row?.value, FORMAT_VERSION, `schema ${schema}`);
     }
     await tx.unsafe(`
       CREATE SCHEMA IF NOT EXISTS ${s};

@@ -41,7 +41,7 @@ describe('PostgresStore persistence and connections', () => {
     await checkLogInvariants(s);
   });
 
-  it('durable cursors persist across reconnects (P1)', async () => {
+  it('durable cursors persist across reconnects', async () => {
     const s = schema('cursor');
     const store = await PostgresStore.connect(databaseUrl(), { schema: s });
     await store.append([opened('a1'), opened('a1', { name: 'Primary' })]);
@@ -62,7 +62,7 @@ describe('PostgresStore persistence and connections', () => {
     expect(await sql(`SELECT position FROM "${s}".cursors WHERE name = 'account-directory'`)).toEqual([{ position: 3n }]);
   });
 
-  it('missing batch history fails a durable replay with BACKEND_FAILURE; repaired, it replays (P2)', async () => {
+  it('missing batch history fails a durable replay with BACKEND_FAILURE; repaired, it replays', async () => {
     const s = schema('history');
     const first = await PostgresStore.connect(databaseUrl(), { schema: s });
     await first.append([opened('a1')]);

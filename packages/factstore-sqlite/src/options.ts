@@ -28,7 +28,7 @@ export const SqliteStoreOptions = Type.Object(
 );
 
 /** Validates the arguments of `open`, with defaults filled in. */
-export function validateOpen(path: unknown, options: unknown): { path: string; options: Required<SqliteStoreOptions> } {
+export function validateOptions(path: unknown, options: unknown): { path: string; options: Required<SqliteStoreOptions> } {
   const issues: InvalidInputIssue[] = [];
   if (typeof path !== 'string' || path.length === 0) issues.push({ path: 'path', message: 'must be a non-empty string (a file path)' });
   else if (path.includes('\u0000')) issues.push({ path: 'path', message: 'contains \\u0000' });

@@ -1,3 +1,4 @@
+import { checkFormat } from 'factstore/backend';
 import type { Connection } from './connection.js';
 
 /** The file format this version writes and reads. A newer file is refused, never changed. */
@@ -45,27 +46,20 @@ BEGIN
 END;
 `;
 
-/** Error raised when a file was written by a newer factstore. */
-export class NewerFormatError extends Error {}
-
 /**
  * Creates what is missing and checks the format version. Runs in one write transaction, so two
  * processes opening a new file at once agree.
+ * @throws NewerFormatError (from factstore/backend) for a file of a newer format, left unchanged
  */
-export async function prepareSchema(write: Connection): Promise<void> {
-  await write.transaction('IMMEDIATE', async () => {
-    const meta = await write.get(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'factstore_meta'`);
+export async function prepareSchema(db: Connection): Promise<void> {
+  await db.transaction('IMMEDIATE', async () => {
+    const meta = await db.get(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'factstore_meta'`);
     if (meta) {
       // check before touching anything: a newer file is refused, never changed
-      const row = await write.get<{ value: string }>(`SELECT value FROM factstore_meta WHERE key = 'format_version'`);
-      const version = Number(row?.value);
-      if (!Number.isInteger(version) || version > FORMAT_VERSION) {
-        throw new NewerFormatError(
-          `the file has factstore format ${row?.value ?? 'unknown'}; this version of factstore-sqlite reads format ${FORMAT_VERSION} and older`,
-        );
-      }
+      const row = await db.get<{ value: string }>(`SELECT value FROM factstore_meta WHERE key = 'format_version'`);
+      checkFormat(row?.value, FORMAT_VERSION, 'the file');
     }
-    await write.exec(SCHEMA);
-    await write.run(`INSERT OR IGNORE INTO factstore_meta (key, value) VALUES ('format_version', ?)`, [String(FORMAT_VERSION)]);
+    await db.exec(SCHEMA);
+    await db.run(`INSERT OR IGNORE INTO factstore_meta (key, value) VALUES ('format_version', ?)`, [String(FORMAT_VERSION)]);
   });
 }

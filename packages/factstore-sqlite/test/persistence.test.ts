@@ -12,7 +12,7 @@ const positions = (records: readonly { sequenceNumber: bigint }[]) => records.ma
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('SqliteStore persistence', () => {
-  it('keeps events, payloads and occurredAt across reopen (S1)', async () => {
+  it('keeps events, payloads and occurredAt across reopen', async () => {
     const path = tempDb();
     const store = await SqliteStore.open(path);
     await store.append([opened('a1', { nested: { list: [1.5, 'x', null, true] } }), credited('a1', { amount: -0 })]);
@@ -27,7 +27,7 @@ describe('SqliteStore persistence', () => {
     await again.close();
   });
 
-  it('creates folders, tables, the format version, in WAL mode with FULL sync (S2, S4, S5)', async () => {
+  it('creates folders, tables, the format version, in WAL mode with FULL sync', async () => {
     const path = `${tempDb()}.d/deeper/still/store.db`;
     const store = await SqliteStore.open(path);
     expect(store.path).toBe(path);
@@ -60,7 +60,7 @@ describe('SqliteStore persistence', () => {
     await checkLogInvariants(path);
   });
 
-  it('a successful appendIf persists; a failed one leaves the file unchanged (S7, S8)', async () => {
+  it('a successful appendIf persists; a failed one leaves the file unchanged', async () => {
     const path = tempDb();
     const store = await SqliteStore.open(path);
     await store.append([opened('a1')]);
@@ -78,7 +78,7 @@ describe('SqliteStore persistence', () => {
     await checkLogInvariants(path);
   });
 
-  it('durable cursors persist: reopening resumes after the stored cursor (S9)', async () => {
+  it('durable cursors persist: reopening resumes after the stored cursor', async () => {
     const path = tempDb();
     const store = await SqliteStore.open(path);
     await store.append([opened('a1'), credited('a1', { name: 'Primary' })]);
@@ -119,7 +119,7 @@ describe('SqliteStore persistence', () => {
     await again.close();
   });
 
-  it('missing batch history fails a durable replay with BACKEND_FAILURE, and a repaired file replays (S10, S11)', async () => {
+  it('missing batch history fails a durable replay with BACKEND_FAILURE, and a repaired file replays', async () => {
     const path = tempDb();
     const first = await SqliteStore.open(path);
     await first.append([opened('a1')]);
@@ -153,7 +153,7 @@ describe('SqliteStore persistence', () => {
     await full.close();
   });
 
-  it('two store instances on one file in one process: one log, exclusive durable names, self-consistent queries (S12)', async () => {
+  it('two store instances on one file in one process: one log, exclusive durable names, self-consistent queries', async () => {
     const path = tempDb();
     const a = await SqliteStore.open(path);
     const b = await SqliteStore.open(path);

@@ -10,6 +10,11 @@
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
+export { readWholeBatches, type BatchRange, type BatchSource } from './store/whole-batches.js';
+export { rowToRecord, type EventRow } from './store/rows.js';
+export { DurableLeases, HEARTBEAT_MS, LEASE_MS } from './store/durable-leases.js';
+export { checkFormat, NewerFormatError } from './store/format.js';
+export { ALL_ROWS, NO_ROWS, planWhere, type Bind, type SqlNarrowing } from './store/sql-plan.js';
 export {
   decideGroup,
   GroupCommit,

@@ -16,7 +16,7 @@ export const unsubscribeCases = defineCases('unsubscribe', {
     },
   },
   'no-new-call-after-unsubscribe': {
-    title: 'no handler call starts after unsubscribe() is called, even for batches committed before (M3 adapted)',
+    title: 'no handler call starts after unsubscribe() is called, even for batches committed before',
     async run({ store }) {
       const release = gate();
       const rec = recorder();
@@ -94,7 +94,7 @@ export const unsubscribeCases = defineCases('unsubscribe', {
     },
   },
   'durable-keeps-cursor': {
-    title: 'unsubscribing a durable stream keeps its cursor: re-registering delivers only what came after (§3.6 #50)',
+    title: 'unsubscribing a durable stream keeps its cursor: re-registering delivers only what came after',
     async run({ store }) {
       const one = recorder();
       const first = await store.streamAllDurable('unsubscribe-stream', one.handler);

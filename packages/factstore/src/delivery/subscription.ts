@@ -1,7 +1,7 @@
 import { BackendFailureError, DurableReplayError, FactStoreError, StoreClosedError } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { EventMatcher } from '../matching/query-match.js';
-import type { StoreBackend } from '../store/backend.js';
+import type { DurableLeases } from '../store/durable-leases.js';
 import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
 import type { CommitFeed } from './commit-feed.js';
 import { handlerScope } from './handler-scope.js';
@@ -45,7 +45,7 @@ export class Subscription implements EventStream {
   constructor(
     private readonly spec: SubscriptionSpec,
     private readonly feed: CommitFeed,
-    private readonly backend: StoreBackend,
+    private readonly leases: DurableLeases,
     private readonly onFinished: (subscription: Subscription) => void,
   ) {
     this.id = spec.id;
@@ -153,7 +153,7 @@ export class Subscription implements EventStream {
     if (!durable || this.cursor === this.savedCursor) return;
     const position = this.cursor;
     try {
-      await this.backend.saveCursor(durable.name, position);
+      await this.leases.save(durable.name, position);
       if (position > this.savedCursor) this.savedCursor = position;
     } catch (error) {
       // the cursor stays behind (never ahead of delivery); the next save tries again
@@ -172,7 +172,7 @@ export class Subscription implements EventStream {
       if (durable) {
         await this.saveCursor();
         try {
-          await this.backend.releaseDurable(durable.name);
+          await this.leases.release(durable.name);
         } catch (error) {
           console.error(`factstore: durable stream ${JSON.stringify(durable.name)} could not be released`, error);
         }

@@ -53,18 +53,26 @@ export interface StoreBackend {
   head(): Promise<bigint>;
 
   /**
-   * Makes this store instance the one active holder of a durable name and returns its cursor
-   * (`0n` for a new name, stored with `canonicalQuery`). Throws `DurableStreamActiveError` when
-   * another registration (this instance, another instance, another process) holds the name,
-   * checked before `DurableStreamQueryMismatchError` for a cursor stored with another query.
+   * Makes `holder` the one live holder of a durable name, for `leaseMs` from now, and returns its
+   * cursor (`0n` for a new name, stored with `canonicalQuery`), in one step that no other claim
+   * can interleave with. Throws `DurableStreamActiveError` when another holder (another store
+   * instance, another process) holds the name and renewed it less than `leaseMs` ago, checked
+   * before `DurableStreamQueryMismatchError` for a cursor stored with another query.
+   * `DurableLeases` keeps the holder's bookkeeping; the backend only stores.
    */
-  claimDurable(name: string, canonicalQuery: string): Promise<bigint>;
+  claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint>;
 
-  /** Stores a held durable name's cursor. */
-  saveCursor(name: string, position: bigint): Promise<void>;
+  /** Renews the leases of `names`, held by `holder`, for another lease length from now. */
+  renewLeases(holder: string, names: readonly string[]): Promise<void>;
 
-  /** Frees a held durable name (its cursor stays). */
-  releaseDurable(name: string): Promise<void>;
+  /**
+   * Stores a durable name's cursor and renews its lease, if `holder` still holds it.
+   * @returns false when it does not (the lease passed on): nothing was changed
+   */
+  saveCursor(name: string, position: bigint, holder: string): Promise<boolean>;
+
+  /** Frees a durable name if `holder` holds it (its cursor stays). */
+  releaseDurable(name: string, holder: string): Promise<void>;
 
   /**
    * Optional: call `onCommit` whenever something else (another process or store instance) may

@@ -16,6 +16,7 @@ import {
   type ValidQuery,
 } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
+import { DurableLeases } from './durable-leases.js';
 
 const ALL: ValidQuery = Object.freeze({});
 
@@ -33,6 +34,7 @@ const ALL: ValidQuery = Object.freeze({});
  */
 export abstract class EventStoreBase implements EventStore {
   private readonly feed: CommitFeed;
+  private readonly leases: DurableLeases;
   private readonly subscriptions = new Set<Subscription>();
   private readonly pending = new Set<Promise<unknown>>();
   private nextStreamId = 1;
@@ -40,6 +42,7 @@ export abstract class EventStoreBase implements EventStore {
 
   protected constructor(private readonly backend: StoreBackend) {
     this.feed = new CommitFeed(backend);
+    this.leases = new DurableLeases(backend);
     backend.watch?.(() => void this.feed.refresh());
   }
 
@@ -113,13 +116,13 @@ export abstract class EventStoreBase implements EventStore {
   private async registerDurable(name: string, query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
     const valid = validateHandler(handler, options);
     const id = this.nextStreamId++;
-    const cursor = await this.track(this.backend.claimDurable(name, canonicalQuery(query)), 'durable stream registration failed');
+    const cursor = await this.track(this.leases.claim(name, canonicalQuery(query)), 'durable stream registration failed');
     let replayUntil: bigint;
     try {
       replayUntil = await this.track(this.feed.currentHead(), 'durable stream registration failed');
       this.ensureOpen();
     } catch (error) {
-      await this.backend.releaseDurable(name).catch(() => {});
+      await this.leases.release(name).catch(() => {});
       throw error;
     }
     const subscription = this.subscribe({
@@ -134,7 +137,7 @@ export abstract class EventStoreBase implements EventStore {
   }
 
   private subscribe(spec: ConstructorParameters<typeof Subscription>[0]): Subscription {
-    const subscription = new Subscription(spec, this.feed, this.backend, (done) => this.subscriptions.delete(done));
+    const subscription = new Subscription(spec, this.feed, this.leases, (done) => this.subscriptions.delete(done));
     this.subscriptions.add(subscription);
     return subscription;
   }
@@ -170,6 +173,7 @@ export abstract class EventStoreBase implements EventStore {
     // stop() does not wait for the handler call that close() itself may be running inside
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     await Promise.allSettled([...this.pending]);
+    await this.leases.close();
     await this.backend.close();
   }
 }

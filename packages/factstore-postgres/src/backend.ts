@@ -1,27 +1,24 @@
-import { randomUUID } from 'node:crypto';
-import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import {
   answerFromNewest,
   CANDIDATE_PAGE,
   decideGroup,
   GroupCommit,
   readQuery,
+  readWholeBatches,
   type AppendCondition,
-  type GroupAppend,
   type CommittedBatch,
+  type EventRow,
+  type GroupAppend,
   type StoreBackend,
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
-import type { Sql } from 'postgres';
-import { candidates, contextVersions, planQuery, type Runner } from './pg-context.js';
-import { toBatches, type EventRow } from './rows.js';
+import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
+import { openConnection, type PostgresConnection, type Runner } from './connection.js';
+import { prepareSchema } from './schema.js';
+import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
 import type { PostgresStoreOptions } from './options.js';
-
-/** How long a durable name stays held by a process that stopped renewing its lease. */
-export const LEASE_MS = 3000;
-/** How often a process renews the leases of the durable names it holds. */
-const HEARTBEAT_MS = 1000;
+import type { Sql } from 'postgres';
 
 /**
  * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
@@ -31,21 +28,33 @@ const HEARTBEAT_MS = 1000;
  */
 export class PostgresBackend implements StoreBackend {
   private readonly t: { events: string; batches: string; head: string; cursors: string };
+  private readonly scope: PlanScope;
   private readonly channel: string;
-  private readonly holder = `${process.pid}:${randomUUID()}`;
-  private readonly held = new Set<string>();
-  private heartbeat: NodeJS.Timeout | undefined;
   private listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
   private poller: NodeJS.Timeout | undefined;
 
-  constructor(
+  private constructor(
     private readonly sql: Sql,
     private readonly options: Required<PostgresStoreOptions>,
+    /** Whether the pool is this store's (closed at `close()`) or the caller's (left open). */
     private readonly owned: boolean,
   ) {
     const s = `"${options.schema}"`;
     this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors` };
+    this.scope = { events: this.t.events, offset: 0 };
     this.channel = `factstore_${options.schema}`;
+  }
+
+  /** Connects (creating the schema and its tables when missing) and checks the format. */
+  static async open(connection: PostgresConnection, options: Required<PostgresStoreOptions>): Promise<PostgresBackend> {
+    const { sql, owned } = openConnection(connection);
+    try {
+      await prepareSchema(sql, options.schema);
+    } catch (error) {
+      if (owned) await sql.end({ timeout: 1 }).catch(() => {});
+      throw error;
+    }
+    return new PostgresBackend(sql, options, owned);
   }
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
@@ -66,35 +75,25 @@ export class PostgresBackend implements StoreBackend {
           const verdicts = await decideGroup(group, async (contexts) => {
             // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
             const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
-            const versions = contextVersions(tx, this.t.events, contexts);
-            const [[row], read] = await Promise.all([locked, versions]);
-            return { head: BigInt(row?.last_seq ?? 0), versions: read };
+            const [[row], versions] = await Promise.all([locked, contextVersions(tx, this.scope, contexts)]);
+            return { head: BigInt(row?.last_seq ?? 0), versions };
           });
-          return verdicts.outcomes(
-            verdicts.accepted.length === 0
-              ? []
-              : await this.insert(
-                  tx,
-                  verdicts.accepted.map((item) => item.events),
-                ),
-          );
+          return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
         })
-      : this.insert(
-          this.sql,
-          group.map((item) => item.events),
-        ),
+      : this.writeBatches(this.sql, group),
   );
 
   /**
-   * Writes appends as one statement: bumps the counter row (locked until commit), inserts every
-   * event and one batch row per append, and notifies other processes. One round trip.
+   * Writes appends as one statement: bumps the counter row (locked until commit; it numbers the
+   * events, so no head needs reading first), inserts every event and one batch row per append,
+   * and notifies other processes. One round trip.
    */
-  private async insert(db: Runner, appends: readonly (readonly ValidEvent[])[]): Promise<CommittedBatch[]> {
+  private async writeBatches(db: Runner, appends: readonly GroupAppend[]): Promise<CommittedBatch[]> {
     const types: string[] = [];
     const payloads: string[] = [];
     const firsts: number[] = [];
     const lasts: number[] = [];
-    for (const events of appends) {
+    for (const { events } of appends) {
       firsts.push(types.length + 1);
       for (const event of events) {
         types.push(event.eventType);
@@ -115,7 +114,7 @@ export class PostgresBackend implements StoreBackend {
     );
     const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
     let offset = 0;
-    return appends.map((events) => {
+    return appends.map(({ events }) => {
       const first = base + BigInt(offset) + 1n;
       offset += events.length;
       const records: EventRecord[] = events.map((event, i) =>
@@ -126,97 +125,77 @@ export class PostgresBackend implements StoreBackend {
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
-    const plan = planQuery(query);
+    const plan = planQuery(query, this.scope);
     const after = query.minSequenceNumber ?? 0n;
     const limit = query.limit ?? Infinity;
     // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
     const quick = plan.exact
       ? undefined
-      : answerFromNewest(await candidates(this.sql, this.t.events, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
-    return (
-      quick ??
-      this.sql.begin('isolation level repeatable read read only', (tx) =>
-        readQuery(candidates(tx, this.t.events, plan), plan.matcher, after, limit),
-      )
-    );
+      : answerFromNewest(await candidates(this.sql, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    if (quick) return quick;
+    return this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, plan), plan.matcher, after, limit));
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
-    return this.sql.begin('isolation level repeatable read read only', async (tx) => {
-      const ranges = (await tx.unsafe(
-        `SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`,
-        [after.toString(), maxEvents] as never[],
-      )) as unknown as { first_seq: bigint; last_seq: bigint }[];
-      if (ranges.length === 0) {
-        const [row] = await tx.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
-        if (BigInt(row?.head ?? 0) > after) throw new Error(`the batches table has no batch after ${after}: batch history is missing`);
-        return [];
-      }
-      const first = BigInt((ranges[0] as { first_seq: bigint }).first_seq);
-      if (first !== after + 1n) throw new Error(`the batch after ${after} starts at ${first}: batch history is not contiguous`);
-      let events = 0n;
-      let take = 0;
-      while (take < ranges.length && (take === 0 || events < BigInt(maxEvents))) {
-        const range = ranges[take++] as { first_seq: bigint; last_seq: bigint };
-        events += BigInt(range.last_seq) - BigInt(range.first_seq) + 1n;
-      }
-      const used = ranges.slice(0, take);
-      const last = BigInt((used[used.length - 1] as { last_seq: bigint }).last_seq);
-      const rows = (await tx.unsafe(
-        `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
-        [first.toString(), last.toString()] as never[],
-      )) as unknown as EventRow[];
-      return toBatches(used, rows);
-    });
+    return this.sql.begin('isolation level repeatable read read only', (tx) =>
+      readWholeBatches(after, maxEvents, {
+        ranges: async (from, limit) =>
+          (
+            (await tx.unsafe(`SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`, [
+              positionParam(from),
+              limit,
+            ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint }[]
+          ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
+        head: () => this.readHead(tx),
+        records: async (first, last) =>
+          Array.from(
+            (await tx.unsafe(
+              `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
+              [positionParam(first), positionParam(last)] as never[],
+            )) as unknown as EventRow[],
+            toRecord,
+          ),
+      }),
+    );
   }
 
   async head(): Promise<bigint> {
-    const [row] = await this.sql.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
-    return BigInt(row?.head ?? 0);
+    return this.readHead(this.sql);
   }
 
-  async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
-    if (this.held.has(name)) throw new DurableStreamActiveError(name);
-    // a lease row rather than an advisory lock: it needs no pinned connection, and it survives
-    // reconnects and server restarts; a holder that stops renewing it loses it after LEASE_MS
-    const position = await this.sql.begin(async (tx) => {
+  // a lease row rather than an advisory lock: it needs no pinned connection, and it survives
+  // reconnects and server restarts; a holder that stops renewing it loses it after the lease length
+  async claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
+    return this.sql.begin(async (tx) => {
       await tx.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [
         name,
         canonicalQuery,
       ]);
       const [row] = await tx.unsafe(
         `SELECT query, position, holder, heartbeat > clock_timestamp() - make_interval(secs => $2) AS alive FROM ${this.t.cursors} WHERE name = $1 FOR UPDATE`,
-        [name, LEASE_MS / 1000] as never[],
+        [name, leaseMs / 1000] as never[],
       );
-      if (row?.holder !== null && row?.holder !== this.holder && row?.alive) throw new DurableStreamActiveError(name);
+      if (row?.holder !== null && row?.holder !== holder && row?.alive) throw new DurableStreamActiveError(name);
       if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
-      await tx.unsafe(`UPDATE ${this.t.cursors} SET holder = $2, heartbeat = clock_timestamp() WHERE name = $1`, [name, this.holder]);
+      await tx.unsafe(`UPDATE ${this.t.cursors} SET holder = $2, heartbeat = clock_timestamp() WHERE name = $1`, [name, holder]);
       return BigInt(row.position);
     });
-    this.held.add(name);
-    this.heartbeat ??= setInterval(() => void this.renewLeases(), HEARTBEAT_MS).unref();
-    return position;
   }
 
-  async saveCursor(name: string, position: bigint): Promise<void> {
+  async renewLeases(holder: string): Promise<void> {
+    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1`, [holder]);
+  }
+
+  async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
     const result = await this.sql.unsafe(
       `UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2 AND holder = $3`,
-      [position.toString(), name, this.holder],
+      [positionParam(position), name, holder],
     );
-    if (result.count === 0) throw new Error(`durable stream ${JSON.stringify(name)} is no longer held by this process (its lease expired)`);
+    return result.count > 0;
   }
 
-  async releaseDurable(name: string): Promise<void> {
-    this.held.delete(name);
-    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [
-      name,
-      this.holder,
-    ]);
-  }
-
-  private async renewLeases(): Promise<void> {
-    if (this.held.size === 0) return;
-    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1`, [this.holder]).catch(() => {});
+  async releaseDurable(name: string, holder: string): Promise<void> {
+    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, holder]);
   }
 
   watch(onCommit: () => void): void {
@@ -227,15 +206,14 @@ export class PostgresBackend implements StoreBackend {
 
   async close(): Promise<void> {
     clearInterval(this.poller);
-    clearInterval(this.heartbeat);
     // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
     await (await this.listening)?.unlisten().catch(() => {});
-    if (this.held.size > 0) {
-      await this.sql
-        .unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE holder = $1`, [this.holder])
-        .catch(() => {});
-      this.held.clear();
-    }
     if (this.owned) await this.sql.end({ timeout: 5 });
+  }
+
+  /** The last committed position on `db`. */
+  private async readHead(db: Runner): Promise<bigint> {
+    const [row] = await db.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
+    return BigInt(row?.head ?? 0);
   }
 }

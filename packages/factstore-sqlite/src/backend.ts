@@ -1,30 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { DurableStreamActiveError, DurableStreamQueryMismatchError, type QueryResult } from 'factstore';
 import {
   answerFromNewest,
   CANDIDATE_PAGE,
   decideGroup,
   GroupCommit,
   readQuery,
+  readWholeBatches,
   type AppendCondition,
-  type GroupAppend,
   type CommittedBatch,
+  type EventRow,
+  type GroupAppend,
   type StoreBackend,
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
+import { DurableStreamActiveError, DurableStreamQueryMismatchError, type QueryResult } from 'factstore';
 import { Connection } from './connection.js';
-import { toBatches, type EventRow } from './rows.js';
 import { prepareSchema, TAG } from './schema.js';
-import { candidates, contextVersions, planQuery, positionParam, predicateKeys } from './sql-context.js';
+import { candidates, contextVersions, planQuery, positionParam, predicateKeys, toRecord, type PlanScope } from './plan.js';
 import type { SqliteStoreOptions } from './options.js';
 
-/** How long a durable name stays held by a process that stopped renewing it. */
-export const LEASE_MS = 3000;
-/** How often a process renews the leases of the durable names it holds. */
-const HEARTBEAT_MS = 1000;
 /** Payload keys that get a value index at most (per file). */
 export const MAX_INDEXED_KEYS = 32;
 /** Read connections for snapshots (a transaction of several statements, one at a time on each). */
@@ -38,12 +34,10 @@ const STATEMENT_READERS = 2;
  * snapshot reads, and a connection that watches `PRAGMA data_version` for other processes' commits.
  */
 export class SqliteBackend implements StoreBackend {
-  private readonly holder = `${process.pid}:${randomUUID()}`;
-  private readonly held = new Set<string>();
   private readonly indexed = new Set<string>();
+  private readonly scope: PlanScope = { indexed: this.indexed };
   private nextReader = 0;
   private nextStatementReader = 0;
-  private heartbeat: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -101,27 +95,25 @@ export class SqliteBackend implements StoreBackend {
     this.write.transaction('IMMEDIATE', async () => {
       // two reads on the locked connection, sent together (their order does not matter)
       const verdicts = await decideGroup(group, async (contexts) => {
-        const [row, versions] = await Promise.all([
-          this.write.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'),
-          contextVersions(
-            this.write,
-            contexts.map(({ query, matcher }) => planQuery(query, this.indexed, matcher)),
-          ),
-        ]);
-        return { head: BigInt(row?.head ?? 0), versions };
+        const [head, versions] = await Promise.all([this.readHead(this.write), contextVersions(this.write, this.scope, contexts)]);
+        return { head, versions };
       });
-      return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeRun(verdicts.accepted, Number(verdicts.head)));
+      return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(this.write, verdicts.accepted, verdicts.head));
     }),
   );
 
-  /** Appends inside the running write transaction after `head`, each its own consecutive range and batch row. */
-  private async writeRun(run: readonly GroupAppend[], head: number): Promise<CommittedBatch[]> {
+  /**
+   * Writes appends inside the running write transaction after `head` (read under the lock), each
+   * with its own consecutive range and batch row: two statements.
+   */
+  private async writeBatches(db: Connection, appends: readonly GroupAppend[], last: bigint): Promise<CommittedBatch[]> {
+    const head = Number(last);
     const at = Date.now();
     const occurredAt = new Date(at);
     const rows: [string, string][] = [];
     const ranges: [number, number][] = [];
     const out: CommittedBatch[] = [];
-    for (const { events } of run) {
+    for (const { events } of appends) {
       const first = head + rows.length + 1;
       for (const event of events) rows.push([event.eventType, JSON.stringify(event.payload)]);
       ranges.push([first, first + events.length - 1]);
@@ -133,19 +125,17 @@ export class SqliteBackend implements StoreBackend {
         ),
       });
     }
-    await this.write.run(
+    await db.run(
       'INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)',
       [head, at, JSON.stringify(rows)],
     );
-    await this.write.run('INSERT INTO batches (first_seq, last_seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)', [
-      JSON.stringify(ranges),
-    ]);
+    await db.run('INSERT INTO batches (first_seq, last_seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)', [JSON.stringify(ranges)]);
     return out;
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
     await this.ensureIndexed(predicateKeys(query));
-    const plan = planQuery(query, this.indexed);
+    const plan = planQuery(query, this.scope);
     const after = query.minSequenceNumber ?? 0n;
     const limit = query.limit ?? Infinity;
     // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
@@ -158,86 +148,75 @@ export class SqliteBackend implements StoreBackend {
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
-    const reader = this.reader();
-    return reader.transaction('DEFERRED', async () => {
-      const ranges = await reader.all<{ first_seq: number; last_seq: number }>(
-        'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
-        [positionParam(after), maxEvents],
-      );
-      if (ranges.length === 0) {
-        const head = (await reader.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events'))?.head ?? 0;
-        if (BigInt(head) > after)
-          throw new Error(`the batches table has no batch after ${after} although events go up to ${head}: batch history is missing`);
-        return [];
-      }
-      const first = ranges[0] as { first_seq: number; last_seq: number };
-      if (BigInt(first.first_seq) !== after + 1n) {
-        throw new Error(`the batch after ${after} starts at ${first.first_seq}: batch history is not contiguous`);
-      }
-      let events = 0;
-      let take = 0;
-      while (take < ranges.length && (take === 0 || events < maxEvents)) {
-        const range = ranges[take++] as { first_seq: number; last_seq: number };
-        events += range.last_seq - range.first_seq + 1;
-      }
-      const used = ranges.slice(0, take);
-      const last = (used[used.length - 1] as { last_seq: number }).last_seq;
-      const rows = await reader.all<EventRow>(
-        'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq',
-        [first.first_seq, last],
-      );
-      return toBatches(used, rows);
-    });
+    const db = this.reader();
+    return db.transaction('DEFERRED', () =>
+      readWholeBatches(after, maxEvents, {
+        ranges: async (from, limit) =>
+          (
+            await db.all<{ first_seq: number; last_seq: number }>(
+              'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
+              [positionParam(from), limit],
+            )
+          ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
+        head: () => this.readHead(db),
+        records: async (first, last) =>
+          Array.from(
+            await db.all<EventRow>('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
+              positionParam(first),
+              positionParam(last),
+            ]),
+            toRecord,
+          ),
+      }),
+    );
   }
 
   async head(): Promise<bigint> {
-    const row = await this.statementReader().get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
-    return BigInt(row?.head ?? 0);
+    return this.readHead(this.statementReader());
   }
 
-  async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
-    if (this.held.has(name)) throw new DurableStreamActiveError(name);
-    const position = await this.write.transaction('IMMEDIATE', async () => {
+  async claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
+    return this.write.transaction('IMMEDIATE', async () => {
       const row = await this.write.get<{ query: string; position: number; holder: string | null; heartbeat: number | null }>(
         'SELECT query, position, holder, heartbeat FROM cursors WHERE name = ?',
         [name],
       );
       const now = Date.now();
-      if (row && row.holder !== null && row.holder !== this.holder && (row.heartbeat ?? 0) > now - LEASE_MS) {
+      if (row && row.holder !== null && row.holder !== holder && (row.heartbeat ?? 0) > now - leaseMs) {
         throw new DurableStreamActiveError(name);
       }
       if (row && row.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
-      if (row) await this.write.run('UPDATE cursors SET holder = ?, heartbeat = ? WHERE name = ?', [this.holder, now, name]);
+      if (row) await this.write.run('UPDATE cursors SET holder = ?, heartbeat = ? WHERE name = ?', [holder, now, name]);
       else
         await this.write.run('INSERT INTO cursors (name, query, position, holder, heartbeat) VALUES (?, ?, 0, ?, ?)', [
           name,
           canonicalQuery,
-          this.holder,
+          holder,
           now,
         ]);
       return BigInt(row?.position ?? 0);
     });
-    this.held.add(name);
-    this.heartbeat ??= setInterval(() => void this.renewLeases(), HEARTBEAT_MS).unref();
-    return position;
   }
 
-  async saveCursor(name: string, position: bigint): Promise<void> {
+  async renewLeases(holder: string): Promise<void> {
+    await this.write.exclusive(() => this.write.run('UPDATE cursors SET heartbeat = ? WHERE holder = ?', [Date.now(), holder]));
+  }
+
+  async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
     const changed = await this.write.exclusive(() =>
       this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
         positionParam(position),
         Date.now(),
         name,
-        this.holder,
+        holder,
       ]),
     );
-    if (changed === 0) throw new Error(`durable stream ${JSON.stringify(name)} is no longer held by this process (its lease expired)`);
+    return changed > 0;
   }
 
-  async releaseDurable(name: string): Promise<void> {
-    this.held.delete(name);
+  async releaseDurable(name: string, holder: string): Promise<void> {
     await this.write.exclusive(() =>
-      this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, this.holder]),
+      this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
     );
   }
 
@@ -264,14 +243,13 @@ export class SqliteBackend implements StoreBackend {
 
   async close(): Promise<void> {
     clearInterval(this.poller);
-    clearInterval(this.heartbeat);
-    if (this.held.size > 0) {
-      await this.write
-        .exclusive(() => this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE holder = ?', [this.holder]))
-        .catch(() => {});
-      this.held.clear();
-    }
     await Promise.allSettled([this.write, ...this.readers, ...this.statementReaders, this.watcher].map((c) => c.close()));
+  }
+
+  /** The last committed position on `db`. */
+  private async readHead(db: Connection): Promise<bigint> {
+    const row = await db.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
+    return BigInt(row?.head ?? 0);
   }
 
   /** A connection for one statement: it never holds a transaction, so the statement reads the newest commit. */
@@ -282,13 +260,6 @@ export class SqliteBackend implements StoreBackend {
   /** A connection for a snapshot: use it inside `transaction` only. */
   private reader(): Connection {
     return this.readers[this.nextReader++ % this.readers.length] as Connection;
-  }
-
-  private async renewLeases(): Promise<void> {
-    if (this.held.size === 0) return;
-    await this.write
-      .exclusive(() => this.write.run('UPDATE cursors SET heartbeat = ? WHERE holder = ?', [Date.now(), this.holder]))
-      .catch(() => {});
   }
 
   /**

@@ -1,12 +1,27 @@
-import { type JsonValue } from 'factstore';
-import { compileMatcher, readContextVersions, type CandidateRows, type EventMatcher, type ValidQuery } from 'factstore/backend';
+import type { JsonValue } from 'factstore';
+import {
+  compileMatcher,
+  NO_ROWS,
+  planWhere,
+  readContextVersions,
+  rowToRecord,
+  type CandidateRows,
+  type EventMatcher,
+  type EventRow,
+  type GroupContext,
+  type ValidQuery,
+} from 'factstore/backend';
 import type { Connection, Param } from './connection.js';
-import { toRecord, type EventRow } from './rows.js';
 import { TAG } from './schema.js';
 
+/** What a plan may use besides the query: the payload keys the value index covers. */
+export interface PlanScope {
+  readonly indexed: ReadonlySet<string>;
+}
+
 /**
- * A query turned into SQL: `where` narrows the rows (never dropping a match), `exact` says
- * whether it selects exactly the matching rows; when not, the contract's matcher decides.
+ * A query turned into SQL: `where` narrows the rows of `events` (never dropping a match), `exact`
+ * says whether it selects exactly the matching rows; when not, the contract's matcher decides.
  */
 export interface SqlPlan {
   readonly where: string;
@@ -16,6 +31,40 @@ export interface SqlPlan {
 }
 
 const ROW = 'seq, occurred_at, event_type, payload';
+
+/** A record from an `events` row (its payload is JSON text). */
+export const toRecord = (row: EventRow) => rowToRecord(row, JSON.parse);
+
+/**
+ * Plans a query: `event_type IN (…)` for types, and for each predicate the value index of its
+ * indexed top-level scalar entries (`seq IN (SELECT seq FROM event_values WHERE tag = …)`).
+ * Everything else (nested values, arrays, unindexed keys, number formats) is left to the matcher.
+ */
+export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
+  const { where, params, exact } = planWhere<Param>(query, {
+    placeholder: () => '?',
+    eventTypes(types, bind, afterPayload) {
+      // once the value index narrowed the filter to a few positions, each is looked up by rowid
+      // and its type checked on the row (`+` keeps SQLite from looking each up in the type index too)
+      return `${afterPayload ? '+' : ''}event_type IN (${types.map(bind).join(', ')})`;
+    },
+    payloadPredicates(predicates, bind) {
+      const narrowings = predicates.map((predicate) => scalarEntries(predicate).filter(([key]) => scope.indexed.has(key)));
+      // one predicate that cannot be narrowed means the filter cannot be narrowed by payload
+      if (!narrowings.every((entries) => entries.length > 0)) return undefined;
+      const alternatives = narrowings.map((entries) =>
+        entries
+          .map(
+            ([key, value]) =>
+              `seq IN (SELECT seq FROM event_values WHERE tag = (SELECT ${TAG('j.key', 'j.type', 'j.atom')} FROM json_each(${bind(JSON.stringify({ [key]: value }))}) AS j))`,
+          )
+          .join(' AND '),
+      );
+      return alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`;
+    },
+  });
+  return { where, params, exact, matcher };
+}
 
 /** The payload keys a plan would like indexed: top-level keys with scalar values in predicates. */
 export function predicateKeys(query: ValidQuery): Set<string> {
@@ -28,54 +77,9 @@ export function predicateKeys(query: ValidQuery): Set<string> {
   return keys;
 }
 
-/**
- * Plans a query: `event_type IN (…)` for types, and for each predicate the value index of its
- * indexed top-level scalar entries (`seq IN (SELECT seq FROM event_values WHERE tag = …)`).
- * Everything else (nested values, arrays, unindexed keys, number formats) is left to the matcher.
- */
-export function planQuery(query: ValidQuery, indexed: ReadonlySet<string>, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
-  const filters = query.filters;
-  if (filters === undefined || filters.length === 0) return { where: '1', params: [], exact: true, matcher };
-  const terms: string[] = [];
-  const params: Param[] = [];
-  let exact = true;
-  for (const filter of filters) {
-    const types = filter.eventTypes;
-    const predicates = filter.payloadPredicates;
-    if (types?.length === 0 || predicates?.length === 0) continue;
-    const parts: string[] = [];
-    if (predicates !== undefined) {
-      exact = false;
-      const narrowings = predicates.map((predicate) => scalarEntries(predicate).filter(([key]) => indexed.has(key)));
-      // one predicate that cannot be narrowed means the filter cannot be narrowed by payload
-      if (narrowings.every((entries) => entries.length > 0)) {
-        const alternatives = narrowings.map((entries) =>
-          entries
-            .map(([key, value]) => {
-              params.push(JSON.stringify({ [key]: value }));
-              return `seq IN (SELECT seq FROM event_values WHERE tag = (SELECT ${TAG('j.key', 'j.type', 'j.atom')} FROM json_each(?) AS j))`;
-            })
-            .join(' AND '),
-        );
-        parts.push(alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`);
-      }
-    }
-    if (types !== undefined) {
-      // once the value index narrowed the filter to a few positions, each is looked up by rowid
-      // and its type checked on the row (`+` keeps SQLite from looking each up in the type index too)
-      parts.push(`${parts.length > 0 ? '+' : ''}event_type IN (${types.map(() => '?').join(', ')})`);
-      params.push(...types);
-    }
-    if (parts.length === 0) return { where: '1', params: [], exact, matcher }; // a filter that matches everything
-    terms.push(parts.join(' AND '));
-  }
-  if (terms.length === 0) return { where: '0', params: [], exact: true, matcher };
-  return { where: terms.length === 1 ? (terms[0] as string) : terms.map((t) => `(${t})`).join(' OR '), params, exact, matcher };
-}
-
 /** The candidate rows of a plan on one connection, for the contract's reads (`readQuery`, `readContextVersion`). */
 export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
-  const none = plan.where === '0';
+  const none = plan.where === NO_ROWS;
   return {
     exact: plan.exact,
     async highest() {
@@ -103,15 +107,16 @@ export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
   };
 }
 
-/** The context versions of several plans: the newest candidates of every plan read by one statement (a `UNION ALL` arm each). */
-export function contextVersions(db: Connection, plans: readonly SqlPlan[]): Promise<(bigint | null)[]> {
+/** The context versions of several queries: the newest candidates of every query read by one statement (a `UNION ALL` arm each). */
+export function contextVersions(db: Connection, scope: PlanScope, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
+  const plans = contexts.map(({ query, matcher }) => planQuery(query, scope, matcher));
   return readContextVersions(
     plans.map((plan) => ({ rows: candidates(db, plan), matcher: plan.matcher })),
     async (sizes) => {
       const arms: string[] = [];
       const params: Param[] = [];
       plans.forEach((plan, k) => {
-        if (plan.where === '0') return;
+        if (plan.where === NO_ROWS) return;
         arms.push(
           `SELECT * FROM (SELECT ${k} AS k, seq, event_type, payload FROM events WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`,
         );
@@ -120,7 +125,7 @@ export function contextVersions(db: Connection, plans: readonly SqlPlan[]): Prom
       const rows = arms.length === 0 ? [] : await db.all<Omit<EventRow, 'occurred_at'> & { k: number }>(arms.join(' UNION ALL '), params);
       return rows.map((row) => ({
         k: row.k,
-        candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload) as JsonValue },
+        candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload as string) as JsonValue },
       }));
     },
   );

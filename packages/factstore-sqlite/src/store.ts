@@ -1,7 +1,7 @@
 import { BackendFailureError } from 'factstore';
 import { EventStoreBase } from 'factstore/backend';
-import { validateOpen, type SqliteStoreOptions } from './options.js';
-import { SqliteBackend } from './sqlite-backend.js';
+import { SqliteBackend } from './backend.js';
+import { validateOptions, type SqliteStoreOptions } from './options.js';
 
 /**
  * The SQLite factstore: the whole contract in one file, persistent, safe for several processes
@@ -33,7 +33,7 @@ export class SqliteStore extends EventStoreBase {
    * file written by a newer factstore.
    */
   static async open(path: string, options?: SqliteStoreOptions): Promise<SqliteStore> {
-    const valid = validateOpen(path, options);
+    const valid = validateOptions(path, options);
     let backend: SqliteBackend;
     try {
       backend = await SqliteBackend.open(valid.path, valid.options);
