@@ -106,8 +106,7 @@ export const durableStreamCases = defineCases('durable-streams', {
     },
   },
   'replay-failure-keeps-cursor': {
-    title:
-      'a failing replay rejects with DURABLE_REPLAY_FAILED (cause: the thrown value) and a retry replays from the same position',
+    title: 'a failing replay rejects with DURABLE_REPLAY_FAILED (cause: the thrown value) and a retry replays from the same position',
     async run({ store }) {
       await store.append([opened('a1')]);
       const thrown = new Error('expected test handler failure');
