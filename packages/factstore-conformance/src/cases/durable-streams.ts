@@ -249,6 +249,29 @@ export const durableStreamCases = defineCases('durable-streams', {
       assert.equal(other.active, true);
     },
   },
+  'overlapping-registrations-one-wins': {
+    title: 'two overlapping registrations of one name on one store: exactly one wins, the other fails with DURABLE_STREAM_ACTIVE',
+    async run({ store }) {
+      await store.append([opened('a1'), credited('a1')]);
+      const deliveredTo = [0, 0];
+      const results = await Promise.allSettled(
+        [0, 1].map((i) =>
+          store.streamAllDurable('overlap', (batch) => {
+            deliveredTo[i] = (deliveredTo[i] ?? 0) + batch.length;
+          }),
+        ),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      assert.equal(won.length, 1, 'exactly one registration resolves');
+      assert.equal(lost.length, 1);
+      assert.equal((lost[0]?.reason as { code?: string }).code, 'DURABLE_STREAM_ACTIVE');
+      await store.append([credited('a1')]);
+      await waitFor(() => deliveredTo.reduce((a, b) => a + b, 0) === 3, 'three records delivered');
+      await sleep(100);
+      assert.deepEqual([...deliveredTo].sort(), [0, 3], 'only the winner is delivered to');
+    },
+  },
   'active-wins-over-mismatch': {
     title: 'DURABLE_STREAM_ACTIVE is reported before DURABLE_STREAM_QUERY_MISMATCH',
     async run({ store }) {
