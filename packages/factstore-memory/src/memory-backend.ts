@@ -7,6 +7,7 @@ import {
 } from 'factstore';
 import {
   compileMatcher,
+  replayCommitted,
   type AppendCondition,
   type CommittedBatch,
   type EventMatcher,
@@ -32,8 +33,12 @@ export class MemoryBackend implements StoreBackend {
   private readonly cursors = new Map<string, Cursor>();
   /** The holder of each active durable name. */
   private readonly holders = new Map<string, string>();
+  /** The batch each idempotency key names. */
+  private readonly keys = new Map<string, CommittedBatch>();
 
-  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+  async append(events: readonly ValidEvent[], condition?: AppendCondition, idempotencyKey?: string): Promise<CommittedBatch> {
+    const committed = idempotencyKey === undefined ? undefined : this.keys.get(idempotencyKey);
+    if (committed) return replayCommitted(committed, events, idempotencyKey as string);
     if (condition) {
       const actual = this.contextVersion(condition.query, compileMatcher(condition.query));
       const version = actual === 0 ? null : BigInt(actual);
@@ -42,6 +47,7 @@ export class MemoryBackend implements StoreBackend {
     const batch = this.log.append(events);
     let position = this.log.head - events.length;
     for (const event of events) this.index.add(++position, event.eventType, event.payload);
+    if (idempotencyKey !== undefined) this.keys.set(idempotencyKey, batch);
     return batch;
   }
 

@@ -1,4 +1,5 @@
 import {
+  AppendIdentities,
   answerFromNewest,
   CANDIDATE_PAGE,
   decideGroup,
@@ -29,6 +30,7 @@ import type { Sql } from 'postgres';
 export class PostgresBackend implements StoreBackend {
   private readonly t: { events: string; batches: string; head: string; cursors: string };
   private readonly scope: PlanScope;
+  private readonly identities = new AppendIdentities();
   private readonly channel: string;
   private listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -57,30 +59,49 @@ export class PostgresBackend implements StoreBackend {
     return new PostgresBackend(sql, options, owned);
   }
 
-  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
-    return this.groups.submit({ events, condition });
+  async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
+    return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
   }
 
   /**
    * Group commit: the appends that queued up while the previous commit ran are written together.
    * Plain appends only: one statement (one lock of the counter row, one commit), each append with
-   * its own range and batch row. With appendIfs: one transaction that locks the counter row first,
-   * reads every condition's context version with one statement, decides the conditions in order
-   * (each against the appends accepted ahead of it) and writes the accepted appends with one
+   * its own range and batch row. With appendIfs or idempotency keys: one transaction that locks
+   * the counter row first, reads every condition's context version with one statement and the
+   * batches of the keys with another (pipelined behind the lock), decides keys and conditions in
+   * order (each against the appends accepted ahead of it) and writes the accepted appends with one
    * statement; a conflicting appendIf fails alone, having written nothing.
+   *
+   * A commit whose reply is lost (the connection dropped) may have landed: the queue then looks
+   * for the appends' identities in `batches` and resolves those it finds; the unique `append_key`
+   * makes a second copy impossible even when the first commit completes after that look.
    */
-  private readonly groups = new GroupCommit<GroupAppend>((group) =>
-    group.some((item) => item.condition)
-      ? this.sql.begin(async (tx) => {
-          const verdicts = await decideGroup(group, async (contexts) => {
-            // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
-            const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
-            const [[row], versions] = await Promise.all([locked, contextVersions(tx, this.scope, contexts)]);
-            return { head: BigInt(row?.last_seq ?? 0), versions };
-          });
-          return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
-        })
-      : this.writeBatches(this.sql, group),
+  private readonly groups = new GroupCommit<GroupAppend>(
+    (group) =>
+      group.some((item) => item.condition || item.key !== undefined)
+        ? this.sql.begin(async (tx) => {
+            const verdicts = await decideGroup(group, async (contexts, identities) => {
+              // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
+              const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
+              const [[row], versions, committed] = await Promise.all([
+                locked,
+                contextVersions(tx, this.scope, contexts),
+                this.committedBatches(tx, identities),
+              ]);
+              return { head: BigInt(row?.last_seq ?? 0), versions, committed };
+            });
+            return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
+          })
+        : this.writeBatches(this.sql, group),
+    {
+      landed: async (items) => {
+        const found = await this.committedBatches(
+          this.sql,
+          items.map((item) => item.identity as string),
+        );
+        return items.map((item) => found.get(item.identity as string));
+      },
+    },
   );
 
   /**
@@ -93,7 +114,9 @@ export class PostgresBackend implements StoreBackend {
     const payloads: string[] = [];
     const firsts: number[] = [];
     const lasts: number[] = [];
-    for (const { events } of appends) {
+    const keys: string[] = [];
+    for (const { events, identity } of appends) {
+      keys.push(identity as string);
       firsts.push(types.length + 1);
       for (const event of events) {
         types.push(event.eventType);
@@ -107,10 +130,10 @@ export class PostgresBackend implements StoreBackend {
             ins AS (INSERT INTO ${this.t.events} (seq, occurred_at, event_type, payload)
                     SELECT h.base + x.ord, $2, x.t, x.p::jsonb
                     FROM h, unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(t, p, ord)),
-            bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq)
-                   SELECT h.base + b.f, h.base + b.l FROM h, unnest($5::int[], $6::int[]) AS b(f, l))
+            bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq, append_key)
+                   SELECT h.base + b.f, h.base + b.l, b.k FROM h, unnest($5::int[], $6::int[], $8::text[]) AS b(f, l, k))
        SELECT h.base, pg_notify($7, (h.base + 1)::text || '-' || (h.base + $1)::text) FROM h`,
-      [types.length, at, types, payloads, firsts, lasts, this.channel] as never[],
+      [types.length, at, types, payloads, firsts, lasts, this.channel, keys] as never[],
     );
     const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
     let offset = 0;
@@ -209,6 +232,27 @@ export class PostgresBackend implements StoreBackend {
     // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
     await (await this.listening)?.unlisten().catch(() => {});
     if (this.owned) await this.sql.end({ timeout: 5 });
+  }
+
+  /** The committed batches (with their records) of those `identities` that are in the log. */
+  private async committedBatches(db: Runner, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
+    const found = new Map<string, CommittedBatch>();
+    if (identities.length === 0) return found;
+    const ranges = (await db.unsafe(`SELECT first_seq, last_seq, append_key FROM ${this.t.batches} WHERE append_key = ANY($1::text[])`, [
+      [...identities],
+    ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[];
+    for (const range of ranges) {
+      const rows = (await db.unsafe(
+        `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
+        [positionParam(BigInt(range.first_seq)), positionParam(BigInt(range.last_seq))] as never[],
+      )) as unknown as EventRow[];
+      found.set(range.append_key, {
+        firstSequenceNumber: BigInt(range.first_seq),
+        lastSequenceNumber: BigInt(range.last_seq),
+        records: Array.from(rows, toRecord),
+      });
+    }
+    return found;
   }
 
   /** The last committed position on `db`. */

@@ -87,7 +87,7 @@ describe('PostgresStore persistence and connections', () => {
       await sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [s])
     ).map((r) => r.table_name);
     expect(tables).toEqual(['batches', 'cursors', 'events', 'factstore_meta', 'head']);
-    expect(await sql(`SELECT value FROM "${s}".factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '1' }]);
+    expect(await sql(`SELECT value FROM "${s}".factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '2' }]);
     const [index] = await sql<{ indexdef: string }>(
       `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'events_payload'`,
       [s],

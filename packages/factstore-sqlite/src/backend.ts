@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
+  AppendIdentities,
   answerFromNewest,
   CANDIDATE_PAGE,
   decideGroup,
@@ -35,6 +36,7 @@ const STATEMENT_READERS = 2;
  */
 export class SqliteBackend implements StoreBackend {
   private readonly indexed = new Set<string>();
+  private readonly identities = new AppendIdentities();
   private readonly scope: PlanScope = { indexed: this.indexed };
   private nextReader = 0;
   private nextStatementReader = 0;
@@ -80,26 +82,48 @@ export class SqliteBackend implements StoreBackend {
     }
   }
 
-  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+  async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
     if (condition) await this.ensureIndexed(predicateKeys(condition.query));
-    return this.groups.submit({ events, condition });
+    return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
   }
 
   /**
    * Group commit: the appends that queued up while the previous transaction ran go into one
-   * `BEGIN IMMEDIATE` transaction: the head and each appendIf's context version are read under
-   * the lock, the conditions decided in order (each against the appends accepted ahead of it),
-   * and every accepted append written by two statements, each with its own range and batch row.
+   * `BEGIN IMMEDIATE` transaction: the head, each appendIf's context version and the batches of
+   * the idempotency keys are read under the lock, keys and conditions decided in order (each
+   * against the appends accepted ahead of it), and every accepted append written by two
+   * statements, each with its own range and batch row. After a failed commit, what landed is
+   * found by the identities kept with the batches (a SQLite commit that fails did not commit, so
+   * this finds nothing there; it keeps the guarantee in one place).
    */
-  private readonly groups = new GroupCommit<GroupAppend>((group) =>
-    this.write.transaction('IMMEDIATE', async () => {
-      // two reads on the locked connection, sent together (their order does not matter)
-      const verdicts = await decideGroup(group, async (contexts) => {
-        const [head, versions] = await Promise.all([this.readHead(this.write), contextVersions(this.write, this.scope, contexts)]);
-        return { head, versions };
-      });
-      return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(this.write, verdicts.accepted, verdicts.head));
-    }),
+  private readonly groups = new GroupCommit<GroupAppend>(
+    (group) =>
+      this.write.transaction('IMMEDIATE', async () => {
+        // reads on the locked connection, sent together (their order does not matter)
+        const verdicts = await decideGroup(group, async (contexts, identities) => {
+          const [head, versions, committed] = await Promise.all([
+            this.readHead(this.write),
+            contextVersions(this.write, this.scope, contexts),
+            this.committedBatches(this.write, identities),
+          ]);
+          return { head, versions, committed };
+        });
+        return verdicts.outcomes(
+          verdicts.accepted.length === 0 ? [] : await this.writeBatches(this.write, verdicts.accepted, verdicts.head),
+        );
+      }),
+    {
+      landed: async (items) => {
+        const db = this.reader();
+        const found = await db.transaction('DEFERRED', () =>
+          this.committedBatches(
+            db,
+            items.map((item) => item.identity as string),
+          ),
+        );
+        return items.map((item) => found.get(item.identity as string));
+      },
+    },
   );
 
   /**
@@ -111,12 +135,12 @@ export class SqliteBackend implements StoreBackend {
     const at = Date.now();
     const occurredAt = new Date(at);
     const rows: [string, string][] = [];
-    const ranges: [number, number][] = [];
+    const ranges: [number, number, string | undefined][] = [];
     const out: CommittedBatch[] = [];
-    for (const { events } of appends) {
+    for (const { events, identity } of appends) {
       const first = head + rows.length + 1;
       for (const event of events) rows.push([event.eventType, JSON.stringify(event.payload)]);
-      ranges.push([first, first + events.length - 1]);
+      ranges.push([first, first + events.length - 1, identity]);
       out.push({
         firstSequenceNumber: BigInt(first),
         lastSequenceNumber: BigInt(first + events.length - 1),
@@ -129,8 +153,32 @@ export class SqliteBackend implements StoreBackend {
       'INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)',
       [head, at, JSON.stringify(rows)],
     );
-    await db.run('INSERT INTO batches (first_seq, last_seq) SELECT value ->> 0, value ->> 1 FROM json_each(?)', [JSON.stringify(ranges)]);
+    await db.run('INSERT INTO batches (first_seq, last_seq, append_key) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)', [
+      JSON.stringify(ranges),
+    ]);
     return out;
+  }
+
+  /** The committed batches (with their records) of those `identities` that are in the log, on `db`. */
+  private async committedBatches(db: Connection, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
+    const found = new Map<string, CommittedBatch>();
+    if (identities.length === 0) return found;
+    const ranges = await db.all<{ first_seq: number; last_seq: number; append_key: string }>(
+      'SELECT first_seq, last_seq, append_key FROM batches WHERE append_key IN (SELECT value FROM json_each(?))',
+      [JSON.stringify(identities)],
+    );
+    for (const range of ranges) {
+      const rows = await db.all<EventRow>(
+        'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq',
+        [range.first_seq, range.last_seq],
+      );
+      found.set(range.append_key, {
+        firstSequenceNumber: BigInt(range.first_seq),
+        lastSequenceNumber: BigInt(range.last_seq),
+        records: Array.from(rows, toRecord),
+      });
+    }
+    return found;
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {

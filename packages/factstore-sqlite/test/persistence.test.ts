@@ -38,11 +38,11 @@ describe('SqliteStore persistence', () => {
     expect(tables).toEqual(
       expect.arrayContaining(['events', 'batches', 'cursors', 'factstore_meta', 'indexed_keys', 'event_values', 'events_value_index']),
     );
-    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '1' }]);
+    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '2' }]);
     expect(await sql(path, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     const reopened = await SqliteStore.open(path);
     await reopened.close();
-    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '1' }]);
+    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '2' }]);
   });
 
   it('keeps batch boundaries: a durable replay after reopen delivers the original batches', async () => {

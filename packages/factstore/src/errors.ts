@@ -14,7 +14,8 @@ export type FactStoreErrorCode =
   | 'DURABLE_STREAM_QUERY_MISMATCH'
   | 'DURABLE_REPLAY_FAILED'
   | 'STORE_CLOSED'
-  | 'BACKEND_FAILURE';
+  | 'BACKEND_FAILURE'
+  | 'IDEMPOTENCY_KEY_REUSED';
 
 /** Base class of every error factstore throws on purpose. */
 export abstract class FactStoreError extends Error {
@@ -114,6 +115,24 @@ export class BackendFailureError extends FactStoreError {
   }
 }
 
+/**
+ * An `append` or `appendIf` whose idempotency key names a committed batch with other events.
+ * Nothing was written. The same key with the same events resolves with the first commit's result.
+ */
+export class IdempotencyKeyReusedError extends FactStoreError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED' as const;
+  constructor(
+    /** The key. */
+    readonly idempotencyKey: string,
+    /** The range of the batch the key names. */
+    readonly committed: { readonly firstSequenceNumber: bigint; readonly lastSequenceNumber: bigint },
+  ) {
+    super(
+      `idempotency key ${JSON.stringify(idempotencyKey)} already names the batch ${committed.firstSequenceNumber}..${committed.lastSequenceNumber}, which has other events; nothing was written`,
+    );
+  }
+}
+
 /** The error class of each code, for {@link isFactStoreError}'s narrowing. */
 export interface FactStoreErrorsByCode {
   EMPTY_APPEND: EmptyAppendError;
@@ -124,6 +143,7 @@ export interface FactStoreErrorsByCode {
   DURABLE_REPLAY_FAILED: DurableReplayError;
   STORE_CLOSED: StoreClosedError;
   BACKEND_FAILURE: BackendFailureError;
+  IDEMPOTENCY_KEY_REUSED: IdempotencyKeyReusedError;
 }
 
 /**
@@ -150,6 +170,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<FactStoreErrorCode>([
   'DURABLE_REPLAY_FAILED',
   'STORE_CLOSED',
   'BACKEND_FAILURE',
+  'IDEMPOTENCY_KEY_REUSED',
 ]);
 
 function describe(value: unknown): string {

@@ -10,6 +10,11 @@ export interface CommittedBatch {
   readonly lastSequenceNumber: bigint;
   /** Every record of the batch, ascending and consecutive. */
   readonly records: readonly EventRecord[];
+  /**
+   * True when this call wrote nothing: its idempotency key already named this batch (committed
+   * earlier, with the same events). The base class then publishes nothing.
+   */
+  readonly replayed?: boolean;
 }
 
 /** The condition of an `appendIf`: the context query and the version the caller saw. */
@@ -33,8 +38,14 @@ export interface StoreBackend {
    * serialisation (no writer of any process may slip in between) and, when it differs from
    * `condition.expectedVersion`, throws `ConditionalAppendConflictError` having written nothing.
    * Failed appends consume no position.
+   *
+   * With an `idempotencyKey` (checked under the same serialisation, before the condition): when
+   * the key already names a committed batch, writes nothing and returns that batch with
+   * `replayed: true` if its events are the same (`replayCommitted`), else throws
+   * `IdempotencyKeyReusedError`; otherwise commits the batch under the key. Concurrent appends
+   * with one key commit once.
    */
-  append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch>;
+  append(events: readonly ValidEvent[], condition?: AppendCondition, idempotencyKey?: string): Promise<CommittedBatch>;
 
   /**
    * The matching records after `minSequenceNumber` (ascending, at most `limit`), the last

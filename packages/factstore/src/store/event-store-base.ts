@@ -1,13 +1,14 @@
 import { CommitFeed } from '../delivery/commit-feed.js';
 import { Subscription } from '../delivery/subscription.js';
 import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError } from '../errors.js';
-import type { AppendResult, NewEvent } from '../event.js';
+import type { AppendOptions, AppendResult, NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
 import { compileMatcher } from '../matching/query-match.js';
 import type { EventQuery, QueryResult } from '../query.js';
 import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
 import {
+  validateAppendOptions,
   validateDurableName,
   validateEvents,
   validateExpectedVersion,
@@ -51,25 +52,28 @@ export abstract class EventStoreBase implements EventStore {
     return this.closing !== undefined;
   }
 
-  async append(events: readonly NewEvent[]): Promise<AppendResult> {
+  async append(events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     this.ensureOpen();
     const valid = validateEvents(events);
+    const key = validateAppendOptions(options);
     if (valid.length === 0) throw new EmptyAppendError();
-    return this.commit(this.backend.append(valid), 'append failed');
+    return this.commit(this.backend.append(valid, undefined, key), 'append failed');
   }
 
   async appendIf(
     events: readonly NewEvent[],
     contextQuery: EventQuery,
     expectedContextVersion: bigint | number | null,
+    options?: AppendOptions,
   ): Promise<AppendResult> {
     this.ensureOpen();
     const valid = validateEvents(events);
     const query = validateQuery(contextQuery, 'contextQuery');
     const expectedVersion = validateExpectedVersion(expectedContextVersion);
+    const key = validateAppendOptions(options);
     if (valid.length === 0) throw new EmptyAppendError();
     const condition: AppendCondition = { query, expectedVersion };
-    return this.commit(this.backend.append(valid, condition), 'conditional append failed');
+    return this.commit(this.backend.append(valid, condition, key), 'conditional append failed');
   }
 
   async query(query: EventQuery): Promise<QueryResult> {
@@ -144,7 +148,7 @@ export abstract class EventStoreBase implements EventStore {
 
   private async commit(appending: Promise<CommittedBatch>, failure: string): Promise<AppendResult> {
     const batch = await this.track(appending, failure);
-    this.feed.publish(batch);
+    if (!batch.replayed) this.feed.publish(batch);
     return {
       firstSequenceNumber: batch.firstSequenceNumber,
       lastSequenceNumber: batch.lastSequenceNumber,

@@ -22,3 +22,16 @@ export function checkFormat(found: string | undefined, supported: number, where:
   if (!Number.isInteger(version) || version < 1 || version > supported) throw new NewerFormatError(found, supported, where);
   return version;
 }
+
+/**
+ * Upgrades stored data from format `from` to `to`, one step at a time (`steps[n]` turns format n
+ * into n + 1), inside the caller's transaction: a failing step leaves the old format as it was.
+ * @throws Error when a step is missing
+ */
+export async function upgradeFormat(from: number, to: number, steps: Readonly<Record<number, () => Promise<void>>>): Promise<void> {
+  for (let version = from; version < to; version++) {
+    const step = steps[version];
+    if (!step) throw new Error(`no upgrade from format ${version} to ${version + 1}`);
+    await step();
+  }
+}
