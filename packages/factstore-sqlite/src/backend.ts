@@ -289,9 +289,19 @@ export class SqliteBackend implements StoreBackend {
     }, this.options.pollIntervalMs).unref();
   }
 
+  /**
+   * Closes the readers first, then checkpoints the WAL into the database file and closes the
+   * write connection last: SQLite folds the WAL back into the file only when the last connection
+   * of all processes closes, and several connections of one process closing at once each see the
+   * others still open, so the `-wal` file stayed behind and a copy of the `.db` alone missed the
+   * latest commits. With no other process on the file, this leaves the one file with everything.
+   */
   async close(): Promise<void> {
     clearInterval(this.poller);
-    await Promise.allSettled([this.write, ...this.readers, ...this.statementReaders, this.watcher].map((c) => c.close()));
+    await Promise.allSettled([...this.readers, ...this.statementReaders, this.watcher].map((c) => c.close()));
+    // TRUNCATE empties the WAL file; when another process still reads, it checkpoints what it can
+    await this.write.exclusive(() => this.write.run('PRAGMA wal_checkpoint(TRUNCATE)')).catch(() => {});
+    await this.write.close().catch(() => {});
   }
 
   /** The last committed position on `db`. */
