@@ -81,8 +81,9 @@ export class MemoryBackend implements StoreBackend {
     return cursor.position;
   }
 
-  async renewLeases(): Promise<void> {
+  async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
     // a lease in memory lives as long as the store: there is no other process to pass it to
+    return names.filter((name) => this.holders.get(name) === holder);
   }
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {

@@ -205,8 +205,12 @@ export class PostgresBackend implements StoreBackend {
     });
   }
 
-  async renewLeases(holder: string): Promise<void> {
-    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1`, [holder]);
+  async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
+    const rows = await this.sql.unsafe(
+      `UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1 AND name = ANY($2::text[]) RETURNING name`,
+      [holder, [...names]] as never[],
+    );
+    return Array.from(rows as unknown as { name: string }[], (row) => row.name);
   }
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { InvalidInputError, type InvalidInputIssue } from 'factstore';
-import { checkOptions } from 'factstore/backend';
+import { checkOptions, LEASE_MS } from 'factstore/backend';
 import { isSql, type PostgresConnection } from './connection.js';
 
 /** Options of {@link PostgresStore.connect}. */
@@ -9,6 +9,12 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** How often streams look for commits they were not notified of, in ms (default 1000). */
   pollIntervalMs?: number;
+  /**
+   * How long a durable stream's name stays held by a process that stopped renewing it, in ms
+   * (default 3000). The holder renews every third of it, and stops starting handler calls two
+   * thirds into it when it could not renew; a name whose holder died is free after it.
+   */
+  leaseMs?: number;
 }
 
 /** TypeBox schema of {@link PostgresStoreOptions}. */
@@ -16,6 +22,7 @@ export const PostgresStoreOptions = Type.Object(
   {
     schema: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,50}$' })),
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 600_000 })),
+    leaseMs: Type.Optional(Type.Integer({ minimum: 300, maximum: 600_000 })),
   },
   { additionalProperties: false },
 );
@@ -36,6 +43,6 @@ export function validateOptions(
   if (issues.length > 0) throw new InvalidInputError(issues);
   return {
     connection: connection as PostgresConnection,
-    options: { schema: o.schema ?? 'factstore', pollIntervalMs: o.pollIntervalMs ?? 1000 },
+    options: { schema: o.schema ?? 'factstore', pollIntervalMs: o.pollIntervalMs ?? 1000, leaseMs: o.leaseMs ?? LEASE_MS },
   };
 }

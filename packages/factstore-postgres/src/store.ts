@@ -20,8 +20,8 @@ import { validateOptions, type PostgresStoreOptions } from './options.js';
  * ```
  */
 export class PostgresStore extends EventStoreBase {
-  private constructor(backend: PostgresBackend) {
-    super(backend);
+  private constructor(backend: PostgresBackend, leaseMs: number) {
+    super(backend, { leaseMs });
   }
 
   /**
@@ -39,6 +39,6 @@ export class PostgresStore extends EventStoreBase {
     } catch (error) {
       throw new BackendFailureError(`cannot use PostgreSQL schema ${JSON.stringify(valid.options.schema)}`, error);
     }
-    return new PostgresStore(backend);
+    return new PostgresStore(backend, valid.options.leaseMs);
   }
 }

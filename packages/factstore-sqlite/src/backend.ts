@@ -246,8 +246,14 @@ export class SqliteBackend implements StoreBackend {
     });
   }
 
-  async renewLeases(holder: string): Promise<void> {
-    await this.write.exclusive(() => this.write.run('UPDATE cursors SET heartbeat = ? WHERE holder = ?', [Date.now(), holder]));
+  async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
+    const rows = await this.write.exclusive(() =>
+      this.write.all<{ name: string }>(
+        'UPDATE cursors SET heartbeat = ? WHERE holder = ? AND name IN (SELECT value FROM json_each(?)) RETURNING name',
+        [Date.now(), holder, JSON.stringify(names)],
+      ),
+    );
+    return rows.map((row) => row.name);
   }
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {

@@ -21,8 +21,8 @@ export class SqliteStore extends EventStoreBase {
   /** The absolute path of the database file. */
   readonly path: string;
 
-  private constructor(backend: SqliteBackend) {
-    super(backend);
+  private constructor(backend: SqliteBackend, leaseMs: number) {
+    super(backend, { leaseMs });
     this.path = backend.path;
   }
 
@@ -40,6 +40,6 @@ export class SqliteStore extends EventStoreBase {
     } catch (error) {
       throw new BackendFailureError(`cannot open SQLite store at ${JSON.stringify(valid.path)}`, error);
     }
-    return new SqliteStore(backend);
+    return new SqliteStore(backend, valid.options.leaseMs);
   }
 }

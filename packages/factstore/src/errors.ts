@@ -15,7 +15,8 @@ export type FactStoreErrorCode =
   | 'DURABLE_REPLAY_FAILED'
   | 'STORE_CLOSED'
   | 'BACKEND_FAILURE'
-  | 'IDEMPOTENCY_KEY_REUSED';
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'DURABLE_STREAM_LEASE_LOST';
 
 /** Base class of every error factstore throws on purpose. */
 export abstract class FactStoreError extends Error {
@@ -133,6 +134,20 @@ export class IdempotencyKeyReusedError extends FactStoreError {
   }
 }
 
+/**
+ * A durable stream's hold on its name passed to another holder while this one could not renew it
+ * (a paused process, a blocked event loop, a partition from the database). The stream stopped
+ * (`active` false) before the other holder could start, and starts no handler call again; its
+ * cursor stays where this holder last saved it. Registering the name again waits for the other
+ * holder as usual.
+ */
+export class DurableStreamLeaseLostError extends FactStoreError {
+  readonly code = 'DURABLE_STREAM_LEASE_LOST' as const;
+  constructor(readonly streamName: string) {
+    super(`durable stream ${JSON.stringify(streamName)} lost its lease to another holder and stopped`);
+  }
+}
+
 /** The error class of each code, for {@link isFactStoreError}'s narrowing. */
 export interface FactStoreErrorsByCode {
   EMPTY_APPEND: EmptyAppendError;
@@ -144,6 +159,7 @@ export interface FactStoreErrorsByCode {
   STORE_CLOSED: StoreClosedError;
   BACKEND_FAILURE: BackendFailureError;
   IDEMPOTENCY_KEY_REUSED: IdempotencyKeyReusedError;
+  DURABLE_STREAM_LEASE_LOST: DurableStreamLeaseLostError;
 }
 
 /**
@@ -171,6 +187,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<FactStoreErrorCode>([
   'STORE_CLOSED',
   'BACKEND_FAILURE',
   'IDEMPOTENCY_KEY_REUSED',
+  'DURABLE_STREAM_LEASE_LOST',
 ]);
 
 function describe(value: unknown): string {

@@ -106,7 +106,7 @@ describe('installed from tarballs with npm', () => {
            const c = this.cursors.get(name); if (c && c.query !== query) throw new DurableStreamQueryMismatchError(name);
            if (!c) this.cursors.set(name, { query, position: 0n }); this.holders.set(name, holder); return this.cursors.get(name).position;
          }
-         async renewLeases() {}
+         async renewLeases(holder, names) { return names.filter((n) => this.holders.get(n) === holder); }
          async saveCursor(name, position, holder) { if (this.holders.get(name) !== holder) return false; this.cursors.get(name).position = position; return true; }
          async releaseDurable(name, holder) { if (this.holders.get(name) === holder) this.holders.delete(name); }
          async close() {}

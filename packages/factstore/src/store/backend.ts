@@ -73,8 +73,11 @@ export interface StoreBackend {
    */
   claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint>;
 
-  /** Renews the leases of `names`, held by `holder`, for another lease length from now. */
-  renewLeases(holder: string, names: readonly string[]): Promise<void>;
+  /**
+   * Renews the leases of `names` that `holder` still holds, for another lease length from now.
+   * @returns the names it still holds (a name missing from the answer has passed to another holder)
+   */
+  renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]>;
 
   /**
    * Stores a durable name's cursor and renews its lease, if `holder` still holds it.

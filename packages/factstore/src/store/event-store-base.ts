@@ -1,6 +1,6 @@
 import { CommitFeed } from '../delivery/commit-feed.js';
 import { Subscription } from '../delivery/subscription.js';
-import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError } from '../errors.js';
+import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError, type DurableStreamLeaseLostError } from '../errors.js';
 import type { AppendOptions, AppendResult, NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
@@ -41,9 +41,18 @@ export abstract class EventStoreBase implements EventStore {
   private nextStreamId = 1;
   private closing: Promise<void> | undefined;
 
-  protected constructor(private readonly backend: StoreBackend) {
+  /**
+   * @param backend the store's storage
+   * @param options `leaseMs`: how long a durable name stays held by a holder that stopped
+   *   renewing it (default `LEASE_MS`, 3 s); the holder renews every third of it and stops starting
+   *   handler calls two thirds into it when it could not renew
+   */
+  protected constructor(
+    private readonly backend: StoreBackend,
+    options: { readonly leaseMs?: number } = {},
+  ) {
     this.feed = new CommitFeed(backend);
-    this.leases = new DurableLeases(backend);
+    this.leases = new DurableLeases(backend, options.leaseMs);
     backend.watch?.(() => void this.feed.refresh());
   }
 
@@ -120,7 +129,11 @@ export abstract class EventStoreBase implements EventStore {
   private async registerDurable(name: string, query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
     const valid = validateHandler(handler, options);
     const id = this.nextStreamId++;
-    const cursor = await this.track(this.leases.claim(name, canonicalQuery(query)), 'durable stream registration failed');
+    // a lease can be lost before the subscription exists: keep it for the subscription
+    const target: { subscription?: Subscription; lostEarly?: DurableStreamLeaseLostError } = {};
+    const onLost = (error: DurableStreamLeaseLostError) =>
+      target.subscription ? target.subscription.leaseLost(error) : (target.lostEarly = error);
+    const cursor = await this.track(this.leases.claim(name, canonicalQuery(query), onLost), 'durable stream registration failed');
     let replayUntil: bigint;
     try {
       replayUntil = await this.track(this.feed.currentHead(), 'durable stream registration failed');
@@ -129,13 +142,14 @@ export abstract class EventStoreBase implements EventStore {
       await this.leases.release(name).catch(() => {});
       throw error;
     }
-    const subscription = this.subscribe({
+    const subscription = (target.subscription = this.subscribe({
       id,
       matcher: compileMatcher(query),
       cursor,
       durable: { name, replayUntil },
       ...valid,
-    });
+    }));
+    if (target.lostEarly) subscription.leaseLost(target.lostEarly);
     await subscription.start();
     return subscription;
   }
