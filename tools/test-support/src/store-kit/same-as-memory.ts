@@ -1,4 +1,6 @@
 import type { EventQuery, EventStore, JsonValue, NewEvent, QueryResult } from 'factstore';
+// a peer dependency of this package: factstore-memory's own tests use this package, and a
+// (dev) dependency back would be a cycle in the package graph
 import { MemoryStore } from 'factstore-memory';
 import { pick, random } from '../random.js';
 import type { StoreAdapter } from './adapter.js';
