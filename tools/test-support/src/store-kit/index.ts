@@ -7,6 +7,7 @@ import { describeSameAsMemory } from './same-as-memory.js';
 
 export type { Location, RawBatch, RawCursor, RawEvent, RawLog, StoreAdapter, StoreSpec } from './adapter.js';
 export { checkLogInvariants, range, type CheckedLog } from './invariants.js';
+export { credited, eventually, opened, positions, sleep } from './helpers.js';
 export { smallDisk, type RemoteError, type SmallDisk } from './small-disk.js';
 export { PROCESSES, storeChild, killChildren } from './processes.js';
 export { describeExitAfterClose, describeGroupCommit, describeMultiProcess, describePersistence, describeSameAsMemory };

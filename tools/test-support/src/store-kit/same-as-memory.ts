@@ -8,6 +8,8 @@ import type { StoreAdapter } from './adapter.js';
 const TYPES = ['opened', 'credited', 'closed'];
 /** Keys and values with dots, quotes and letters outside ASCII. */
 const IDS = ['a1', 'a2', 'a3', 'a.b', 'a"q', 'ünï'];
+/** Keys with dots (one of them the path of a nested field), quotes, `$` and letters outside ASCII. */
+const KEYS = ['a.b', 'owner.id', 'a"q', "it's", '$', 'ünï'];
 /** Numbers that are easy to get wrong: binary fractions, huge and tiny ones, -0. */
 const NUMBERS = [1, 2, 1.5, 0.1 + 0.2, 0.3, 1e21, -0, 100, 1e-7];
 
@@ -20,7 +22,7 @@ function payload(rnd: () => number): JsonValue {
   if (rnd() < 0.3) out.flag = pick(rnd, [true, false, null, 0, 1, 'true']);
   if (rnd() < 0.2) out.tags = [pick(rnd, ['vip', 'beta'])];
   if (rnd() < 0.1) out.owner = { id: pick(rnd, IDS) };
-  if (rnd() < 0.1) out[pick(rnd, IDS)] = pick(rnd, NUMBERS);
+  if (rnd() < 0.1) out[pick(rnd, KEYS)] = pick(rnd, IDS);
   return out;
 }
 
@@ -35,7 +37,7 @@ function predicate(rnd: () => number): JsonValue {
   if (rnd() < 0.8) out.accountId = pick(rnd, IDS);
   if (rnd() < 0.3) out.amount = pick(rnd, NUMBERS);
   if (rnd() < 0.3) out.flag = pick(rnd, [true, false, null, 0, 1, 'true']);
-  if (rnd() < 0.1) out[pick(rnd, IDS)] = pick(rnd, NUMBERS);
+  if (rnd() < 0.1) out[pick(rnd, KEYS)] = pick(rnd, IDS);
   return out;
 }
 
