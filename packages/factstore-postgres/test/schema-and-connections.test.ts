@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { opened, positions } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
 import { databaseUrl, dropSchemas, freshSchema, sql } from './database.js';
 
@@ -9,8 +10,6 @@ const schema = (tag: string) => {
   schemas.push(name);
   return name;
 };
-const opened = (accountId: string, extra: object = {}) => ({ eventType: 'account-opened', payload: { accountId, ...extra } });
-const positions = (records: readonly { sequenceNumber: bigint }[]) => records.map((r) => Number(r.sequenceNumber));
 
 describe('PostgresStore schema and connections', () => {
   it('creates its tables in the named schema, with the format version and the GIN index', async () => {

@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import type { EventRecord } from 'factstore';
-import { checkLogInvariants, child as start, range } from 'factstore-test-support';
+import { checkLogInvariants, child as start, range, sleep } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
 import { postgresAdapterAt } from './adapter.js';
 
 const child = (script: string, args: string[]) => start(join(__dirname, 'processes'), script, args);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('PostgresStore when the server stops immediately and comes back', () => {
   it('appends in the outage fail with BACKEND_FAILURE; afterwards the log is whole and streams resume without loss or repeat', async () => {

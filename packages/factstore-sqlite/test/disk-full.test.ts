@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { checkLogInvariants, range, smallDisk, type RemoteError } from 'factstore-test-support';
+import { checkLogInvariants, eventually, range, smallDisk, type RemoteError } from 'factstore-test-support';
 import { SqliteStore } from '../src/index.js';
 import { sqliteAdapter } from './adapter.js';
 import { removeTempFolders, tempFolder } from './temp-files.js';
@@ -50,7 +50,7 @@ describe('SqliteStore when the disk is full', () => {
     await disk.free();
     const next = await disk.append([{ eventType: 'after', payload: { ok: true } }]);
     expect(Number(next.firstSequenceNumber)).toBe(acknowledged + 1);
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually('the stream delivered the next append', async () => (await disk.streamed()).flat().length > acknowledged);
     expect((await disk.streamed()).flat()).toEqual(Array.from({ length: acknowledged + 1 }, (_, i) => i + 1));
     const copy = await closeAndCopy();
     const { head } = await checkLogInvariants(sqliteAdapter, copy);
