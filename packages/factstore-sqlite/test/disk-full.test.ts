@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { checkLogInvariants, eventually, range, smallDisk, type RemoteError } from 'factstore-test-support';
+import { checkLogInvariants, eventually, killChildren, range, smallDisk, type RemoteError } from 'factstore-test-support';
 import { SqliteStore } from '../src/index.js';
 import { sqliteAdapter } from './adapter.js';
 import { removeTempFolders, tempFolder } from './temp-files.js';
 
+afterEach(killChildren);
 afterAll(removeTempFolders);
 
 const MiB = 1024 * 1024;

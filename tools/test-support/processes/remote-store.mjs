@@ -13,7 +13,6 @@ let store;
 const ops = {
   open: async () => void (store = await openStore(spec)),
   append: (events) => store.append(events),
-  appendIf: (events, context, expected) => store.appendIf(events, context, expected),
   query: (query) => store.query(query),
   streamAll: async () => void (await store.streamAll((batch) => void streamed.push(batch.map((r) => Number(r.sequenceNumber))))),
   streamed: async () => streamed,

@@ -14,12 +14,17 @@ const running = new Set<ChildProcess>();
  */
 export function storeChild(script: string, spec: StoreSpec, args: (string | number)[] = []) {
   const started = child(PROCESSES, script, [JSON.stringify(spec), ...args.map(String)]);
-  running.add(started.process);
-  started.process.once('exit', () => running.delete(started.process));
+  track(started.process);
   return started;
 }
 
-/** Kills (SIGKILL) every child {@link storeChild} started that is still running. */
+/** Keeps `process` among the children {@link killChildren} kills while it runs. */
+export function track(process: ChildProcess): void {
+  running.add(process);
+  process.once('exit', () => running.delete(process));
+}
+
+/** Kills (SIGKILL) every child of the kit ({@link storeChild}, `smallDisk`) that is still running. */
 export async function killChildren(): Promise<void> {
   await Promise.all([...running].map((p) => kill(p)));
 }

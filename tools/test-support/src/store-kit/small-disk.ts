@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { AppendResult, EventQuery, NewEvent, QueryResult } from 'factstore';
 import type { StoreSpec } from './adapter.js';
-import { PROCESSES } from './processes.js';
+import { PROCESSES, track } from './processes.js';
 
 /** An error a store threw in the child, with its code and the code of its cause (e.g. `SQLITE_FULL`). */
 export type RemoteError = Error & { code?: string; cause?: { code?: string; message: string } };
@@ -10,7 +10,6 @@ export type RemoteError = Error & { code?: string; cause?: { code?: string; mess
 /** A store in a child process on a small filesystem of its own, and the filesystem's controls. */
 export interface SmallDisk {
   append(events: readonly NewEvent[]): Promise<AppendResult>;
-  appendIf(events: readonly NewEvent[], context: EventQuery, expected: bigint | null): Promise<AppendResult>;
   query(query: EventQuery): Promise<QueryResult>;
   /** Starts a live stream in the child, which keeps every batch's positions. */
   streamAll(): Promise<void>;
@@ -43,6 +42,7 @@ export async function smallDisk(folder: string, bytes: number, spec: StoreSpec):
     [...namespace, 'sh', '-c', mountAndRun, 'sh', String(bytes), folder, process.execPath, script, JSON.stringify(spec), folder],
     { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' },
   );
+  track(child);
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   const waiting = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
@@ -73,7 +73,6 @@ export async function smallDisk(folder: string, bytes: number, spec: StoreSpec):
   await call('open');
   return {
     append: (events) => call('append', events),
-    appendIf: (events, context, expected) => call('appendIf', events, context, expected),
     query: (query) => call('query', query),
     streamAll: () => call('streamAll'),
     streamed: () => call('streamed'),
