@@ -10,6 +10,7 @@ export { checkLogInvariants, range, type CheckedLog } from './invariants.js';
 export { credited, eventually, opened, positions, sleep } from './helpers.js';
 export { smallDisk, type RemoteError, type SmallDisk } from './small-disk.js';
 export { PROCESSES, storeChild, killChildren } from './processes.js';
+export { randomPayload, randomPredicate, randomQuery } from './same-as-memory.js';
 export { describeExitAfterClose, describeGroupCommit, describeMultiProcess, describePersistence, describeSameAsMemory };
 
 /**

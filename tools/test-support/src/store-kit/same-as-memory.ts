@@ -13,7 +13,8 @@ const KEYS = ['a.b', 'owner.id', 'a"q', "it's", '$', 'ünï'];
 /** Numbers that are easy to get wrong: binary fractions, huge and tiny ones, -0. */
 const NUMBERS = [1, 2, 1.5, 0.1 + 0.2, 0.3, 1e21, -0, 100, 1e-7];
 
-function payload(rnd: () => number): JsonValue {
+/** A random payload: objects with tricky numbers, flags, tags, nested owners and odd keys; now and then a scalar or a list. */
+export function randomPayload(rnd: () => number): JsonValue {
   const r = rnd();
   if (r < 0.05) return pick(rnd, ['x', 1, null, true]);
   if (r < 0.1) return [pick(rnd, IDS), pick(rnd, NUMBERS)];
@@ -26,7 +27,8 @@ function payload(rnd: () => number): JsonValue {
   return out;
 }
 
-function predicate(rnd: () => number): JsonValue {
+/** A random payload predicate over the payloads of {@link randomPayload}, nested and scalar ones among them. */
+export function randomPredicate(rnd: () => number): JsonValue {
   const r = rnd();
   if (r < 0.05) return {};
   if (r < 0.1) return pick(rnd, ['x', 1, null]);
@@ -41,11 +43,12 @@ function predicate(rnd: () => number): JsonValue {
   return out;
 }
 
-function query(rnd: () => number, head: number): EventQuery {
+/** A random query: up to two filters of event types and predicates, now and then a minimum position or a limit. */
+export function randomQuery(rnd: () => number, head: number): EventQuery {
   const filters = Array.from({ length: Math.floor(rnd() * 3) }, () => {
     const filter: { eventTypes?: string[]; payloadPredicates?: JsonValue[] } = {};
     if (rnd() < 0.5) filter.eventTypes = Array.from({ length: Math.floor(rnd() * 3) }, () => pick(rnd, TYPES));
-    if (rnd() < 0.8) filter.payloadPredicates = Array.from({ length: Math.floor(rnd() * 3) }, () => predicate(rnd));
+    if (rnd() < 0.8) filter.payloadPredicates = Array.from({ length: Math.floor(rnd() * 3) }, () => randomPredicate(rnd));
     return filter;
   });
   const q: { filters?: typeof filters; minSequenceNumber?: number; limit?: number } = rnd() < 0.9 ? { filters } : {};
@@ -65,7 +68,7 @@ const shape = (q: EventQuery, r: QueryResult) => ({
 /** Runs `times` random queries on both stores; each answer and each appendIf context version must be MemoryStore's. */
 async function compare(rnd: () => number, memory: EventStore, store: EventStore, head: number, times: number) {
   for (let i = 0; i < times; i++) {
-    const q = query(rnd, head);
+    const q = randomQuery(rnd, head);
     const [m, s] = await Promise.all([memory.query(q), store.query(q)]);
     expect(shape(q, s)).toEqual(shape(q, m));
     // the context of the query as an appendIf condition has the version the query reported
@@ -96,7 +99,10 @@ export function describeSameAsMemory(adapter: StoreAdapter): void {
         const store = await adapter.open(await adapter.create('same'));
         let head = 0;
         for (let b = 0; b < 120; b++) {
-          const batch = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => ({ eventType: pick(rnd, TYPES), payload: payload(rnd) }));
+          const batch = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => ({
+            eventType: pick(rnd, TYPES),
+            payload: randomPayload(rnd),
+          }));
           await memory.append(batch);
           await store.append(batch);
           head += batch.length;
