@@ -1,7 +1,7 @@
 import type { EventQuery, EventStore, JsonValue, NewEvent, QueryResult } from 'factstore';
-// a peer dependency of this package: factstore-memory's own tests use this package, and a
-// (dev) dependency back would be a cycle in the package graph
-import { MemoryStore } from 'factstore-memory';
+// MemoryStore from its sources, not as a package: factstore-memory's own tests use this package,
+// so a dependency back would be a cycle, and its built files may be rebuilt while others run
+import { MemoryStore } from '../../../../packages/factstore-memory/src/index.js';
 import { pick, random } from '../random.js';
 import type { StoreAdapter } from './adapter.js';
 
