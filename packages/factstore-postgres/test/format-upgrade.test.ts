@@ -4,7 +4,8 @@ import postgres from 'postgres';
 import { readBack } from '../../../tools/test-support/fixture-events.mjs';
 import { PostgresStore } from '../src/index.js';
 import { databaseUrl, dropSchemas, freshSchema, sql } from './database.js';
-import { checkLogInvariants } from './invariants.js';
+import { checkLogInvariants } from 'factstore-test-support';
+import { postgresAdapter } from './adapter.js';
 
 const schemas: string[] = [];
 afterAll(() => dropSchemas(schemas));
@@ -47,7 +48,7 @@ describe('PostgresStore connecting to a schema of an earlier format', () => {
     await store.close();
     expect(await format(schema)).toBe('2');
     expect(await columns(schema)).toContain('append_key');
-    await checkLogInvariants(schema);
+    await checkLogInvariants(postgresAdapter, schema);
   });
 
   it('instances connecting to the old schema at once: one upgrades, the others wait and see the new format', async () => {

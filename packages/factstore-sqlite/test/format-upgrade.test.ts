@@ -2,7 +2,9 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/index.js';
 import { readBack } from '../../../tools/test-support/fixture-events.mjs';
-import { checkLogInvariants, sql } from './sqlite-file.js';
+import { checkLogInvariants } from 'factstore-test-support';
+import { sqliteAdapter } from './adapter.js';
+import { sql } from './sqlite-file.js';
 import { removeTempFolders, tempDb } from './temp-files.js';
 
 afterAll(removeTempFolders);
@@ -35,7 +37,7 @@ describe('SqliteStore opening a file of an earlier format', () => {
     await store.close();
     expect(await format(path)).toBe('2');
     expect(await columns(path)).toContain('append_key');
-    await checkLogInvariants(path);
+    await checkLogInvariants(sqliteAdapter, path);
   });
 
   it('processes opening the old file at once: one upgrades, the others wait and see the new format', async () => {

@@ -1,21 +1,21 @@
 // Holds a durable stream and logs every handler call's start (and what onError reports) to a
-// file, synchronously, until killed. Argument: a JSON spec { module, exportName, open, args, log, name }:
-// the store is `await (await import(module))[exportName][open](...args)`.
+// file, synchronously, until killed; waits while another holder has the name. Arguments: spec,
+// name, log file.
 import { appendFileSync } from 'node:fs';
+import { args, openStore, sleep, spec } from './open-store.mjs';
 
-const spec = JSON.parse(process.argv[2]);
-const log = (line) => appendFileSync(spec.log, `${line} ${Date.now()}\n`);
-const Store = (await import(spec.module))[spec.exportName];
-const store = await Store[spec.open](...spec.args);
+const [name, file] = args;
+const log = (line) => appendFileSync(file, `${line} ${Date.now()}\n`);
+const store = await openStore(spec);
 for (;;) {
   try {
-    await store.streamAllDurable(spec.name, (batch) => log(`start ${batch[0].sequenceNumber}-${batch[batch.length - 1].sequenceNumber}`), {
+    await store.streamAllDurable(name, (batch) => log(`start ${batch[0].sequenceNumber}-${batch[batch.length - 1].sequenceNumber}`), {
       onError: (error) => log(`error ${error.code}`),
     });
     break;
   } catch (error) {
     if (error.code !== 'DURABLE_STREAM_ACTIVE') throw error;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 log('holding');
