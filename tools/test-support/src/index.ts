@@ -1,2 +1,3 @@
 export { random, pick } from './random.js';
 export { child, kill, type Message } from './children.js';
+export * from './faults/index.js';
