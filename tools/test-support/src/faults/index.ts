@@ -1,3 +1,14 @@
 // The fault-injection kit: network faults between a client and PostgreSQL, backend terminations,
 // server stops, and the recording of what went unhandled in a child process.
+export {
+  startProxy,
+  isLoopback,
+  type FaultProxy,
+  type ProxyMode,
+  type ProxyOptions,
+  type ProxyStats,
+  type ProxyConnection,
+  type DropReplies,
+  type ServerChunkHook,
+} from './tcp-proxy.js';
 export { PgConversation, isCommitReply, type PgMessage } from './pg-wire.js';
