@@ -12,3 +12,4 @@ export {
   type ServerChunkHook,
 } from './tcp-proxy.js';
 export { PgConversation, isCommitReply, type PgMessage } from './pg-wire.js';
+export { terminateStorm, STORM_APPLICATION_NAME, type TerminateStormOptions, type TerminateStormResult } from './pg-terminate.js';
