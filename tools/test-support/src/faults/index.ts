@@ -13,3 +13,4 @@ export {
 } from './tcp-proxy.js';
 export { PgConversation, isCommitReply, type PgMessage } from './pg-wire.js';
 export { terminateStorm, STORM_APPLICATION_NAME, type TerminateStormOptions, type TerminateStormResult } from './pg-terminate.js';
+export { startThrowawayServer, type ThrowawayServer, type ThrowawayServerOptions, type StopMode } from './throwaway-server.js';
