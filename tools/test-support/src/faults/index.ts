@@ -14,3 +14,14 @@ export {
 export { PgConversation, isCommitReply, type PgMessage } from './pg-wire.js';
 export { terminateStorm, STORM_APPLICATION_NAME, type TerminateStormOptions, type TerminateStormResult } from './pg-terminate.js';
 export { startThrowawayServer, type ThrowawayServer, type ThrowawayServerOptions, type StopMode } from './throwaway-server.js';
+export {
+  recordUnhandled,
+  watchedChild,
+  unhandledPreload,
+  UNCAUGHT_EXIT_CODE,
+  type UnhandledEvent,
+  type UnhandledRecorder,
+  type RecordUnhandledOptions,
+  type WatchedChild,
+  type ChildOutcome,
+} from './unhandled.js';
