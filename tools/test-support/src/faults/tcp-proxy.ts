@@ -291,8 +291,9 @@ export async function startProxy(options: ProxyOptions): Promise<FaultProxy> {
       client.on('close', () => finished(link));
       return;
     }
-    const server = connect({ host: options.target.host, port: options.target.port });
+    const server = connect({ host: options.target.host, port: options.target.port, noDelay: true });
     server.on('error', () => {});
+    client.setNoDelay(true); // without it, Nagle's algorithm and delayed ACKs add tens of ms to every round trip
     const link = new Link(id, 'relayed', client, server, postgres);
     links.push(link);
     open.add(link);
