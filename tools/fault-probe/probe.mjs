@@ -174,6 +174,10 @@ console.log(`| ${columns.map(([, title]) => title).join(' | ')} |`);
 console.log(`| ${columns.map(([key]) => (key === 'fault' || key === 'crashed' ? '---' : '---:')).join(' | ')} |`);
 for (const row of results) console.log(`| ${columns.map(([key]) => String(row[key] ?? '')).join(' | ')} |`);
 console.log('');
+console.log('Unhandled rejections are recorded and the worker goes on; under Node defaults each one would crash the process.');
+console.log(
+  `"calls > ${CALL_BOUND_MS / 1000} s": calls still pending after ${CALL_BOUND_MS / 1000} s; "never settled": still pending when the worker reported, at least ${CALL_BOUND_MS / 1000} s + the run's length after the load stopped.`,
+);
 for (const row of results) {
   if (row.failures) console.log(`${row.fault}: failures ${row.failures}`);
   if (row.connectError) console.log(`${row.fault}: connect() failed with ${row.connectError} after ${row.connectMs} ms`);
@@ -181,7 +185,7 @@ for (const row of results) {
     const frames = (e.stack ?? '')
       .split('\n')
       .slice(1, 4)
-      .map((line) => line.trim());
+      .map((line) => line.trim().replace(/file:\/\/\S*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, ''));
     console.log(`${row.fault}: ${e.kind} ${e.code ?? ''} ${e.message} ${frames.join(' < ')}`);
   }
 }
