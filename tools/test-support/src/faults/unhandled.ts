@@ -45,6 +45,7 @@ export interface WatchedChild {
  * Starts `folder/script` as a child process with IPC (like `child` of children.ts), with a preload
  * that reports each of its unhandled rejections and uncaught exceptions to this process, so that a
  * test can run a store in the child and assert that nothing went unhandled and nothing crashed.
+ * The child gets `env` (default this process's environment) and no other `execArgv`.
  */
 export function watchedChild(folder: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): WatchedChild {
   const messages: Message[] = [];
