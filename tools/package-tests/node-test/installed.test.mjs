@@ -78,16 +78,19 @@ describe('installed from tarballs with npm', () => {
     writeFileSync(
       join(dir, 'array-store.js'),
       `const { ConditionalAppendConflictError, DurableStreamActiveError, DurableStreamQueryMismatchError } = require('factstore');
-       const { EventStoreBase, compileMatcher } = require('factstore/backend');
+       const { EventStoreBase, compileMatcher, replayCommitted } = require('factstore/backend');
        class ArrayBackend {
-         constructor() { this.records = []; this.batches = []; this.cursors = new Map(); this.holders = new Map(); }
+         constructor() { this.records = []; this.batches = []; this.cursors = new Map(); this.holders = new Map(); this.keys = new Map(); }
          version(query) { const m = compileMatcher(query); for (let i = this.records.length - 1; i >= 0; i--) if (m(this.records[i])) return BigInt(i + 1); return null; }
-         async append(events, condition) {
+         async append(events, condition, key) {
+           if (key !== undefined && this.keys.has(key)) return replayCommitted(this.keys.get(key), events, key);
            if (condition) { const v = this.version(condition.query); if (v !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, v); }
            const first = this.records.length + 1; const at = new Date();
            const records = events.map((e, i) => Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt: at, eventType: e.eventType, payload: e.payload }));
            this.records.push(...records); this.batches.push([first, first + events.length - 1]);
-           return { firstSequenceNumber: BigInt(first), lastSequenceNumber: BigInt(first + events.length - 1), records };
+           const batch = { firstSequenceNumber: BigInt(first), lastSequenceNumber: BigInt(first + events.length - 1), records };
+           if (key !== undefined) this.keys.set(key, batch);
+           return batch;
          }
          async query(query) {
            const m = compileMatcher(query); const version = this.version(query); const min = Number(query.minSequenceNumber ?? 0n);
