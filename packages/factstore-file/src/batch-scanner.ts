@@ -1,0 +1,137 @@
+import type { FileSystem } from './file-system.js';
+import { parseLine, type StoredEvent } from './lines.js';
+
+/** An event line read by a scan, with where its line lies in the segment. */
+export interface ScannedEvent extends StoredEvent {
+  /** Byte offset of the line in its segment. */
+  readonly start: number;
+}
+
+/** Receives each whole batch a scan finds, in order; `end` is the offset after its last line. */
+export type BatchSink = (events: readonly ScannedEvent[], end: number) => void;
+
+/** The log's files say something no writer of this format writes (not a torn tail: more follows). */
+export class CorruptLogError extends Error {}
+
+/** What a scan found after the last whole batch. */
+export interface ScanEnd {
+  /** The offset after the last whole batch (where the scan began, when there was none). */
+  readonly wholeEnd: number;
+  /** The position the next batch starts at. */
+  readonly next: number;
+  /** Whether bytes follow `wholeEnd` that are no whole batch: a torn tail (a write cut short). */
+  readonly torn: boolean;
+}
+
+const NEWLINE = 0x0a;
+/** How much a scan reads at once. */
+export const SCAN_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Finds the whole batches in the bytes of one segment, from a batch boundary on, chunk by chunk,
+ * without keeping lines: each batch is handed to the sink as soon as its last line is read.
+ * A line cut short, a line that is not an event line, a position out of order, or a batch that
+ * ends with the bytes is a torn tail, as long as nothing whole follows it; if whole lines do
+ * follow, the files are damaged and the scan throws {@link CorruptLogError}.
+ */
+export class BatchScanner {
+  private batch: ScannedEvent[] = [];
+  private batchLast = 0;
+  private next: number;
+  private wholeEnd: number;
+  private carry: Buffer | undefined;
+  private carryStart = 0;
+  private problem: string | undefined;
+
+  /**
+   * @param path the segment, for messages
+   * @param next the position of the first line expected
+   * @param start the offset the bytes begin at
+   */
+  constructor(
+    private readonly path: string,
+    next: number,
+    start: number,
+    private readonly sink: BatchSink,
+  ) {
+    this.next = next;
+    this.wholeEnd = start;
+    this.carryStart = start;
+  }
+
+  /** The next bytes of the segment, starting where the previous ones ended. */
+  push(chunk: Buffer): void {
+    let bytes = chunk;
+    const base = this.carryStart;
+    if (this.carry) {
+      bytes = Buffer.concat([this.carry, chunk]);
+      this.carry = undefined;
+    }
+    let at = 0;
+    for (;;) {
+      const newline = bytes.indexOf(NEWLINE, at);
+      if (newline === -1) break;
+      this.line(bytes, at, newline, base);
+      at = newline + 1;
+    }
+    if (at < bytes.length) this.carry = Buffer.from(bytes.subarray(at));
+    this.carryStart = base + at;
+  }
+
+  /** Ends the scan. */
+  finish(): ScanEnd {
+    const torn = this.problem !== undefined || this.batch.length > 0 || (this.carry !== undefined && this.carry.length > 0);
+    return { wholeEnd: this.wholeEnd, next: this.next, torn };
+  }
+
+  private line(bytes: Buffer, from: number, to: number, base: number): void {
+    const start = base + from;
+    if (this.problem !== undefined) {
+      throw new CorruptLogError(`${this.path}: ${this.problem}, yet whole lines follow it (at byte ${start}): the log is damaged`);
+    }
+    const event = parseLine(bytes.toString('utf8', from, to));
+    if (event === undefined) {
+      this.problem = `byte ${start} starts a line that is not an event line`;
+      return;
+    }
+    if (event.seq !== this.next || (this.batch.length > 0 && event.last !== this.batchLast)) {
+      this.problem = `the line at byte ${start} has position ${event.seq} (last ${event.last}) where ${this.next} was expected`;
+      return;
+    }
+    if (this.batch.length === 0) this.batchLast = event.last;
+    (event as unknown as { start: number }).start = start;
+    this.batch.push(event as ScannedEvent);
+    this.next++;
+    if (event.seq === this.batchLast) {
+      const batch = this.batch;
+      this.batch = [];
+      this.wholeEnd = base + to + 1;
+      this.sink(batch, this.wholeEnd);
+    }
+  }
+}
+
+/** Scans `[start, end)` of an open segment synchronously (fewer bytes when the file ends sooner). */
+export function scanSync(files: FileSystem, fd: number, scanner: BatchScanner, start: number, end: number): ScanEnd {
+  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(SCAN_CHUNK, end - start)));
+  for (let position = start; position < end;) {
+    const read = files.readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
+    if (read === 0) break;
+    scanner.push(buffer.subarray(0, read));
+    position += read;
+  }
+  return scanner.finish();
+}
+
+/** Scans `[start, end)` of an open segment with asynchronous reads, chunk by chunk. */
+export async function scanAsync(files: FileSystem, fd: number, scanner: BatchScanner, start: number, end?: number): Promise<ScanEnd> {
+  const limit = end ?? Infinity;
+  const buffer = Buffer.allocUnsafe(SCAN_CHUNK);
+  for (let position = start; position < limit;) {
+    const read = await files.read(fd, buffer, 0, Math.min(buffer.length, limit - position), position);
+    if (read === 0) break;
+    scanner.push(buffer.subarray(0, read));
+    position += read;
+  }
+  return scanner.finish();
+}

@@ -1,0 +1,192 @@
+import type { QueryResult } from 'factstore';
+import {
+  compileMatcher,
+  decideGroup,
+  GroupCommit,
+  type AppendCondition,
+  type CommittedBatch,
+  type GroupAppend,
+  type StoreBackend,
+  type ValidEvent,
+  type ValidQuery,
+} from 'factstore/backend';
+import { DurableCursors } from './cursors.js';
+import { readIfExists, type FileSystem } from './file-system.js';
+import { prepareFolder } from './format.js';
+import { replaceFile } from './cursors.js';
+import { Layout } from './layout.js';
+import { newHolder, type Holder } from './lease.js';
+import { Log } from './log.js';
+import { predicateKeys } from './log-index.js';
+import { answerQuery, contextVersion } from './log-query.js';
+import { LogWriter } from './log-writer.js';
+import type { FileStoreOptions } from './options.js';
+import { WriteLock } from './write-lock.js';
+
+/** How often the write lock's and the durable names' heartbeats are renewed. */
+const HEARTBEAT_MS = 1000;
+
+/**
+ * Storage for {@link FileStore}: the segments, read into an in-memory map and index at open and
+ * kept current from the files; writes under the cross-process write lock with group commit;
+ * durable cursors in their own files.
+ */
+export class FileBackend implements StoreBackend {
+  private readonly heartbeat: NodeJS.Timeout;
+  private poller: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly files: FileSystem,
+    private readonly layout: Layout,
+    private readonly options: Required<FileStoreOptions>,
+    private readonly holder: Holder,
+    private readonly log: Log,
+    private readonly lock: WriteLock,
+    private readonly writer: LogWriter,
+    private readonly cursors: DurableCursors,
+  ) {
+    this.heartbeat = setInterval(() => {
+      this.lock.renew();
+      this.cursors.renew();
+    }, HEARTBEAT_MS).unref();
+  }
+
+  /** The absolute path of the store's folder. */
+  get path(): string {
+    return this.layout.root;
+  }
+
+  /**
+   * Opens the folder (making it a store when it is missing or empty), reads the log up to the
+   * published head, and, when the newest segment and the head disagree (a writer died mid-write,
+   * or a write is under way), takes the write lock to read on and cut off a torn tail.
+   */
+  static async open(root: string, options: Required<FileStoreOptions>, files: FileSystem): Promise<FileBackend> {
+    const layout = new Layout(root);
+    const sync = options.durability === 'fsync';
+    await prepareFolder(files, layout, sync);
+    const holder = newHolder();
+    const log = new Log(files, layout);
+    try {
+      const firsts = await log.load(readIndexedKeys(files, layout));
+      const lock = new WriteLock(files, layout.writeLock, holder, { timeoutMs: options.lockTimeoutMs, pollMs: options.pollIntervalMs });
+      const writer = new LogWriter(files, layout, log, { sync, segmentBytes: options.segmentBytes });
+      if (!log.consistent()) await lock.with(() => writer.prepare());
+      log.checkSegments(firsts);
+      return new FileBackend(files, layout, options, holder, log, lock, writer, new DurableCursors(files, layout, holder, sync));
+    } catch (error) {
+      log.close();
+      throw error;
+    }
+  }
+
+  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+    if (condition) await this.indexKeys(condition.query);
+    return this.groups.submit({ events, condition });
+  }
+
+  /**
+   * Group commit: the appends that queued up while the previous group was written go into one
+   * write and one sync, under the write lock: the log is brought up to date (other processes'
+   * commits, a torn tail cut off), each appendIf's context version is read from the index, the
+   * conditions are decided in order (each against the appends accepted ahead of it in the group),
+   * and every accepted append is written with its own consecutive range.
+   */
+  private readonly groups = new GroupCommit<GroupAppend>((group) =>
+    this.lock.with(async () => {
+      await this.writer.prepare();
+      const verdicts = await decideGroup(group, async (contexts) => ({
+        head: BigInt(this.log.head),
+        versions: contexts.map(({ query, matcher }) => {
+          const version = contextVersion(this.log, query, matcher);
+          return version === 0 ? null : BigInt(version);
+        }),
+      }));
+      if (verdicts.accepted.length === 0) return verdicts.outcomes([]);
+      this.lock.assertHeld();
+      return verdicts.outcomes(await this.writer.write(verdicts.accepted));
+    }),
+  );
+
+  async query(query: ValidQuery): Promise<QueryResult> {
+    await this.indexKeys(query);
+    this.log.refresh();
+    return answerQuery(this.log, query, compileMatcher(query));
+  }
+
+  async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    this.log.refresh();
+    return this.log.reader.batches(this.log.map.batchesAfter(Number(after), maxEvents));
+  }
+
+  async head(): Promise<bigint> {
+    this.log.refresh();
+    return BigInt(this.log.head);
+  }
+
+  claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
+    return this.cursors.claim(name, canonicalQuery);
+  }
+
+  saveCursor(name: string, position: bigint): Promise<void> {
+    return this.cursors.save(name, position);
+  }
+
+  releaseDurable(name: string): Promise<void> {
+    return this.cursors.release(name);
+  }
+
+  /** Polls the `head` file every `pollIntervalMs` (one small read) for other processes' commits. */
+  watch(onCommit: () => void): void {
+    let notified = this.log.head;
+    this.poller = setInterval(() => {
+      try {
+        this.log.refresh();
+      } catch {
+        // a damaged log fails the next read with BACKEND_FAILURE; the poll just goes on
+      }
+      if (this.log.head !== notified) {
+        notified = this.log.head;
+        onCommit();
+      }
+    }, this.options.pollIntervalMs).unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.poller);
+    clearInterval(this.heartbeat);
+    await this.cursors.close();
+    // the groups still queued have all settled: the base class waits for every pending call
+    this.lock.release();
+    this.writer.close();
+    this.log.close();
+  }
+
+  /** Makes sure the value index covers the query's keys, and remembers them for the next open. */
+  private async indexKeys(query: ValidQuery): Promise<void> {
+    const keys = predicateKeys(query);
+    if (keys.size === 0) return;
+    const before = this.log.index.keys.length;
+    await this.log.ensureKeys(keys);
+    if (this.log.index.keys.length !== before) {
+      const known = new Set([...readIndexedKeys(this.files, this.layout), ...this.log.index.keys]);
+      const content = Buffer.from(`${JSON.stringify([...known])}\n`, 'utf8');
+      // a hint for the next open; losing it costs one read of the log per key, so no sync
+      await replaceFile(this.files, this.layout.indexedKeys, content, this.holder.holder, false).catch(() => {});
+    }
+  }
+}
+
+/** The payload keys listed in `indexed-keys.json` (none when it is missing or unreadable). */
+function readIndexedKeys(files: FileSystem, layout: Layout): string[] {
+  try {
+    const text = readIfExists(files, layout.indexedKeys);
+    const keys: unknown = text === undefined ? [] : JSON.parse(text.toString('utf8'));
+    return Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { errorCode, readIfExists, syncDirectory, type FileSystem } from './file-system.js';
+import type { Layout } from './layout.js';
+
+/** The name in `format.json` that marks a folder as a file factstore. */
+export const FORMAT_NAME = 'factstore-file';
+/** The format this version writes and reads. A folder of a newer format is refused, never changed. */
+export const FORMAT_VERSION = 1;
+
+/** A folder written by a newer factstore-file. */
+export class NewerFormatError extends Error {}
+/** A folder (or file) that is not a file factstore. */
+export class NotAStoreError extends Error {}
+
+/** Temporary files of a `format.json` being created by another process (they do not make a folder "not empty"). */
+const FORMAT_TEMPORARY = /^format\.json\..*\.tmp$/;
+
+/**
+ * Makes `layout.root` a store folder, or checks that it is one. A missing or empty folder gets a
+ * `format.json` (written to a temporary file, synced, then linked into place, so two processes
+ * creating a store at once agree and neither sees a half-written file), `segments/` and `cursors/`.
+ * Refused, with the folder left exactly as it was: a path that is a file, a folder that has other
+ * things in it but no `format.json`, a `format.json` of something else or of a newer version.
+ */
+export async function prepareFolder(files: FileSystem, layout: Layout, sync: boolean): Promise<void> {
+  try {
+    files.mkdirSync(layout.root);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOTDIR') {
+      throw new NotAStoreError(`${layout.root} is not a folder`, { cause: error });
+    }
+    throw error;
+  }
+  let text = readIfExists(files, layout.format);
+  if (text === undefined) {
+    const others = files.readdirSync(layout.root).filter((entry) => !FORMAT_TEMPORARY.test(entry));
+    if (others.length > 0) {
+      throw new NotAStoreError(
+        `${layout.root} is not a factstore folder: it has no format.json and is not empty (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''})`,
+      );
+    }
+    await createFormatFile(files, layout, sync);
+    text = files.readFileSync(layout.format);
+  }
+  checkFormat(text, layout.format);
+  files.mkdirSync(layout.segments);
+  files.mkdirSync(layout.cursors);
+  if (sync) await syncDirectory(files, layout.root);
+}
+
+async function createFormatFile(files: FileSystem, layout: Layout, sync: boolean): Promise<void> {
+  const temporary = `${layout.format}.${randomUUID()}.tmp`;
+  const content = Buffer.from(`${JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION })}\n`);
+  const fd = files.openSync(temporary, 'wx');
+  try {
+    files.writeSync(fd, content, 0, content.length, 0);
+    if (sync) await files.fsync(fd);
+  } finally {
+    files.closeSync(fd);
+  }
+  try {
+    files.linkSync(temporary, layout.format);
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw error; // another process created it first: use theirs
+  } finally {
+    files.unlinkSync(temporary);
+  }
+}
+
+function checkFormat(text: Buffer, path: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.toString('utf8'));
+  } catch {
+    throw new NotAStoreError(`${path} is not a factstore format file (not JSON)`);
+  }
+  const { format, version } = (parsed ?? {}) as { format?: unknown; version?: unknown };
+  if (format !== FORMAT_NAME || typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+    throw new NotAStoreError(`${path} is not a factstore-file format file: ${text.toString('utf8').slice(0, 100)}`);
+  }
+  if (version > FORMAT_VERSION) {
+    throw new NewerFormatError(
+      `the folder has factstore-file format ${version}; this version of factstore-file reads format ${FORMAT_VERSION} and older`,
+    );
+  }
+}
