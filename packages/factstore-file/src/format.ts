@@ -32,6 +32,7 @@ export async function prepareFolder(files: FileSystem, layout: Layout, sync: boo
     throw error;
   }
   let text = readIfExists(files, layout.format);
+  let created = false;
   if (text === undefined) {
     const others = files.readdirSync(layout.root).filter((entry) => !FORMAT_TEMPORARY.test(entry));
     if (others.length > 0) {
@@ -41,11 +42,15 @@ export async function prepareFolder(files: FileSystem, layout: Layout, sync: boo
     }
     await createFormatFile(files, layout, sync);
     text = files.readFileSync(layout.format);
+    created = true;
   }
   checkFormat(text, layout.format);
-  files.mkdirSync(layout.segments);
-  files.mkdirSync(layout.cursors);
-  if (sync) await syncDirectory(files, layout.root);
+  for (const folder of [layout.segments, layout.cursors]) {
+    if (files.statSync(folder)) continue;
+    files.mkdirSync(folder);
+    created = true;
+  }
+  if (created && sync) await syncDirectory(files, layout.root);
 }
 
 async function createFormatFile(files: FileSystem, layout: Layout, sync: boolean): Promise<void> {
