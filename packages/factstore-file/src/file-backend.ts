@@ -12,7 +12,7 @@ import {
 } from 'factstore/backend';
 import { DurableCursors } from './cursors.js';
 import { readIfExists, type FileSystem } from './file-system.js';
-import { prepareFolder } from './format.js';
+import { prepareFolder, removeLeftovers } from './format.js';
 import { replaceFile } from './cursors.js';
 import { Layout } from './layout.js';
 import { newHolder, type Holder } from './lease.js';
@@ -66,6 +66,7 @@ export class FileBackend implements StoreBackend {
     const layout = new Layout(root);
     const sync = options.durability === 'fsync';
     await prepareFolder(files, layout, sync);
+    removeLeftovers(files, layout);
     const holder = newHolder();
     const log = new Log(files, layout);
     try {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { errorCode, readIfExists, syncDirectory, type FileSystem } from './file-system.js';
-import type { Layout } from './layout.js';
+import { join } from 'node:path';
+import { temporaryOwner, type Layout } from './layout.js';
+import { processRuns } from './lease.js';
 
 /** The name in `format.json` that marks a folder as a file factstore. */
 export const FORMAT_NAME = 'factstore-file';
@@ -87,5 +89,23 @@ function checkFormat(text: Buffer, path: string): void {
     throw new NewerFormatError(
       `the folder has factstore-file format ${version}; this version of factstore-file reads format ${FORMAT_VERSION} and older`,
     );
+  }
+}
+
+/**
+ * Removes the temporary files (of lock, lease and cursor files being written) that processes of
+ * this host left behind when they were killed: those whose pid no longer runs.
+ */
+export function removeLeftovers(files: FileSystem, layout: Layout): void {
+  for (const dir of [layout.root, layout.cursors]) {
+    for (const name of files.readdirSync(dir)) {
+      const pid = temporaryOwner(name);
+      if (pid === undefined || processRuns(pid)) continue;
+      try {
+        files.unlinkSync(join(dir, name));
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      }
+    }
   }
 }

@@ -71,8 +71,19 @@ export function segmentFirst(fileName: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** A temporary file name beside `path`, unique to this process and call. */
+/**
+ * A temporary file name beside `path`, unique to this holder and call:
+ * `<path>.<pid>-<uuid>-<n>.tmp` (the holder is `<pid>:<uuid>`).
+ */
 export function temporary(path: string, holder: string): string {
   return `${path}.${holder.replace(/[^A-Za-z0-9-]/g, '-')}-${++temporaries}.tmp`;
 }
 let temporaries = 0;
+
+const TEMPORARY = /\.(\d+)-[0-9a-f-]{36}-\d+\.tmp$/;
+
+/** The pid in a name made by {@link temporary}, or undefined for other names. */
+export function temporaryOwner(fileName: string): number | undefined {
+  const match = TEMPORARY.exec(fileName);
+  return match ? Number(match[1]) : undefined;
+}

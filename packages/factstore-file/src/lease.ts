@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { errorCode, type FileSystem } from './file-system.js';
+import { temporary } from './layout.js';
 
 /**
  * Leases on files: the one mechanism behind the cross-process write lock (`write.lock`) and the
  * hold on a durable stream name (`cursors/<name>.lease`). Kept in this one file so that it can
  * move to a shared helper in factstore later.
  *
- * A lease is a small file, created with `O_EXCL` (`open(path, 'wx')`: exactly one creator
- * succeeds), holding one JSON line:
+ * A lease is a small file, created exclusively (exactly one creator succeeds: a hard link of a
+ * temporary file holding the content, which fails when the name exists, like `O_EXCL`; or
+ * `open(path, 'wx')` where links are not supported), holding one JSON line:
  *
  * ```json
  * {"holder":"4242:6f1c…","pid":4242,"host":"box","heartbeat":1767225600000}
@@ -17,8 +19,8 @@ import { errorCode, type FileSystem } from './file-system.js';
  * The holder rewrites the line in place with a new `heartbeat` (ms since the epoch) while it
  * holds the lease, and removes the file to release it. A lease is **stale**, and may be broken by
  * anyone, when its heartbeat is older than the lease's bound, or when it was taken on this host by
- * a process that no longer runs (`process.kill(pid, 0)`); a file still being created (empty) is
- * stale once its modification time is older than the bound. Breaking is itself serialised by a
+ * a process that no longer runs (`process.kill(pid, 0)`); a file that cannot be read as a lease
+ * (being created without links, or torn by a rewrite) is judged by its modification time. Breaking is itself serialised by a
  * second `O_EXCL` file, `<path>.break`, so that two processes breaking one stale lease at once
  * cannot remove a lease the other has just taken: under it, the breaker reads the lease again and
  * removes it only if it is still stale.
@@ -76,7 +78,35 @@ export class FileLease {
     return { heldBy: current === 'missing' ? undefined : current.content };
   }
 
+  /**
+   * Creates the lease file with its content in one step: the content goes to a temporary file,
+   * which is then hard-linked to the lease's name (`link(2)` fails with `EEXIST` when the name
+   * exists, just as `open` with `O_EXCL` does), so a lease file is never seen empty, even when
+   * its creator is killed halfway. Where hard links are not supported, `O_EXCL` and a write.
+   */
   private static create(files: FileSystem, path: string, holder: Holder): FileLease | undefined {
+    const now = Date.now();
+    const temp = temporary(path, holder.holder);
+    const fd = files.openSync(temp, 'wx');
+    let linked = false;
+    try {
+      writeContent(files, fd, { ...holder, heartbeat: now });
+      try {
+        files.linkSync(temp, path);
+        linked = true;
+      } catch (error) {
+        if (errorCode(error) === 'EEXIST') return undefined;
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(errorCode(error) ?? '')) throw error;
+        return FileLease.createExclusive(files, path, holder);
+      }
+      return new FileLease(files, path, holder, fd, files.fstatSync(fd).ino, now);
+    } finally {
+      files.unlinkSync(temp);
+      if (!linked) files.closeSync(fd);
+    }
+  }
+
+  private static createExclusive(files: FileSystem, path: string, holder: Holder): FileLease | undefined {
     let fd: number;
     try {
       fd = files.openSync(path, 'wx');

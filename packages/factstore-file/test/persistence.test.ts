@@ -31,7 +31,10 @@ describe('FileStore persistence', () => {
   it('keeps events, payloads and occurredAt across reopen', async () => {
     const path = tempStore();
     const store = await FileStore.open(path);
-    await store.append([opened('a1', { nested: { list: [1.5, 'x', null, true] }, text: 'line\nbreak "quoted" ünï' }), credited('a1', { amount: -0 })]);
+    await store.append([
+      opened('a1', { nested: { list: [1.5, 'x', null, true] }, text: 'line\nbreak "quoted" ünï' }),
+      credited('a1', { amount: -0 }),
+    ]);
     await store.append([credited('a2', { amount: 1e21 })]);
     const before = await store.query({});
     await store.close();
@@ -69,7 +72,11 @@ describe('FileStore persistence', () => {
     expect(existsSync(join(path, 'write.lock'))).toBe(false); // released after each write and at close
     const head = readFileSync(join(path, 'head'), 'latin1').split('\n');
     expect(head[0]).toBe(head[1]);
-    expect(JSON.parse(head[0] as string)).toEqual({ head: 3, segment: 1, bytes: readFileSync(join(path, 'segments', '000000000001.jsonl')).length });
+    expect(JSON.parse(head[0] as string)).toEqual({
+      head: 3,
+      segment: 1,
+      bytes: readFileSync(join(path, 'segments', '000000000001.jsonl')).length,
+    });
   });
 
   it('keeps batch boundaries: a durable replay after reopen delivers the original batches', async () => {

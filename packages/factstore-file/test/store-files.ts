@@ -58,7 +58,8 @@ export function checkLog(
       if (line.seq !== lines.length + 1) throw new Error(`${path}: seq ${line.seq} where ${lines.length + 1} was expected`);
       const previous = lines[lines.length - 1];
       if (previous !== undefined && previous.seq < previous.last) {
-        if (line.last !== previous.last || line.occurredAt !== previous.occurredAt) throw new Error(`${path}: the batch of ${line.seq} is inconsistent`);
+        if (line.last !== previous.last || line.occurredAt !== previous.occurredAt)
+          throw new Error(`${path}: the batch of ${line.seq} is inconsistent`);
       } else {
         batchStart = at;
         batchFirst = line.seq;
@@ -85,7 +86,10 @@ export function cursorFiles(folder: string): { name: string; query: string; posi
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
-    .map((name) => ({ ...(JSON.parse(readFileSync(join(dir, name), 'utf8')) as { name: string; query: string; position: number }), file: name }));
+    .map((name) => ({
+      ...(JSON.parse(readFileSync(join(dir, name), 'utf8')) as { name: string; query: string; position: number }),
+      file: name,
+    }));
 }
 
 /** The cursor of one durable name, read from its file (undefined when there is none). */

@@ -24,7 +24,14 @@ async function threeBatches(options: { segmentBytes?: number } = {}) {
   await store.append([event(5, 'ünïcödé ✓ 𝄞'), event(6, 'quote " and \\ back'), event(7, 'x'.repeat(50)), event(8)]);
   await store.close();
   const newest = segmentFiles(path).at(-1)!.path;
-  return { path, newest, whole: readFileSync(newest), start: newest === segment ? start : 0, headBefore, headAfter: readFileSync(join(path, 'head')) };
+  return {
+    path,
+    newest,
+    whole: readFileSync(newest),
+    start: newest === segment ? start : 0,
+    headBefore,
+    headAfter: readFileSync(join(path, 'head')),
+  };
 }
 
 let checks = 0;
