@@ -73,8 +73,8 @@ export class FileBackend implements StoreBackend {
       const firsts = await log.load(readIndexedKeys(files, layout));
       const lock = new WriteLock(files, layout.writeLock, holder, { timeoutMs: options.lockTimeoutMs, pollMs: options.pollIntervalMs });
       const writer = new LogWriter(files, layout, log, { sync, segmentBytes: options.segmentBytes });
-      if (!log.consistent()) await lock.with(() => writer.prepare());
-      log.checkSegments(firsts);
+      if (log.consistent()) log.checkSegments(firsts);
+      else await lock.with(() => writer.prepare(() => log.checkSegments(firsts)));
       return new FileBackend(files, layout, options, holder, log, lock, writer, new DurableCursors(files, layout, holder, sync));
     } catch (error) {
       log.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorCode, readIfExists, syncDirectory, type FileSystem } from './file-system.js';
 import { join } from 'node:path';
-import { temporaryOwner, type Layout } from './layout.js';
+import { temporary, temporaryOwner, type Layout } from './layout.js';
 import { processRuns } from './lease.js';
 
 /** The name in `format.json` that marks a folder as a file factstore. */
@@ -28,9 +28,7 @@ export async function prepareFolder(files: FileSystem, layout: Layout, sync: boo
   try {
     files.mkdirSync(layout.root);
   } catch (error) {
-    if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOTDIR') {
-      throw new NotAStoreError(`${layout.root} is not a folder`, { cause: error });
-    }
+    if (errorCode(error) === 'EEXIST') throw new NotAStoreError(`${layout.root} is not a folder`, { cause: error });
     throw error;
   }
   let text = readIfExists(files, layout.format);
@@ -53,7 +51,15 @@ export async function prepareFolder(files: FileSystem, layout: Layout, sync: boo
     created = true;
   }
   if (created && sync) await syncDirectory(files, layout.root);
+  // a folder this process cannot write is refused now, not at the first append
+  for (const folder of [layout.root, layout.segments, layout.cursors]) {
+    const probe = temporary(join(folder, 'probe'), `${process.pid}:${PROBE_ID}`);
+    files.closeSync(files.openSync(probe, 'wx'));
+    files.unlinkSync(probe);
+  }
 }
+
+const PROBE_ID = randomUUID();
 
 async function createFormatFile(files: FileSystem, layout: Layout, sync: boolean): Promise<void> {
   const temporary = `${layout.format}.${randomUUID()}.tmp`;

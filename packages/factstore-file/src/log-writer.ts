@@ -47,11 +47,13 @@ export class LogWriter {
   /**
    * First thing under the write lock: takes back what a failed write of this instance left, reads
    * what other processes committed, cuts off a torn tail (a writer that died mid-write), and
-   * publishes the head when the published one is behind.
+   * publishes the head when the published one is behind. `check` runs after reading, before
+   * anything is changed, and may refuse the log.
    */
-  async prepare(): Promise<void> {
+  async prepare(check?: () => void): Promise<void> {
     if (this.undo) await this.truncate(this.undo.segment, this.undo.size);
     const torn = this.log.recover();
+    check?.();
     if (torn) await this.truncate(torn.segment, torn.segment.size);
     const published = this.log.headFile.read();
     const current = this.log.published();

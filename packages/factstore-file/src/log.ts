@@ -70,8 +70,17 @@ export class Log {
     return firsts;
   }
 
-  /** Refuses segments that the chain of names from 1 does not reach (a gap: the log was damaged). */
+  /**
+   * Refuses segments that the chain of names from 1 does not reach (a gap: the log was damaged),
+   * and a published head in a segment that is not there.
+   */
   checkSegments(firsts: readonly number[]): void {
+    const published = this.headFile.read();
+    if (published && published.head > 0 && published.segment > (this.map.newest()?.first ?? 0)) {
+      throw new CorruptLogError(
+        `the head was published in segment ${published.segment}, which is missing: segments are missing or damaged`,
+      );
+    }
     const known = new Set(this.map.segments.map((s) => s.first));
     for (const first of firsts) {
       if (!known.has(first)) {
