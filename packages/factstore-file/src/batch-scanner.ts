@@ -1,14 +1,12 @@
+import { isAscii } from 'node:buffer';
 import type { FileSystem } from './file-system.js';
 import { parseLine, type StoredEvent } from './lines.js';
 
-/** An event line read by a scan, with where its line lies in the segment. */
-export interface ScannedEvent extends StoredEvent {
-  /** Byte offset of the line in its segment. */
-  readonly start: number;
-}
-
-/** Receives each whole batch a scan finds, in order; `end` is the offset after its last line. */
-export type BatchSink = (events: readonly ScannedEvent[], end: number) => void;
+/**
+ * Receives each whole batch a scan finds, in order: its events, the offset of each one's line in
+ * the segment, and the offset after its last line.
+ */
+export type BatchSink = (events: readonly StoredEvent[], lineStarts: readonly number[], end: number) => void;
 
 /** The log's files say something no writer of this format writes (not a torn tail: more follows). */
 export class CorruptLogError extends Error {}
@@ -35,7 +33,8 @@ export const SCAN_CHUNK = 4 * 1024 * 1024;
  * follow, the files are damaged and the scan throws {@link CorruptLogError}.
  */
 export class BatchScanner {
-  private batch: ScannedEvent[] = [];
+  private batch: StoredEvent[] = [];
+  private starts: number[] = [];
   private batchLast = 0;
   private next: number;
   private wholeEnd: number;
@@ -62,20 +61,28 @@ export class BatchScanner {
   /** The next bytes of the segment, starting where the previous ones ended. */
   push(chunk: Buffer): void {
     let bytes = chunk;
-    const base = this.carryStart;
     if (this.carry) {
       bytes = Buffer.concat([this.carry, chunk]);
       this.carry = undefined;
     }
-    let at = 0;
-    for (;;) {
-      const newline = bytes.indexOf(NEWLINE, at);
-      if (newline === -1) break;
-      this.line(bytes, at, newline, base);
-      at = newline + 1;
+    const lastNewline = bytes.lastIndexOf(NEWLINE);
+    if (lastNewline >= 0) {
+      // the whole lines decoded at once; an ASCII run (the usual case) has its byte offsets as string offsets
+      const whole = bytes.subarray(0, lastNewline + 1);
+      const ascii = isAscii(whole);
+      const text = whole.toString(ascii ? 'latin1' : 'utf8');
+      let byte = this.carryStart;
+      for (let at = 0; at < text.length;) {
+        const newline = text.indexOf('\n', at);
+        const line = text.slice(at, newline);
+        const end = byte + (ascii ? newline - at : Buffer.byteLength(line, 'utf8')) + 1;
+        this.line(line, byte, end);
+        byte = end;
+        at = newline + 1;
+      }
+      this.carryStart = byte;
     }
-    if (at < bytes.length) this.carry = Buffer.from(bytes.subarray(at));
-    this.carryStart = base + at;
+    if (lastNewline + 1 < bytes.length) this.carry = Buffer.from(bytes.subarray(lastNewline + 1));
   }
 
   /** Ends the scan. */
@@ -84,12 +91,11 @@ export class BatchScanner {
     return { wholeEnd: this.wholeEnd, next: this.next, torn };
   }
 
-  private line(bytes: Buffer, from: number, to: number, base: number): void {
-    const start = base + from;
+  private line(text: string, start: number, end: number): void {
     if (this.problem !== undefined) {
       throw new CorruptLogError(`${this.path}: ${this.problem}, yet whole lines follow it (at byte ${start}): the log is damaged`);
     }
-    const event = parseLine(bytes.toString('utf8', from, to));
+    const event = parseLine(text);
     if (event === undefined) {
       this.problem = `byte ${start} starts a line that is not an event line`;
       return;
@@ -99,14 +105,16 @@ export class BatchScanner {
       return;
     }
     if (this.batch.length === 0) this.batchLast = event.last;
-    (event as unknown as { start: number }).start = start;
-    this.batch.push(event as ScannedEvent);
+    this.batch.push(event);
+    this.starts.push(start);
     this.next++;
     if (event.seq === this.batchLast) {
       const batch = this.batch;
+      const starts = this.starts;
       this.batch = [];
-      this.wholeEnd = base + to + 1;
-      this.sink(batch, this.wholeEnd);
+      this.starts = [];
+      this.wholeEnd = end;
+      this.sink(batch, starts, end);
     }
   }
 }

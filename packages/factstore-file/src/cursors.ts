@@ -150,8 +150,10 @@ export class DurableCursors {
   }
 
   private async write(held: Held, position: number): Promise<void> {
-    // a lease not renewed for most of its length may pass to another holder any moment: write nothing then
-    if (!held.lease.held() || Date.now() - held.lease.lastRenewed > DURABLE_LEASE_MS - 1000) {
+    // a lease not renewed for most of its length (this process was busy or paused) may pass to
+    // another holder any moment: renew it first, which fails if it has passed already
+    const late = Date.now() - held.lease.lastRenewed > DURABLE_LEASE_MS - 1000;
+    if (!(late ? held.lease.renew() : held.lease.held())) {
       throw new Error(`durable stream ${JSON.stringify(held.name)} is no longer held by this process (its lease expired)`);
     }
     const content: CursorFile = { name: held.name, query: held.query, position };

@@ -25,6 +25,8 @@ import { WriteLock } from './write-lock.js';
 
 /** How often the write lock's and the durable names' heartbeats are renewed. */
 const HEARTBEAT_MS = 1000;
+/** How long reads may go on without letting timers and I/O callbacks run. */
+const YIELD_MS = 20;
 
 /**
  * Storage for {@link FileStore}: the segments, read into an in-memory map and index at open and
@@ -35,6 +37,7 @@ export class FileBackend implements StoreBackend {
   private readonly heartbeat: NodeJS.Timeout;
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
+  private yieldedAt = 0;
 
   private constructor(
     private readonly files: FileSystem,
@@ -68,7 +71,7 @@ export class FileBackend implements StoreBackend {
     await prepareFolder(files, layout, sync);
     removeLeftovers(files, layout);
     const holder = newHolder();
-    const log = new Log(files, layout);
+    const log = new Log(files, layout, options.cachedEvents);
     try {
       const firsts = await log.load(readIndexedKeys(files, layout));
       const lock = new WriteLock(files, layout.writeLock, holder, { timeoutMs: options.lockTimeoutMs, pollMs: options.pollIntervalMs });
@@ -117,6 +120,12 @@ export class FileBackend implements StoreBackend {
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    // reads here need no I/O callback, so a replay would otherwise run as one chain of microtasks,
+    // starving timers (heartbeats: a long replay would lose its lease) and I/O; let them run now and then
+    if (Date.now() - this.yieldedAt > YIELD_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.yieldedAt = Date.now();
+    }
     this.log.refresh();
     return this.log.reader.batches(this.log.map.batchesAfter(Number(after), maxEvents));
   }

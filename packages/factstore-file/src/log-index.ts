@@ -29,6 +29,9 @@ export interface Candidates {
 export class LogIndex {
   private readonly byType = new Map<string, List>();
   private readonly byValue = new Map<string, Map<Scalar, List>>();
+  /** The list of the last event type added: runs of one type need no map lookup. */
+  private lastType = '';
+  private lastTypeList: List | undefined;
 
   /** The keys with a value index. */
   get keys(): readonly string[] {
@@ -46,7 +49,12 @@ export class LogIndex {
 
   /** Indexes one committed event. Positions arrive in ascending order. */
   add(position: number, eventType: string, payload: JsonValue): void {
-    push(this.byType, eventType, position);
+    if (this.lastTypeList !== undefined && eventType === this.lastType) this.lastTypeList.push(position);
+    else {
+      push(this.byType, eventType, position);
+      this.lastType = eventType;
+      this.lastTypeList = this.byType.get(eventType);
+    }
     if (this.byValue.size === 0 || payload === null || typeof payload !== 'object' || Array.isArray(payload)) return;
     for (const [key, values] of this.byValue) indexValue(values, payload, key, position);
   }

@@ -10,28 +10,74 @@ const COALESCE_GAP = 16 * 1024;
 const CACHED_RECORDS = 16_384;
 
 /**
- * Reads committed records from the segments: a range of consecutive positions with one read per
- * segment (replay), or scattered positions with one read per run of nearby lines (a context
- * found through the index). Reads are synchronous `pread`s, normally served from the page cache;
- * records come back frozen, with one `Date` per batch. Recently appended and recently read records
- * are kept in a small cache.
+ * The newest committed records, parsed and frozen, in a ring of fixed capacity: every committed
+ * record is added in order (at open, from other processes, from this one's appends), the oldest
+ * falling out. With capacity 0 nothing is kept.
+ */
+export class RecentRecords {
+  private readonly slots: (EventRecord | undefined)[] = [];
+  /** The first position added since the ring (re)started, and the last one. */
+  private start = 1;
+  private end = 0;
+
+  constructor(readonly capacity: number) {}
+
+  /** The oldest position kept (greater than {@link newest} when none is). */
+  get oldest(): number {
+    return Math.max(this.start, this.end - this.capacity + 1);
+  }
+
+  /** The newest position kept. */
+  get newest(): number {
+    return this.end;
+  }
+
+  /** Adds the record of the next position (when `position` is not newest + 1, the ring starts over there). */
+  add(position: number, record: EventRecord): void {
+    if (this.capacity === 0) return;
+    if (position !== this.end + 1) {
+      this.slots.length = 0;
+      this.start = position;
+    }
+    this.slots[position % this.capacity] = record;
+    this.end = position;
+  }
+
+  get(position: number): EventRecord | undefined {
+    if (position > this.end || position < this.oldest) return undefined;
+    return this.slots[position % this.capacity];
+  }
+
+  /** The records of `first..last`, all kept. */
+  slice(first: number, last: number): EventRecord[] {
+    const out: EventRecord[] = new Array(last - first + 1);
+    for (let p = first; p <= last; p++) out[p - first] = this.slots[p % this.capacity] as EventRecord;
+    return out;
+  }
+}
+
+/**
+ * Reads committed records: the newest ones from {@link RecentRecords}, older ones from the
+ * segments: a range of consecutive positions with one read per segment (replay), or scattered
+ * positions with one read per run of nearby lines (a context found through the index). Reads are
+ * synchronous `pread`s, normally served from the page cache; records come back frozen, with one
+ * `Date` per batch. Records read from the segments are kept in a small cache too.
  */
 export class LogReader {
-  private readonly cache = new Map<number, EventRecord>();
+  /** A direct-mapped cache: the record of position p in slot p mod its size, if it is there. */
+  private readonly cached = new Array<EventRecord | undefined>(CACHED_RECORDS);
+  private readonly cachedAt = new Float64Array(CACHED_RECORDS);
 
   constructor(
     private readonly files: FileSystem,
     private readonly map: LogMap,
+    /** The newest records, kept parsed. */
+    readonly recent: RecentRecords,
   ) {}
-
-  /** Keeps records this process has just committed, so that reading them back costs nothing. */
-  remember(records: readonly EventRecord[]): void {
-    for (const record of records) this.keep(Number(record.sequenceNumber), record);
-  }
 
   /** The record at `position` (1 ≤ position ≤ head). */
   record(position: number): EventRecord {
-    return this.cache.get(position) ?? (this.at([position])[0] as EventRecord);
+    return this.fromCache(position) ?? (this.at([position])[0] as EventRecord);
   }
 
   /** The records at ascending `positions`, each ≤ head. */
@@ -40,7 +86,7 @@ export class LogReader {
     let i = 0;
     while (i < positions.length) {
       const position = positions[i] as number;
-      const cached = this.cache.get(position);
+      const cached = this.fromCache(position);
       if (cached) {
         out[i++] = cached;
         continue;
@@ -51,7 +97,7 @@ export class LogReader {
       let end = this.map.lineEnd(position, segment);
       while (j < positions.length) {
         const next = positions[j] as number;
-        if (next > segment.last || this.cache.has(next) || this.map.lineStart(next) - end > COALESCE_GAP) break;
+        if (next > segment.last || this.fromCache(next) || this.map.lineStart(next) - end > COALESCE_GAP) break;
         end = this.map.lineEnd(next, segment);
         j++;
       }
@@ -73,18 +119,25 @@ export class LogReader {
 
   /** The records of positions `first..last` (1 ≤ first ≤ last ≤ head), with one read per segment. */
   range(first: number, last: number): EventRecord[] {
+    const kept = Math.max(first, this.recent.oldest);
+    if (kept <= last && last <= this.recent.newest) {
+      if (kept === first) return this.recent.slice(first, last);
+      const older = this.range(first, kept - 1);
+      for (const record of this.recent.slice(kept, last)) older.push(record);
+      return older;
+    }
     const out: EventRecord[] = [];
     const dates = new DateCache();
     for (let from = first; from <= last;) {
       const segment = this.map.segmentOf(from);
       const to = Math.min(last, segment.last);
       const start = this.map.lineStart(from);
-      const bytes = this.read(segment, start, this.map.lineEnd(to, segment));
+      // one decoding of the whole run, then a line at a time
+      const text = this.read(segment, start, this.map.lineEnd(to, segment)).toString('utf8');
       let at = 0;
       for (let p = from; p <= to; p++) {
-        const newline = bytes.indexOf(0x0a, at);
-        const record = toRecord(checked(parseLine(bytes.toString('utf8', at, newline)), p, segment), dates);
-        out.push(record);
+        const newline = text.indexOf('\n', at);
+        out.push(toRecord(checked(parseLine(text.slice(at, newline)), p, segment), dates));
         at = newline + 1;
       }
       from = to + 1;
@@ -124,13 +177,21 @@ export class LogReader {
   }
 
   private keep(position: number, record: EventRecord): void {
-    if (this.cache.size >= CACHED_RECORDS) this.cache.delete(this.cache.keys().next().value as number);
-    this.cache.set(position, record);
+    const slot = position % CACHED_RECORDS;
+    this.cached[slot] = record;
+    this.cachedAt[slot] = position;
+  }
+
+  private fromCache(position: number): EventRecord | undefined {
+    const recent = this.recent.get(position);
+    if (recent) return recent;
+    const slot = position % CACHED_RECORDS;
+    return this.cachedAt[slot] === position ? this.cached[slot] : undefined;
   }
 }
 
 /** One `Date` per distinct `occurredAt` text in a row (a batch shares one commit time). */
-class DateCache {
+export class DateCache {
   private text = '';
   private date = new Date(0);
   get(text: string): Date {
@@ -149,7 +210,8 @@ function checked(event: StoredEvent | undefined, position: number, segment: Segm
   return event;
 }
 
-function toRecord(event: StoredEvent, dates: DateCache): EventRecord {
+/** The frozen record of a stored event. */
+export function toRecord(event: StoredEvent, dates: DateCache): EventRecord {
   return Object.freeze({
     sequenceNumber: BigInt(event.seq),
     occurredAt: dates.get(event.occurredAt),

@@ -20,7 +20,6 @@ interface Planned {
   readonly last: number;
   readonly lineStarts: number[];
   readonly end: number;
-  readonly events: readonly ValidEvent[];
   readonly records: EventRecord[];
 }
 
@@ -85,7 +84,7 @@ export class LogWriter {
         offset += Buffer.byteLength(line, 'utf8');
         records[i] = Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt, eventType: event.eventType, payload: event.payload });
       }
-      planned.push({ first, last, lineStarts, end: offset, events, records });
+      planned.push({ first, last, lineStarts, end: offset, records });
       position = last;
     }
     const bytes = Buffer.from(texts.join(''), 'utf8');
@@ -99,10 +98,7 @@ export class LogWriter {
       throw error;
     }
     this.undo = undefined;
-    for (const batch of planned) {
-      this.log.addOwn(batch.lineStarts, batch.end, batch.events);
-      this.log.reader.remember(batch.records);
-    }
+    for (const batch of planned) this.log.addOwn(batch.lineStarts, batch.end, batch.records);
     try {
       this.log.headFile.write(this.log.published());
     } catch {

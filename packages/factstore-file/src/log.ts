@@ -1,11 +1,12 @@
-import type { JsonValue } from 'factstore';
-import { BatchScanner, CorruptLogError, scanAsync, scanSync, type ScanEnd, type ScannedEvent } from './batch-scanner.js';
+import type { EventRecord } from 'factstore';
+import { BatchScanner, CorruptLogError, scanAsync, scanSync, type ScanEnd } from './batch-scanner.js';
+import type { StoredEvent } from './lines.js';
 import { errorCode, type FileSystem } from './file-system.js';
 import { HeadFile, type Published } from './head-file.js';
 import { segmentFirst, type Layout } from './layout.js';
 import { indexValue, LogIndex } from './log-index.js';
 import { LogMap, type Segment } from './log-map.js';
-import { LogReader } from './log-reader.js';
+import { DateCache, LogReader, RecentRecords, toRecord } from './log-reader.js';
 
 /** A torn tail found under the write lock: the newest segment has bytes after its last whole batch. */
 export interface TornTail {
@@ -33,13 +34,17 @@ export class Log {
   readonly reader: LogReader;
   readonly headFile: HeadFile;
   private readonly building = new Map<string, Promise<void>>();
+  /** Records of positions from here on are kept parsed as they are read (at open: only the newest). */
+  private keepFrom = 1;
 
+  /** @param cachedEvents how many of the newest records to keep parsed in memory */
   constructor(
     private readonly files: FileSystem,
     private readonly layout: Layout,
+    cachedEvents: number,
   ) {
     this.map = new LogMap(layout.segments);
-    this.reader = new LogReader(files, this.map);
+    this.reader = new LogReader(files, this.map, new RecentRecords(cachedEvents));
     this.headFile = new HeadFile(files, layout.head);
   }
 
@@ -60,6 +65,7 @@ export class Log {
       .sort((a, b) => a - b);
     const published = this.headFile.read();
     if (!published) return firsts; // a new store, or the head is unreadable: recover() reads it all
+    this.keepFrom = published.head - this.reader.recent.capacity + 1;
     for (const first of firsts) {
       if (first > published.segment || first !== this.map.head + 1) break;
       const segment = this.map.addSegment(first);
@@ -67,6 +73,7 @@ export class Log {
       const scanned = await scanAsync(this.files, this.fd(segment), this.scanner(segment), 0, end);
       if (scanned.torn || segment.size < end) break; // shorter than published: recover() sorts it out
     }
+    this.keepFrom = 1;
     return firsts;
   }
 
@@ -165,12 +172,13 @@ export class Log {
   }
 
   /** Adds one batch this process has written and synced at the end of the newest segment. */
-  addOwn(lineStarts: readonly number[], end: number, events: readonly { eventType: string; payload: JsonValue }[]): void {
+  addOwn(lineStarts: readonly number[], end: number, records: readonly EventRecord[]): void {
     const first = this.map.head + 1;
     this.map.addBatch(lineStarts, end);
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i] as { eventType: string; payload: JsonValue };
-      this.index.add(first + i, event.eventType, event.payload);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as EventRecord;
+      this.index.add(first + i, record.eventType, record.payload);
+      this.reader.recent.add(first + i, record);
     }
   }
 
@@ -194,7 +202,7 @@ export class Log {
 
   private async buildKey(key: string): Promise<void> {
     const values = new Map<string | number | boolean | null, number[]>();
-    const add = (events: readonly ScannedEvent[]) => {
+    const add = (events: readonly StoredEvent[]) => {
       for (const event of events) indexValue(values, event.payload, key, event.seq);
     };
     // the segments as they are now, read without blocking; what is added meanwhile comes after
@@ -225,11 +233,14 @@ export class Log {
   }
 
   private scanner(segment: Segment): BatchScanner {
-    return new BatchScanner(segment.path, segment.last + 1, segment.size, (events, end) => {
-      const starts = new Array<number>(events.length);
-      for (let i = 0; i < events.length; i++) starts[i] = (events[i] as ScannedEvent).start;
+    const dates = new DateCache();
+    const recent = this.reader.recent;
+    return new BatchScanner(segment.path, segment.last + 1, segment.size, (events, starts, end) => {
       this.map.addBatch(starts, end);
-      for (const event of events) this.index.add(event.seq, event.eventType, event.payload);
+      for (const event of events) {
+        this.index.add(event.seq, event.eventType, event.payload);
+        if (event.seq >= this.keepFrom && recent.capacity > 0) recent.add(event.seq, toRecord(event, dates));
+      }
     });
   }
 

@@ -179,7 +179,7 @@ describe('FileStore persistence', () => {
     expect(head).toBe(80);
     expect(batches).toHaveLength(40);
     await store.close();
-    const again = await FileStore.open(path, { segmentBytes: 1024 });
+    const again = await FileStore.open(path, { segmentBytes: 1024, cachedEvents: 0 }); // read back from the files
     const context = await again.query({ filters: [{ eventTypes: ['account-opened'], payloadPredicates: [{ accountId: 'a2' }] }] });
     expect(positions(context.eventRecords)).toEqual(Array.from({ length: 10 }, (_, k) => 8 * k + 5));
     expect(context.eventRecords.map((r) => (r.payload as { i: number }).i)).toEqual(Array.from({ length: 10 }, (_, k) => 4 * k + 2));

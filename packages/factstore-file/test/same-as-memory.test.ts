@@ -50,11 +50,16 @@ function query(rnd: () => number, head: number): EventQuery {
 }
 
 describe('FileStore answers like MemoryStore (the semantic reference)', () => {
-  it.each([7, 8, 9])('random data, queries and appendIf contexts, across segments and reopens, seed %i', async (seed) => {
+  it.each([
+    [7, 0],
+    [8, 37],
+    [9, undefined],
+  ])('random data, queries and appendIf contexts, across segments and reopens, seed %i, cachedEvents %p', async (seed, cachedEvents) => {
     const rnd = random(seed);
     const memory = new MemoryStore();
     const path = tempStore('same');
-    const options = { segmentBytes: 4096 };
+    // nothing kept parsed (every record read from the segments), a few, or the default (all of them here)
+    const options = { segmentBytes: 4096, ...(cachedEvents === undefined ? {} : { cachedEvents }) };
     let file = await FileStore.open(path, options);
     // a second instance that only reads: it follows the other's commits through the published head
     const reader = await FileStore.open(path, options);
