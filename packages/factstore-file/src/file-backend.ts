@@ -77,7 +77,13 @@ export class FileBackend implements StoreBackend {
       const lock = new WriteLock(files, layout.writeLock, holder, { timeoutMs: options.lockTimeoutMs, pollMs: options.pollIntervalMs });
       const writer = new LogWriter(files, layout, log, { sync, segmentBytes: options.segmentBytes });
       if (log.consistent()) log.checkSegments(firsts);
-      else await lock.with(() => writer.prepare(() => log.checkSegments(firsts)));
+      else {
+        try {
+          await lock.with(() => writer.prepare(() => log.checkSegments(firsts)));
+        } finally {
+          lock.release(); // no lingering: an open is not a write
+        }
+      }
       return new FileBackend(files, layout, options, holder, log, lock, writer, new DurableCursors(files, layout, holder, sync));
     } catch (error) {
       log.close();
@@ -98,8 +104,8 @@ export class FileBackend implements StoreBackend {
    * and every accepted append is written with its own consecutive range.
    */
   private readonly groups = new GroupCommit<GroupAppend>((group) =>
-    this.lock.with(async () => {
-      await this.writer.prepare();
+    this.lock.with(async (kept) => {
+      await this.writer.prepare(undefined, kept);
       const verdicts = await decideGroup(group, async (contexts) => ({
         head: BigInt(this.log.head),
         versions: contexts.map(({ query, matcher }) => {

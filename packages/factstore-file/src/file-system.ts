@@ -85,6 +85,15 @@ export async function writeAll(files: FileSystem, fd: number, buffer: Uint8Array
   }
 }
 
+/** Writes all of `buffer` at `position` synchronously, looping over short writes. */
+export function writeAllSync(files: FileSystem, fd: number, buffer: Uint8Array, position: number): void {
+  for (let done = 0; done < buffer.length;) {
+    const written = files.writeSync(fd, buffer, done, buffer.length - done, position + done);
+    if (written <= 0) throw new Error(`write returned ${written}`);
+    done += written;
+  }
+}
+
 /** Syncs a directory, so that the names created, renamed or removed in it survive a crash. */
 export async function syncDirectory(files: FileSystem, path: string): Promise<void> {
   const fd = files.openSync(path, 'r');

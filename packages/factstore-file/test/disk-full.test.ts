@@ -38,15 +38,26 @@ function fullAfter(capacity: number) {
     }
     return sum;
   };
+  const segments = new Set<number>();
+  /** How much of a write at `position` fits (segment files only; other files are not limited). */
+  const fits = (fd: number, length: number, position: number) => {
+    if (!segments.has(fd)) return length;
+    fds.add(fd);
+    const size = nodeFileSystem.fstatSync(fd).size;
+    const room = limit - used() + (size - Math.min(size, position)); // overwriting takes no room
+    if (room <= 0) throw enospc();
+    return Math.min(length, room);
+  };
   const files: FileSystem = {
     ...nodeFileSystem,
-    write: async (fd, buffer, offset, length, position) => {
-      fds.add(fd);
-      const size = nodeFileSystem.fstatSync(fd).size;
-      const room = limit - used() + (size - Math.min(size, position)); // overwriting takes no room
-      if (room <= 0) throw enospc();
-      return nodeFileSystem.write(fd, buffer, offset, Math.min(length, room), position);
+    openSync: (path, flags) => {
+      const fd = nodeFileSystem.openSync(path, flags);
+      if (path.includes('/segments/')) segments.add(fd);
+      else segments.delete(fd);
+      return fd;
     },
+    writeSync: (fd, buffer, offset, length, position) => nodeFileSystem.writeSync(fd, buffer, offset, fits(fd, length, position), position),
+    write: async (fd, buffer, offset, length, position) => nodeFileSystem.write(fd, buffer, offset, fits(fd, length, position), position),
   };
   return { files, free: () => (limit = Infinity) };
 }

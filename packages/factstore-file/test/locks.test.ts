@@ -3,11 +3,15 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { child as start, kill } from 'factstore-test-support';
 import { FileStore } from '../src/index.js';
+import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
+import { openFileStore } from '../src/file-store.js';
+import { LINGER_MS } from '../src/write-lock.js';
 import { checkLog } from './store-files.js';
 import { removeTempFolders, tempStore } from './temp-folders.js';
 
 afterAll(removeTempFolders);
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const child = (script: string, args: string[]) => start(join(__dirname, 'processes'), script, args);
 const lockContent = (pid: number, heartbeat: number, host = hostname()) =>
   `${JSON.stringify({ holder: `${pid}:test`, pid, host, heartbeat })}\n`;
@@ -16,6 +20,8 @@ async function storeWithOneEvent() {
   const path = tempStore('locks');
   const store = await FileStore.open(path, { lockTimeoutMs: 300 });
   await store.append([{ eventType: 'first', payload: {} }]);
+  await sleep(LINGER_MS + 20); // the store let go of its lock
+  expect(existsSync(join(path, 'write.lock'))).toBe(false);
   return { path, store, lock: join(path, 'write.lock') };
 }
 
@@ -48,6 +54,7 @@ describe('FileStore write lock (write.lock) and durable leases (cursors/<name>.l
     const { pid, stop } = await livePid();
     writeFileSync(lock, lockContent(pid, Date.now() - 10_500));
     expect((await store.append([{ eventType: 'second', payload: {} }])).firstSequenceNumber).toBe(2n);
+    await sleep(LINGER_MS + 20);
     expect(existsSync(lock)).toBe(false);
     writeFileSync(lock, lockContent(pid, Date.now() - 9_000)); // not yet stale: waits
     await expect(store.append([{ eventType: 'third', payload: {} }])).rejects.toMatchObject({ code: 'BACKEND_FAILURE' });
@@ -131,5 +138,41 @@ describe('FileStore write lock (write.lock) and durable leases (cursors/<name>.l
     await stop();
     await (await store.streamAllDurable('projection', () => {})).unsubscribe();
     await store.close();
+  });
+
+  it('one writer appending one event after the other keeps its lock between appends instead of taking it for each', async () => {
+    let locksTaken = 0;
+    const files: FileSystem = {
+      ...nodeFileSystem,
+      linkSync: (from, to) => (to.endsWith('write.lock') && locksTaken++, nodeFileSystem.linkSync(from, to)),
+    };
+    const path = tempStore('linger');
+    const store = await openFileStore(path, {}, files);
+    for (let i = 0; i < 30; i++) await store.append([{ eventType: 'one', payload: { i } }]);
+    expect(locksTaken).toBeLessThanOrEqual(3);
+    await sleep(LINGER_MS + 20);
+    expect(existsSync(join(path, 'write.lock'))).toBe(false); // let go once idle
+    await store.close();
+  });
+
+  it('two writers appending without pause take turns: the holder lets go when the other waits', async () => {
+    const path = tempStore('turns');
+    const a = await FileStore.open(path);
+    const b = await FileStore.open(path);
+    const counts = { a: 0, b: 0 };
+    const until = Date.now() + 600;
+    const loop = async (store: FileStore, name: 'a' | 'b') => {
+      while (Date.now() < until) {
+        await store.append([{ eventType: 'turn', payload: { name } }]);
+        counts[name]++;
+      }
+    };
+    await Promise.all([loop(a, 'a'), loop(b, 'b')]);
+    expect(counts.a).toBeGreaterThan(5);
+    expect(counts.b).toBeGreaterThan(5);
+    await a.close();
+    await b.close();
+    expect(checkLog(path).head).toBe(counts.a + counts.b);
+    expect(readdirSync(path).filter((name) => name.includes('lock'))).toEqual([]);
   });
 });

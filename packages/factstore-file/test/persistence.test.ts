@@ -15,12 +15,20 @@ const a1 = { filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] };
 const positions = (records: readonly { sequenceNumber: bigint }[]) => records.map((r) => Number(r.sequenceNumber));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A file system that counts the calls that reach the disk. */
+/** A file system that counts writes to segment files and syncs. */
 function counting() {
   const calls = { write: 0, datasync: 0, fsync: 0 };
+  const segments = new Set<number>();
   const files: FileSystem = {
     ...nodeFileSystem,
-    write: (...args) => (calls.write++, nodeFileSystem.write(...args)),
+    openSync: (path, flags) => {
+      const fd = nodeFileSystem.openSync(path, flags);
+      if (path.includes('/segments/')) segments.add(fd);
+      else segments.delete(fd);
+      return fd;
+    },
+    write: (fd, ...args) => (segments.has(fd) && calls.write++, nodeFileSystem.write(fd, ...args)),
+    writeSync: (fd, ...args) => (segments.has(fd) && calls.write++, nodeFileSystem.writeSync(fd, ...args)),
     datasync: (fd) => (calls.datasync++, nodeFileSystem.datasync(fd)),
     fsync: (fd) => (calls.fsync++, nodeFileSystem.fsync(fd)),
   };
