@@ -64,11 +64,6 @@ export class LogIndex {
     if (!this.byValue.has(key) && this.byValue.size < MAX_INDEXED_KEYS) this.byValue.set(key, values);
   }
 
-  /** The highest position of an event type, 0 when there is none. */
-  private typeHighest(type: string): number {
-    return this.byType.get(type)?.at(-1) ?? 0;
-  }
-
   /**
    * The candidates of the query's filters, or `undefined` when some filter can only be answered
    * by reading the whole log (no event type and no indexed scalar predicate).
@@ -104,13 +99,6 @@ export class LogIndex {
   highestOf(candidates: Candidates): number {
     let best = 0;
     for (const list of candidates.lists) best = Math.max(best, list.at(-1) ?? 0);
-    return best;
-  }
-
-  /** The highest position of any of `types`, 0 when none (for callers that know their filter is type-only). */
-  highestOfTypes(types: readonly string[]): number {
-    let best = 0;
-    for (const type of types) best = Math.max(best, this.typeHighest(type));
     return best;
   }
 
