@@ -36,6 +36,7 @@ const YIELD_MS = 20;
 export class FileBackend implements StoreBackend {
   private readonly heartbeat: NodeJS.Timeout;
   private poller: NodeJS.Timeout | undefined;
+  private watcher: { close(): void } | undefined;
   private closed = false;
   private yieldedAt = 0;
 
@@ -153,10 +154,15 @@ export class FileBackend implements StoreBackend {
     return this.cursors.release(name);
   }
 
-  /** Polls the `head` file every `pollIntervalMs` (one small read) for other processes' commits. */
+  /**
+   * Polls the `head` file every `pollIntervalMs` (one small read) for other processes' commits;
+   * where the platform reports changes of a file (`fs.watch`), a change of `head` triggers a look
+   * at once too. The poll is what counts: a missed or unsupported notification only costs latency.
+   */
   watch(onCommit: () => void): void {
     let notified = this.log.head;
-    this.poller = setInterval(() => {
+    const look = () => {
+      if (this.closed) return;
       try {
         this.log.refresh();
       } catch {
@@ -166,6 +172,10 @@ export class FileBackend implements StoreBackend {
         notified = this.log.head;
         onCommit();
       }
+    };
+    this.poller = setInterval(() => {
+      this.watcher ??= this.files.watch(this.layout.head, look);
+      look();
     }, this.options.pollIntervalMs).unref();
   }
 
@@ -174,6 +184,7 @@ export class FileBackend implements StoreBackend {
     this.closed = true;
     clearInterval(this.poller);
     clearInterval(this.heartbeat);
+    this.watcher?.close();
     await this.cursors.close();
     // the groups still queued have all settled: the base class waits for every pending call
     this.lock.release();

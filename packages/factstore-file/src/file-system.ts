@@ -43,6 +43,12 @@ export interface FileSystem {
   truncate(fd: number, length: number): Promise<void>;
   /** `rename(2)`: atomic within one file system. */
   rename(from: string, to: string): Promise<void>;
+
+  /**
+   * Calls `onChange` when the file at `path` may have changed (`fs.watch`), not keeping the
+   * process alive; `undefined` where that cannot be watched (missing file, unsupported platform).
+   */
+  watch(path: string, onChange: () => void): { close(): void } | undefined;
 }
 
 function promise<T>(run: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
@@ -68,6 +74,15 @@ export const nodeFileSystem: FileSystem = {
   fsync: (fd) => promise<void>((done) => fs.fsync(fd, done)),
   truncate: (fd, length) => promise<void>((done) => fs.ftruncate(fd, length, done)),
   rename: (from, to) => promise<void>((done) => fs.rename(from, to, done)),
+  watch: (path, onChange) => {
+    try {
+      const watcher = fs.watch(path, { persistent: false }, () => onChange());
+      watcher.on('error', () => watcher.close());
+      return watcher;
+    } catch {
+      return undefined;
+    }
+  },
 };
 
 /** The error code of a Node.js system error (`ENOENT`, `EEXIST`, …), or undefined. */

@@ -265,9 +265,12 @@ describe('FileStore persistence', () => {
     checkLog(path);
   });
 
-  it('a stream of one instance sees the commits of another instance, with their batch boundaries', async () => {
+  it.each([
+    ['notified by fs.watch', nodeFileSystem],
+    ['by polling alone (no fs.watch)', { ...nodeFileSystem, watch: () => undefined }],
+  ])('a stream of one instance sees the commits of another instance, with their batch boundaries (%s)', async (_, files) => {
     const path = tempStore();
-    const reader = await FileStore.open(path, { pollIntervalMs: 5 });
+    const reader = await openFileStore(path, { pollIntervalMs: 5 }, files);
     const writer = await FileStore.open(path);
     const seen: number[][] = [];
     await reader.streamAll((batch) => void seen.push(positions(batch)));
