@@ -3,7 +3,7 @@
 //   node tools/run.mjs test     install, build, run every package's tests, print "N passed, N failed"
 //   node tools/run.mjs demo     install, build, run the demo
 //   node tools/run.mjs bench    install, build, run the benchmarks (arguments are passed on)
-// It installs pnpm (the version in package.json's packageManager) when it is missing.
+// Without a fitting pnpm it runs the version in package.json's packageManager through npx.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +26,7 @@ function must(cmd, args) {
   }
 }
 
+/** pnpm as installed, when its major version fits; else pnpm through npx (cached, nothing installed globally). */
 function pnpm() {
   try {
     const version = execFileSync('pnpm', ['--version'], { encoding: 'utf8' }).trim();
@@ -33,8 +34,7 @@ function pnpm() {
   } catch {
     // not installed
   }
-  console.log(`installing pnpm@${pnpmVersion} with npm`);
-  if (run('npm', ['install', '-g', `pnpm@${pnpmVersion}`]) === 0) return ['pnpm', []];
+  console.log(`pnpm ${pnpmVersion.split('.')[0]} is not installed: using pnpm@${pnpmVersion} through npx (nothing is installed globally)`);
   return ['npx', ['--yes', `pnpm@${pnpmVersion}`]];
 }
 

@@ -81,6 +81,37 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
+/**
+ * Starts a handler call that blocks until released, then `stop()` (close or unsubscribe), and
+ * asserts that `stop()` settles only after the running call has finished.
+ */
+export async function assertWaitsForRunningCall(
+  register: (handler: () => Promise<void>) => Promise<unknown>,
+  trigger: () => Promise<unknown>,
+  stop: () => Promise<unknown>,
+): Promise<void> {
+  const release = gate();
+  let started = false;
+  let finished = false;
+  await register(async () => {
+    started = true;
+    await release.promise;
+    await sleep(10);
+    finished = true;
+  });
+  await trigger();
+  await waitFor(() => started, 'handler started');
+  let stopped = false;
+  const stopping = stop().then(() => {
+    stopped = true;
+  });
+  await sleep(30);
+  assert.equal(stopped, false, 'still waiting for the running handler call');
+  release.open();
+  await stopping;
+  assert.equal(finished, true, 'the running call finished first');
+}
+
 /** Asserts that `work` rejects with a factstore error of `code`, and returns the error. */
 export async function rejectsWith<E = Record<string, unknown>>(
   work: Promise<unknown> | (() => Promise<unknown>),

@@ -7,6 +7,7 @@ import {
 } from 'factstore';
 import {
   compileMatcher,
+  replayCommitted,
   type AppendCondition,
   type CommittedBatch,
   type EventMatcher,
@@ -30,9 +31,14 @@ export class MemoryBackend implements StoreBackend {
   private readonly log = new EventLog();
   private readonly index = new LogIndex(this.log.records);
   private readonly cursors = new Map<string, Cursor>();
-  private readonly active = new Set<string>();
+  /** The holder of each active durable name. */
+  private readonly holders = new Map<string, string>();
+  /** The batch each idempotency key names. */
+  private readonly keys = new Map<string, CommittedBatch>();
 
-  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+  async append(events: readonly ValidEvent[], condition?: AppendCondition, idempotencyKey?: string): Promise<CommittedBatch> {
+    const committed = idempotencyKey === undefined ? undefined : this.keys.get(idempotencyKey);
+    if (committed) return replayCommitted(committed, events, idempotencyKey as string);
     if (condition) {
       const actual = this.contextVersion(condition.query, compileMatcher(condition.query));
       const version = actual === 0 ? null : BigInt(actual);
@@ -41,6 +47,7 @@ export class MemoryBackend implements StoreBackend {
     const batch = this.log.append(events);
     let position = this.log.head - events.length;
     for (const event of events) this.index.add(++position, event.eventType, event.payload);
+    if (idempotencyKey !== undefined) this.keys.set(idempotencyKey, batch);
     return batch;
   }
 
@@ -64,22 +71,30 @@ export class MemoryBackend implements StoreBackend {
     return BigInt(this.log.head);
   }
 
-  async claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
-    if (this.active.has(name)) throw new DurableStreamActiveError(name);
+  async claimDurable(name: string, canonicalQuery: string, holder: string): Promise<bigint> {
+    const current = this.holders.get(name);
+    if (current !== undefined && current !== holder) throw new DurableStreamActiveError(name);
     let cursor = this.cursors.get(name);
     if (cursor && cursor.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
     if (!cursor) this.cursors.set(name, (cursor = { query: canonicalQuery, position: 0n }));
-    this.active.add(name);
+    this.holders.set(name, holder);
     return cursor.position;
   }
 
-  async saveCursor(name: string, position: bigint): Promise<void> {
-    const cursor = this.cursors.get(name);
-    if (cursor) cursor.position = position;
+  async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
+    // a lease in memory lives as long as the store: there is no other process to pass it to
+    return names.filter((name) => this.holders.get(name) === holder);
   }
 
-  async releaseDurable(name: string): Promise<void> {
-    this.active.delete(name);
+  async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
+    const cursor = this.cursors.get(name);
+    if (!cursor || this.holders.get(name) !== holder) return false;
+    cursor.position = position;
+    return true;
+  }
+
+  async releaseDurable(name: string, holder: string): Promise<void> {
+    if (this.holders.get(name) === holder) this.holders.delete(name);
   }
 
   async close(): Promise<void> {}

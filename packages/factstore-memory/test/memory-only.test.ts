@@ -5,7 +5,7 @@ const opened = (accountId: string) => ({ eventType: 'account-opened', payload: {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('MemoryStore specifics', () => {
-  it('durable cursors live only as long as the instance (M1)', async () => {
+  it('durable cursors live only as long as the instance', async () => {
     const first = new MemoryStore();
     await first.append([opened('a1')]);
     const seen: number[][] = [];

@@ -2,5 +2,6 @@
  * factstore-postgres: the PostgreSQL factstore.
  * @packageDocumentation
  */
-export { PostgresStore, type PostgresConnection } from './postgres-store.js';
+export { PostgresStore } from './store.js';
+export type { PostgresConnection } from './connection.js';
 export { PostgresStoreOptions } from './options.js';

@@ -1,9 +1,10 @@
-import postgres from 'postgres';
+import { join } from 'node:path';
 import type { EventRecord } from 'factstore';
+import { checkLogInvariants, child as start, range, sleep } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
-import { child } from './children.js';
+import { postgresAdapterAt } from './adapter.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const child = (script: string, args: string[]) => start(join(__dirname, 'processes'), script, args);
 
 describe('PostgresStore when the server stops immediately and comes back', () => {
   it('appends in the outage fail with BACKEND_FAILURE; afterwards the log is whole and streams resume without loss or repeat', async () => {
@@ -51,22 +52,10 @@ describe('PostgresStore when the server stops immediately and comes back', () =>
     expect(new Set(failures)).toEqual(new Set(['BACKEND_FAILURE']));
     expect(acks.length).toBeGreaterThan(restartedAt);
 
-    const check = postgres(url, { onnotice: () => {}, max: 1 });
-    const batches = (await check.unsafe(
-      `SELECT first_seq::int AS first, last_seq::int AS last FROM "${schema}".batches ORDER BY first_seq`,
-    )) as unknown as { first: number; last: number }[];
-    const [stats] = await check.unsafe(`SELECT COUNT(*)::int AS count, COALESCE(MAX(seq), 0)::int AS head FROM "${schema}".events`);
-    await check.end();
-    const head = stats?.head as number;
-    expect(stats?.count).toBe(head); // no hole
-    let next = 1;
-    for (const batch of batches) {
-      expect(batch.first).toBe(next);
-      next = batch.last + 1;
-    }
-    expect(next - 1).toBe(head);
-    const ranges = new Set(batches.map((b) => `${b.first}-${b.last}`));
-    for (const [first, last] of acks) expect(ranges.has(`${first}-${last}`)).toBe(true); // no acknowledged append lost
+    // no hole, batches whole and covering the log, the head counter at the last position
+    const { head, batches } = await checkLogInvariants(postgresAdapterAt(url), schema);
+    const ranges = new Set(batches.map((b) => range(b.first, b.last)));
+    for (const [first, last] of acks) expect(ranges.has(range(first, last))).toBe(true); // no acknowledged append lost
 
     const caughtUp = Date.now() + 20_000;
     while ((live.flat().at(-1) ?? 0) < head || (durable.flat().at(-1) ?? 0) < head) {
@@ -74,9 +63,9 @@ describe('PostgresStore when the server stops immediately and comes back', () =>
         throw new Error(`streams did not catch up to ${head}: live ${live.flat().at(-1)}, durable ${durable.flat().at(-1)}`);
       await sleep(20);
     }
-    const expected = batches.map((b) => `${b.first}-${b.last}`);
-    expect(live.map((b) => `${b[0]}-${b[b.length - 1]}`)).toEqual(expected);
-    expect(durable.map((b) => `${b[0]}-${b[b.length - 1]}`)).toEqual(expected);
+    const expected = batches.map((b) => range(b.first, b.last));
+    expect(live.map((b) => range(b[0]!, b[b.length - 1]!))).toEqual(expected);
+    expect(durable.map((b) => range(b[0]!, b[b.length - 1]!))).toEqual(expected);
 
     await writer.close();
     await reader.close();

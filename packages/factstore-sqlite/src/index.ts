@@ -2,5 +2,5 @@
  * factstore-sqlite: the SQLite factstore, embedded and persistent.
  * @packageDocumentation
  */
-export { SqliteStore } from './sqlite-store.js';
+export { SqliteStore } from './store.js';
 export { SqliteStoreOptions } from './options.js';

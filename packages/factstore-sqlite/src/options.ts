@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { InvalidInputError, type InvalidInputIssue } from 'factstore';
-import { checkOptions } from 'factstore/backend';
+import { checkOptions, LEASE_MS } from 'factstore/backend';
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -15,6 +15,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** How often streams look for commits of other processes, in ms (default 10). */
   pollIntervalMs?: number;
+  /**
+   * How long a durable stream's name stays held by a process that stopped renewing it, in ms
+   * (default 3000). The holder renews every third of it, and stops starting handler calls two
+   * thirds into it when it could not renew; a name whose holder died is free after it.
+   */
+  leaseMs?: number;
 }
 
 /** TypeBox schema of {@link SqliteStoreOptions}. */
@@ -23,12 +29,13 @@ export const SqliteStoreOptions = Type.Object(
     synchronous: Type.Optional(Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')])),
     busyTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+    leaseMs: Type.Optional(Type.Integer({ minimum: 300, maximum: 600_000 })),
   },
   { additionalProperties: false },
 );
 
 /** Validates the arguments of `open`, with defaults filled in. */
-export function validateOpen(path: unknown, options: unknown): { path: string; options: Required<SqliteStoreOptions> } {
+export function validateOptions(path: unknown, options: unknown): { path: string; options: Required<SqliteStoreOptions> } {
   const issues: InvalidInputIssue[] = [];
   if (typeof path !== 'string' || path.length === 0) issues.push({ path: 'path', message: 'must be a non-empty string (a file path)' });
   else if (path.includes('\u0000')) issues.push({ path: 'path', message: 'contains \\u0000' });
@@ -36,6 +43,11 @@ export function validateOpen(path: unknown, options: unknown): { path: string; o
   if (issues.length > 0) throw new InvalidInputError(issues);
   return {
     path: path as string,
-    options: { synchronous: o.synchronous ?? 'FULL', busyTimeoutMs: o.busyTimeoutMs ?? 5000, pollIntervalMs: o.pollIntervalMs ?? 10 },
+    options: {
+      synchronous: o.synchronous ?? 'FULL',
+      busyTimeoutMs: o.busyTimeoutMs ?? 5000,
+      pollIntervalMs: o.pollIntervalMs ?? 10,
+      leaseMs: o.leaseMs ?? LEASE_MS,
+    },
   };
 }

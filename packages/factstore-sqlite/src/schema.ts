@@ -1,7 +1,12 @@
+import { checkFormat, upgradeFormat } from 'factstore/backend';
 import type { Connection } from './connection.js';
 
-/** The file format this version writes and reads. A newer file is refused, never changed. */
-export const FORMAT_VERSION = 1;
+/**
+ * The file format this version writes and reads. A newer file is refused, never changed; an older
+ * one is upgraded in place when opened. 2: `batches.append_key` (the idempotency key or identity
+ * of each append, unique).
+ */
+export const FORMAT_VERSION = 2;
 
 /** How a tag of the value index is written: `key ␟ json type ␟ value as text`. */
 export const TAG = (key: string, type: string, atom: string) =>
@@ -10,7 +15,9 @@ export const TAG = (key: string, type: string, atom: string) =>
 /**
  * The whole schema, created when missing:
  * - `events`: the log (`seq` is the position; `payload` is JSON text as written by JSON.stringify);
- * - `batches`: one row per committed append, its first and last position;
+ * - `batches`: one row per committed append, its first and last position, and its `append_key`:
+ *   `k:` + the caller's idempotency key, or `i:` + an identity the store gave it (unique; what a
+ *   retry after a failed commit looks for);
  * - `cursors`: durable stream cursors, their canonical query, and the lease of the process holding them;
  * - `indexed_keys` and `event_values`: the value index of top-level scalar payload values, for the
  *   keys that queries have asked about, kept current by a trigger in every writing process;
@@ -25,7 +32,8 @@ CREATE TABLE IF NOT EXISTS events (
   payload TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_type_seq ON events (event_type, seq);
-CREATE TABLE IF NOT EXISTS batches (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, append_key TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS batches_append_key ON batches (append_key);
 CREATE TABLE IF NOT EXISTS cursors (
   name TEXT PRIMARY KEY,
   query TEXT NOT NULL,
@@ -45,27 +53,30 @@ BEGIN
 END;
 `;
 
-/** Error raised when a file was written by a newer factstore. */
-export class NewerFormatError extends Error {}
+/** The steps from each older format to the next; each runs inside the opening transaction. */
+const UPGRADES = (db: Connection): Record<number, () => Promise<void>> => ({
+  1: () => db.exec('ALTER TABLE batches ADD COLUMN append_key TEXT; CREATE UNIQUE INDEX batches_append_key ON batches (append_key);'),
+});
 
 /**
- * Creates what is missing and checks the format version. Runs in one write transaction, so two
- * processes opening a new file at once agree.
+ * Creates what is missing, checks the format version and upgrades an older file in place. Runs
+ * in one write transaction (`BEGIN IMMEDIATE`), so two processes opening a file at once agree: the
+ * second waits and then sees the new format; a failing upgrade leaves the old format intact.
+ * @throws NewerFormatError (from factstore/backend) for a file of a newer format, left unchanged
  */
-export async function prepareSchema(write: Connection): Promise<void> {
-  await write.transaction('IMMEDIATE', async () => {
-    const meta = await write.get(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'factstore_meta'`);
+export async function prepareSchema(db: Connection): Promise<void> {
+  await db.transaction('IMMEDIATE', async () => {
+    const meta = await db.get(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'factstore_meta'`);
     if (meta) {
       // check before touching anything: a newer file is refused, never changed
-      const row = await write.get<{ value: string }>(`SELECT value FROM factstore_meta WHERE key = 'format_version'`);
-      const version = Number(row?.value);
-      if (!Number.isInteger(version) || version > FORMAT_VERSION) {
-        throw new NewerFormatError(
-          `the file has factstore format ${row?.value ?? 'unknown'}; this version of factstore-sqlite reads format ${FORMAT_VERSION} and older`,
-        );
-      }
+      const row = await db.get<{ value: string }>(`SELECT value FROM factstore_meta WHERE key = 'format_version'`);
+      const version = checkFormat(row?.value, FORMAT_VERSION, 'the file');
+      await upgradeFormat(version, FORMAT_VERSION, UPGRADES(db));
     }
-    await write.exec(SCHEMA);
-    await write.run(`INSERT OR IGNORE INTO factstore_meta (key, value) VALUES ('format_version', ?)`, [String(FORMAT_VERSION)]);
+    await db.exec(SCHEMA);
+    await db.run(
+      `INSERT INTO factstore_meta (key, value) VALUES ('format_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [String(FORMAT_VERSION)],
+    );
   });
 }

@@ -75,19 +75,6 @@ describe('SqliteStore refuses bad states with clear errors', () => {
     expect(readFileSync(path, 'utf8')).toBe(text);
   });
 
-  it('a file from a newer format: BACKEND_FAILURE naming the formats, and the file is not changed', async () => {
-    const path = tempDb();
-    const store = await SqliteStore.open(path);
-    await store.append([{ eventType: 'e', payload: 1 }]);
-    await store.close();
-    await sql(path, `UPDATE factstore_meta SET value = '99' WHERE key = 'format_version'`);
-    await sql(path, 'DROP TRIGGER events_value_index');
-    const error = await openError(path);
-    expect(error.code).toBe('BACKEND_FAILURE');
-    expect(error.message).toMatch(/format 99/);
-    expect(await sql(path, `SELECT name FROM sqlite_master WHERE type = 'trigger'`)).toEqual([]);
-  });
-
   it('another SQLite database without factstore tables gets them added, its own tables untouched', async () => {
     const path = tempDb();
     await sql(path, 'CREATE TABLE mine (id INTEGER PRIMARY KEY, note TEXT)');

@@ -10,6 +10,12 @@
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
+export { readWholeBatches, type BatchRange, type BatchSource } from './store/whole-batches.js';
+export { rowToRecord, type EventRow } from './store/rows.js';
+export { DurableLeases, HEARTBEAT_MS, LEASE_MS } from './store/durable-leases.js';
+export { checkFormat, NewerFormatError, upgradeFormat } from './store/format.js';
+export { AppendIdentities, identityKey, keyIdentity, replayCommitted, sameEvents } from './store/idempotency.js';
+export { ALL_ROWS, NO_ROWS, planWhere, type Bind, type SqlNarrowing } from './store/sql-plan.js';
 export {
   decideGroup,
   GroupCommit,
@@ -36,6 +42,7 @@ export { compileMatcher, filterMatches, queryMatches, type EventMatcher, type Ma
 export { canonicalJson, canonicalQuery } from './matching/canonical.js';
 export {
   checkOptions,
+  validateAppendOptions,
   validateDurableName,
   validateEvents,
   validateExpectedVersion,

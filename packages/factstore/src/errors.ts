@@ -14,7 +14,9 @@ export type FactStoreErrorCode =
   | 'DURABLE_STREAM_QUERY_MISMATCH'
   | 'DURABLE_REPLAY_FAILED'
   | 'STORE_CLOSED'
-  | 'BACKEND_FAILURE';
+  | 'BACKEND_FAILURE'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'DURABLE_STREAM_LEASE_LOST';
 
 /** Base class of every error factstore throws on purpose. */
 export abstract class FactStoreError extends Error {
@@ -114,6 +116,38 @@ export class BackendFailureError extends FactStoreError {
   }
 }
 
+/**
+ * An `append` or `appendIf` whose idempotency key names a committed batch with other events.
+ * Nothing was written. The same key with the same events resolves with the first commit's result.
+ */
+export class IdempotencyKeyReusedError extends FactStoreError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED' as const;
+  constructor(
+    /** The key. */
+    readonly idempotencyKey: string,
+    /** The range of the batch the key names. */
+    readonly committed: { readonly firstSequenceNumber: bigint; readonly lastSequenceNumber: bigint },
+  ) {
+    super(
+      `idempotency key ${JSON.stringify(idempotencyKey)} already names the batch ${committed.firstSequenceNumber}..${committed.lastSequenceNumber}, which has other events; nothing was written`,
+    );
+  }
+}
+
+/**
+ * A durable stream's hold on its name passed to another holder while this one could not renew it
+ * (a paused process, a blocked event loop, a partition from the database). The stream stopped
+ * (`active` false) before the other holder could start, and starts no handler call again; its
+ * cursor stays where this holder last saved it. Registering the name again waits for the other
+ * holder as usual.
+ */
+export class DurableStreamLeaseLostError extends FactStoreError {
+  readonly code = 'DURABLE_STREAM_LEASE_LOST' as const;
+  constructor(readonly streamName: string) {
+    super(`durable stream ${JSON.stringify(streamName)} lost its lease to another holder and stopped`);
+  }
+}
+
 /** The error class of each code, for {@link isFactStoreError}'s narrowing. */
 export interface FactStoreErrorsByCode {
   EMPTY_APPEND: EmptyAppendError;
@@ -124,6 +158,8 @@ export interface FactStoreErrorsByCode {
   DURABLE_REPLAY_FAILED: DurableReplayError;
   STORE_CLOSED: StoreClosedError;
   BACKEND_FAILURE: BackendFailureError;
+  IDEMPOTENCY_KEY_REUSED: IdempotencyKeyReusedError;
+  DURABLE_STREAM_LEASE_LOST: DurableStreamLeaseLostError;
 }
 
 /**
@@ -150,6 +186,8 @@ const ERROR_CODES: ReadonlySet<string> = new Set<FactStoreErrorCode>([
   'DURABLE_REPLAY_FAILED',
   'STORE_CLOSED',
   'BACKEND_FAILURE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'DURABLE_STREAM_LEASE_LOST',
 ]);
 
 function describe(value: unknown): string {

@@ -1,4 +1,4 @@
-import type { AppendResult, NewEvent } from './event.js';
+import type { AppendOptions, AppendResult, NewEvent } from './event.js';
 import type { EventQuery, QueryResult } from './query.js';
 import type { EventStream, StreamHandler, StreamOptions } from './stream.js';
 
@@ -10,15 +10,25 @@ import type { EventStream, StreamHandler, StreamOptions } from './stream.js';
 export interface EventStore {
   /**
    * Appends the events as one committed batch with one consecutive range of positions.
-   * @throws {@link EmptyAppendError} for `[]`, {@link InvalidInputError} for bad events.
+   * With `options.idempotencyKey`, a retry of a committed call writes nothing and resolves with
+   * the first commit's result.
+   * @throws {@link EmptyAppendError} for `[]`, {@link InvalidInputError} for bad events,
+   * {@link IdempotencyKeyReusedError} for a key that names a batch with other events.
    */
-  append(events: readonly NewEvent[]): Promise<AppendResult>;
+  append(events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   /**
    * Appends only while the context of `contextQuery` (its `minSequenceNumber` and `limit`
    * ignored) is still at `expectedContextVersion` (`null`: no matching event may exist).
+   * A key already committed with the same events wins over a conflict: the call resolves with the
+   * first commit's result.
    * @throws {@link ConditionalAppendConflictError} otherwise, having written nothing.
    */
-  appendIf(events: readonly NewEvent[], contextQuery: EventQuery, expectedContextVersion: bigint | number | null): Promise<AppendResult>;
+  appendIf(
+    events: readonly NewEvent[],
+    contextQuery: EventQuery,
+    expectedContextVersion: bigint | number | null,
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
   /** Reads the matching events and the version of the whole matching context, in one snapshot. */
   query(query: EventQuery): Promise<QueryResult>;
   /** Delivers every batch committed after registration, whole. */

@@ -59,3 +59,23 @@ export const AppendResult = Type.Object({
   lastSequenceNumber: Type.BigInt({ minimum: 1n }),
   committedCount: Type.Integer({ minimum: 1 }),
 });
+
+/** The longest idempotency key, in UTF-16 code units. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+/** Options of `append` and `appendIf`. */
+export interface AppendOptions {
+  /**
+   * Names the batch this call commits, for the life of the store: a retry with the same key and
+   * the same events writes nothing and resolves with the first commit's result (also for
+   * `appendIf`, whatever the context is now); the same key with other events fails with
+   * `IDEMPOTENCY_KEY_REUSED`. 1–200 characters, no `\u0000` or lone surrogates.
+   */
+  idempotencyKey?: string;
+}
+
+/** TypeBox schema of {@link AppendOptions}. */
+export const AppendOptions = Type.Object(
+  { idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH })) },
+  { additionalProperties: false },
+);

@@ -123,4 +123,49 @@ describe('decideGroup', () => {
       expect(got).toEqual(expected);
     }
   });
+
+  it('an idempotency key already committed: the same events get that batch (replayed), other events IDEMPOTENCY_KEY_REUSED, both before any condition', async () => {
+    const committedBatch: CommittedBatch = {
+      firstSequenceNumber: 1n,
+      lastSequenceNumber: 1n,
+      records: [{ sequenceNumber: 1n, occurredAt: new Date(0), eventType: 'deposited', payload: { id: 'a', amount: 5 } }],
+    };
+    const asked: string[][] = [];
+    const read = async (_contexts: readonly GroupContext[], identities: readonly string[]) => {
+      asked.push([...identities]);
+      return { head: 1n, versions: [1n], committed: new Map([['k:cmd-1', committedBatch]]) };
+    };
+    const replay: GroupAppend = {
+      events: [ev('deposited', { amount: 5, id: 'a' })], // key order does not matter
+      condition: { query: ctx('a'), expectedVersion: null }, // would conflict: the key wins
+      key: 'cmd-1',
+    };
+    const reuse: GroupAppend = { events: [ev('deposited', { id: 'a', amount: 6 })], key: 'cmd-1' };
+    const fresh: GroupAppend = { events: [ev('x')], key: 'cmd-2' };
+    const verdicts = await decideGroup([replay, reuse, fresh], read);
+    expect(asked).toEqual([['k:cmd-1', 'k:cmd-1', 'k:cmd-2']]);
+    expect(verdicts.accepted).toEqual([fresh]);
+    const [first, second, third] = verdicts.outcomes([batchAt(2n, 1)]);
+    expect(first).toMatchObject({ firstSequenceNumber: 1n, lastSequenceNumber: 1n, replayed: true });
+    expect(second).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', idempotencyKey: 'cmd-1' });
+    expect(third).toEqual(batchAt(2n, 1));
+  });
+
+  it('one key twice in a group: the first writes, the second gets its batch or IDEMPOTENCY_KEY_REUSED', async () => {
+    const { read } = lockedLog([]);
+    const first: GroupAppend = { events: [ev('a', { n: 1 })], key: 'k' };
+    const same: GroupAppend = { events: [ev('a', { n: 1 })], key: 'k' };
+    const other: GroupAppend = { events: [ev('a', { n: 2 })], key: 'k' };
+    const verdicts = await decideGroup([first, same, other], read);
+    expect(verdicts.accepted).toEqual([first]);
+    const written: CommittedBatch = {
+      firstSequenceNumber: 1n,
+      lastSequenceNumber: 1n,
+      records: [{ sequenceNumber: 1n, occurredAt: new Date(0), eventType: 'a', payload: { n: 1 } }],
+    };
+    const outcomes = verdicts.outcomes([written]);
+    expect(outcomes[0]).toBe(written);
+    expect(outcomes[1]).toMatchObject({ firstSequenceNumber: 1n, replayed: true });
+    expect(outcomes[2]).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
 });

@@ -49,9 +49,50 @@ describe('GroupCommit', () => {
         await new Promise((r) => setTimeout(r, 1));
         return group.map(batch);
       },
-      (waiting) => Math.min(waiting.length, 2),
+      { take: (waiting) => Math.min(waiting.length, 2) },
     );
     await Promise.all([1, 2, 3, 4, 5, 6].map((item) => commit.submit(item)));
     expect(seen).toEqual([[1], [2, 3], [4, 5], [6]]);
+  });
+
+  it('after a failed commit, resolves what landed and commits only the rest again: nothing twice', async () => {
+    const log: number[] = [];
+    let cut = true;
+    const commit = new GroupCommit<number>(
+      async (group) => {
+        log.push(...group); // the group commits…
+        if (cut) {
+          cut = false;
+          throw new Error('connection lost before the reply'); // …but its reply is lost
+        }
+        return group.map(batch);
+      },
+      { landed: async (items) => items.map((item) => (log.includes(item) ? batch(item) : undefined)) },
+    );
+    const results = await Promise.all([1, 2, 3].map((item) => commit.submit(item)));
+    expect(results.map((r) => Number(r.firstSequenceNumber))).toEqual([1, 2, 3]);
+    expect(log).toEqual([1, 2, 3]); // [1] and [2, 3]: no append was written a second time
+  });
+
+  it('when even the check fails, every append of the group rejects with BACKEND_FAILURE saying its outcome is unknown', async () => {
+    const commit = new GroupCommit<number>(
+      async () => {
+        throw new Error('connection lost');
+      },
+      {
+        landed: async () => {
+          throw new Error('server unreachable');
+        },
+      },
+    );
+    const results = await Promise.allSettled([1, 2].map((item) => commit.submit(item)));
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      const reason = (r as PromiseRejectedResult).reason as Error & { code: string };
+      expect(reason.code).toBe('BACKEND_FAILURE');
+      expect(reason.message).toMatch(/may or may not have committed/);
+      expect(reason.message).toMatch(/connection lost/);
+      expect(reason.message).toMatch(/server unreachable/);
+    }
   });
 });

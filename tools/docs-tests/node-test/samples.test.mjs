@@ -1,5 +1,5 @@
 // Every ```ts and ```js block of the READMEs and docs/ is a sample: the TypeScript ones are
-// type-checked together (strict, as a user's project would), then each sample runs as its own
+// type-checked together with TypeScript 6 and 7 (strict, as a user's project would), then each sample runs as its own
 // program in a fresh folder and must exit with 0 by itself. A sample that needs PostgreSQL reads
 // DATABASE_URL (set by tools/test-support/with-postgres.mjs). Jest-style globals (describe, it)
 // come from node:test, so a conformance test file in the docs runs too.
@@ -76,6 +76,36 @@ before(() => {
     list.push(`line ${at}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`);
     problems.set(file, list);
   }
+  // TypeScript 7 (the native compiler; no JavaScript API, so its command line) with the tsconfig
+  // that docs/getting-started.md gives users
+  writeFileSync(
+    join(out, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2022',
+        module: 'nodenext',
+        strict: true,
+        types: ['node'],
+        rootDir: '.',
+        skipLibCheck: true,
+        noEmit: true,
+      },
+      include: typed.map((s) => relative(out, s.source)),
+    }),
+  );
+  const tsc7 = spawnSync(process.execPath, [join(here, 'node_modules', 'typescript-7', 'bin', 'tsc'), '-p', '.', '--pretty', 'false'], {
+    cwd: out,
+    encoding: 'utf8',
+  });
+  for (const line of tsc7.stdout.split('\n')) {
+    const found = /^(.+?)\((\d+),\d+\): (error .*)$/.exec(line);
+    if (!found) continue;
+    const file = join(out, found[1]);
+    const list = problems.get(file) ?? [];
+    list.push(`line ${found[2]} (TypeScript 7): ${found[3]}`);
+    problems.set(file, list);
+  }
+  if (tsc7.status !== 0 && problems.size === 0) throw new Error(`TypeScript 7 failed: ${tsc7.stdout}${tsc7.stderr}`);
   for (const sample of typed) {
     const js = ts.transpileModule(sample.code, {
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },

@@ -80,7 +80,7 @@ describe('installed from tarballs with npm', () => {
       `const { ConditionalAppendConflictError, DurableStreamActiveError, DurableStreamQueryMismatchError } = require('factstore');
        const { EventStoreBase, compileMatcher } = require('factstore/backend');
        class ArrayBackend {
-         constructor() { this.records = []; this.batches = []; this.cursors = new Map(); this.active = new Set(); }
+         constructor() { this.records = []; this.batches = []; this.cursors = new Map(); this.holders = new Map(); }
          version(query) { const m = compileMatcher(query); for (let i = this.records.length - 1; i >= 0; i--) if (m(this.records[i])) return BigInt(i + 1); return null; }
          async append(events, condition) {
            if (condition) { const v = this.version(condition.query); if (v !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, v); }
@@ -101,13 +101,14 @@ describe('installed from tarballs with npm', () => {
            return out;
          }
          async head() { return BigInt(this.records.length); }
-         async claimDurable(name, query) {
-           if (this.active.has(name)) throw new DurableStreamActiveError(name);
+         async claimDurable(name, query, holder) {
+           const h = this.holders.get(name); if (h !== undefined && h !== holder) throw new DurableStreamActiveError(name);
            const c = this.cursors.get(name); if (c && c.query !== query) throw new DurableStreamQueryMismatchError(name);
-           if (!c) this.cursors.set(name, { query, position: 0n }); this.active.add(name); return this.cursors.get(name).position;
+           if (!c) this.cursors.set(name, { query, position: 0n }); this.holders.set(name, holder); return this.cursors.get(name).position;
          }
-         async saveCursor(name, position) { this.cursors.get(name).position = position; }
-         async releaseDurable(name) { this.active.delete(name); }
+         async renewLeases(holder, names) { return names.filter((n) => this.holders.get(n) === holder); }
+         async saveCursor(name, position, holder) { if (this.holders.get(name) !== holder) return false; this.cursors.get(name).position = position; return true; }
+         async releaseDurable(name, holder) { if (this.holders.get(name) === holder) this.holders.delete(name); }
          async close() {}
        }
        class ArrayStore extends EventStoreBase { constructor() { super(new ArrayBackend()); } }

@@ -3,7 +3,7 @@ import { assert, assertLog, closed, credited, ev, opened, rejectsWith, seqs } fr
 
 export const appendCases = defineCases('append', {
   'consecutive-global-positions': {
-    title: 'append assigns consecutive global sequence numbers, one range per batch (§3.1 #1)',
+    title: 'append assigns consecutive global sequence numbers, one range per batch',
     async run({ store }) {
       assert.deepEqual(await store.append([opened('a1'), credited('a1')]), {
         firstSequenceNumber: 1n,
@@ -18,7 +18,7 @@ export const appendCases = defineCases('append', {
     },
   },
   'empty-append-is-typed-error': {
-    title: 'append([]) fails with EMPTY_APPEND and writes nothing (§3.1 #2)',
+    title: 'append([]) fails with EMPTY_APPEND and writes nothing',
     async run({ store }) {
       const error = await rejectsWith(store.append([]), 'EMPTY_APPEND');
       assert.equal(error.name, 'EmptyAppendError');
@@ -60,7 +60,7 @@ export const appendCases = defineCases('append', {
     },
   },
   'occurred-at-is-commit-time': {
-    title: 'every record has an occurredAt Date set at commit (§3.2 #4)',
+    title: 'every record has an occurredAt Date set at commit',
     async run({ store }) {
       const before = Date.now();
       await store.append([opened('a1'), credited('a1')]);

@@ -1,5 +1,5 @@
 import { defineCases } from '../conformance-case.js';
-import { assert, gate, opened, recorder, sleep, staysAt, waitFor } from '../harness.js';
+import { assert, assertWaitsForRunningCall, opened, recorder, staysAt, waitFor } from '../harness.js';
 
 export const closeCases = defineCases('close', {
   'second-close-resolves': {
@@ -26,26 +26,11 @@ export const closeCases = defineCases('close', {
   'waits-for-running-handlers': {
     title: 'close() waits for running handler calls to finish',
     async run({ store }) {
-      const release = gate();
-      let started = false;
-      let finished = false;
-      await store.streamAll(async () => {
-        started = true;
-        await release.promise;
-        await sleep(10);
-        finished = true;
-      });
-      await store.append([opened('a1')]);
-      await waitFor(() => started, 'handler started');
-      let closed = false;
-      const closing = store.close().then(() => {
-        closed = true;
-      });
-      await sleep(30);
-      assert.equal(closed, false, 'close waits for the handler');
-      release.open();
-      await closing;
-      assert.equal(finished, true);
+      await assertWaitsForRunningCall(
+        (handler) => store.streamAll(handler),
+        () => store.append([opened('a1')]),
+        () => store.close(),
+      );
     },
   },
   'close-from-inside-handler': {

@@ -6,7 +6,7 @@ const a1 = { filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] };
 
 export const conditionalAppendCases = defineCases('conditional-append', {
   'succeeds-at-expected-version': {
-    title: 'appendIf succeeds when the payload-filtered context is at the expected version (§3.3 #10)',
+    title: 'appendIf succeeds when the payload-filtered context is at the expected version',
     async run({ store }) {
       await store.append([opened('a1'), opened('a2')]);
       assert.deepEqual(await store.appendIf([renamed('a3')], a1, 1n), {
@@ -17,7 +17,7 @@ export const conditionalAppendCases = defineCases('conditional-append', {
     },
   },
   'fails-on-stale-version': {
-    title: 'appendIf fails with CONDITIONAL_APPEND_CONFLICT, expected and actual, on a stale version (§3.3 #11)',
+    title: 'appendIf fails with CONDITIONAL_APPEND_CONFLICT, expected and actual, on a stale version',
     async run({ store }) {
       await store.append([opened('a1'), opened('a1', { name: 'Rico' })]);
       const error = await rejectsWith<ConditionalAppendConflictError>(
@@ -30,7 +30,7 @@ export const conditionalAppendCases = defineCases('conditional-append', {
     },
   },
   'failed-append-writes-nothing': {
-    title: 'a failed appendIf writes no part of its batch; minSequenceNumber of the context is ignored (§3.3 #12)',
+    title: 'a failed appendIf writes no part of its batch; minSequenceNumber of the context is ignored',
     async run({ store }) {
       await store.append([opened('a1')]);
       const error = await rejectsWith<ConditionalAppendConflictError>(
@@ -43,7 +43,7 @@ export const conditionalAppendCases = defineCases('conditional-append', {
     },
   },
   'failed-append-consumes-no-position': {
-    title: 'a failed appendIf consumes no sequence number (§3.3 #13)',
+    title: 'a failed appendIf consumes no sequence number',
     async run({ store }) {
       await store.append([opened('a1')]);
       const error = await rejectsWith<ConditionalAppendConflictError>(
@@ -102,7 +102,7 @@ export const conditionalAppendCases = defineCases('conditional-append', {
     },
   },
   'empty-event-types-is-empty-context': {
-    title: 'a context whose filter has eventTypes: [] is empty, so null succeeds (§3.4 #24)',
+    title: 'a context whose filter has eventTypes: [] is empty, so null succeeds',
     async run({ store }) {
       await store.append([opened('a1')]);
       assert.deepEqual(await store.appendIf([renamed('a2')], { filters: [{ eventTypes: [] }] }, null), {

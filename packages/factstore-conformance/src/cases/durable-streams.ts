@@ -20,7 +20,7 @@ const a1 = { filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] };
 
 export const durableStreamCases = defineCases('durable-streams', {
   'state-reused-for-same-name': {
-    title: 'a durable name resumes after its cursor (§3.6 #42)',
+    title: 'a durable name resumes after its cursor',
     async run({ store }) {
       await store.append([opened('a1'), renamed('a1', { name: 'Primary' })]);
       const one = recorder();
@@ -35,7 +35,7 @@ export const durableStreamCases = defineCases('durable-streams', {
     },
   },
   'replay-by-type-keeps-batches': {
-    title: 'replay filters by event type and keeps the original batch boundaries (§3.6 #43)',
+    title: 'replay filters by event type and keeps the original batch boundaries',
     async run({ store }) {
       await store.append([opened('a1'), credited('a1', { amount: 10 })]);
       await store.append([renamed('a1', { name: 'Primary' })]);
@@ -45,7 +45,7 @@ export const durableStreamCases = defineCases('durable-streams', {
     },
   },
   'replay-by-payload': {
-    title: 'replay filters by payload predicate (§3.6 #44)',
+    title: 'replay filters by payload predicate',
     async run({ store }) {
       await store.append([opened('a1'), opened('a2')]);
       await store.append([renamed('a1', { name: 'Primary' }), renamed('a2', { name: 'Secondary' })]);
@@ -55,7 +55,7 @@ export const durableStreamCases = defineCases('durable-streams', {
     },
   },
   'replay-shared-semantics': {
-    title: 'replay uses the shared OR/AND filter semantics (§3.6 #45)',
+    title: 'replay uses the shared OR/AND filter semantics',
     async run({ store }) {
       await store.append([opened('a1'), opened('b9'), renamed('b9'), credited('a1', { amount: 10 })]);
       const rec = recorder();
@@ -68,7 +68,7 @@ export const durableStreamCases = defineCases('durable-streams', {
     },
   },
   'replay-to-live-no-gap-no-duplicate': {
-    title: 'the replay-to-live handover has no duplicate and no gap (§3.6 #46)',
+    title: 'the replay-to-live handover has no duplicate and no gap',
     async run({ store }) {
       await store.append([opened('a1')]);
       const rec = recorder();
@@ -106,8 +106,7 @@ export const durableStreamCases = defineCases('durable-streams', {
     },
   },
   'replay-failure-keeps-cursor': {
-    title:
-      'a failing replay rejects with DURABLE_REPLAY_FAILED (cause: the thrown value) and a retry replays from the same position (§3.6 #47, #48)',
+    title: 'a failing replay rejects with DURABLE_REPLAY_FAILED (cause: the thrown value) and a retry replays from the same position',
     async run({ store }) {
       await store.append([opened('a1')]);
       const thrown = new Error('expected test handler failure');
@@ -144,7 +143,7 @@ export const durableStreamCases = defineCases('durable-streams', {
     },
   },
   'live-failure-stops-stream': {
-    title: 'a live failure stops the durable stream, frees its name before onError, and keeps the cursor (§3.6 #49)',
+    title: 'a live failure stops the durable stream, frees its name before onError, and keeps the cursor',
     async run({ store }) {
       const thrown = { message: 'expected test handler failure' };
       const seenInOnError: { active?: boolean; error?: unknown; batch?: number[]; reRegistered?: number[][] } = {};
@@ -248,6 +247,29 @@ export const durableStreamCases = defineCases('durable-streams', {
       assert.equal(second.active, true);
       const other = await store.streamAllDurable('other-name', () => {});
       assert.equal(other.active, true);
+    },
+  },
+  'overlapping-registrations-one-wins': {
+    title: 'two overlapping registrations of one name on one store: exactly one wins, the other fails with DURABLE_STREAM_ACTIVE',
+    async run({ store }) {
+      await store.append([opened('a1'), credited('a1')]);
+      const deliveredTo = [0, 0];
+      const results = await Promise.allSettled(
+        [0, 1].map((i) =>
+          store.streamAllDurable('overlap', (batch) => {
+            deliveredTo[i] = (deliveredTo[i] ?? 0) + batch.length;
+          }),
+        ),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      assert.equal(won.length, 1, 'exactly one registration resolves');
+      assert.equal(lost.length, 1);
+      assert.equal((lost[0]?.reason as { code?: string }).code, 'DURABLE_STREAM_ACTIVE');
+      await store.append([credited('a1')]);
+      await waitFor(() => deliveredTo.reduce((a, b) => a + b, 0) === 3, 'three records delivered');
+      await sleep(100);
+      assert.deepEqual([...deliveredTo].sort(), [0, 3], 'only the winner is delivered to');
     },
   },
   'active-wins-over-mismatch': {

@@ -4,6 +4,7 @@ import { closeCases } from './close.js';
 import { conditionalAppendCases } from './conditional-append.js';
 import { durableStreamCases } from './durable-streams.js';
 import { errorCases } from './errors.js';
+import { idempotencyCases } from './idempotency.js';
 import { inputRuleCases } from './input-rules.js';
 import { liveStreamCases } from './live-streams.js';
 import { payloadPredicateCases } from './payload-predicates.js';
@@ -15,6 +16,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...appendCases,
   ...queryCases,
   ...conditionalAppendCases,
+  ...idempotencyCases,
   ...payloadPredicateCases,
   ...liveStreamCases,
   ...unsubscribeCases,

@@ -50,6 +50,15 @@ const badName =
   (store) =>
     store.streamAllDurable(name as never, () => {});
 
+const badOptions =
+  (options: unknown): BadInput['call'] =>
+  (store) =>
+    store.append([opened('a1')], options as never);
+const badIfOptions =
+  (options: unknown): BadInput['call'] =>
+  (store) =>
+    store.appendIf([opened('a1')], a1, null, options as never);
+
 /** Every input rule of the contract, as bad inputs that must be refused with nothing written. */
 export const badInputs: readonly BadInput[] = [
   { what: 'events: not an array', call: (store) => store.append({ eventType: 'e', payload: 1 } as never) },
@@ -142,6 +151,16 @@ export const badInputs: readonly BadInput[] = [
   { what: 'options: onError not a function', call: (store) => store.streamAll(() => {}, { onError: 'log' } as never) },
   { what: 'options: not an object', call: (store) => store.streamTo({}, () => {}, 5 as never) },
   { what: 'streamTo: query undefined', call: (store) => store.streamTo(undefined as never, () => {}) },
+  { what: 'append options: not an object', call: badOptions('key') },
+  { what: 'append options: an unknown key', call: badOptions({ idempotency: 'k' }) },
+  { what: 'idempotencyKey: empty', call: badOptions({ idempotencyKey: '' }) },
+  { what: 'idempotencyKey: 201 characters', call: badOptions({ idempotencyKey: 'k'.repeat(201) }) },
+  { what: 'idempotencyKey: a number', call: badOptions({ idempotencyKey: 7 }) },
+  { what: 'idempotencyKey: null', call: badOptions({ idempotencyKey: null }) },
+  { what: 'idempotencyKey: with \\u0000', call: badOptions({ idempotencyKey: 'a\u0000b' }) },
+  { what: 'idempotencyKey: a lone surrogate', call: badOptions({ idempotencyKey: 'a\ud800' }) },
+  { what: 'appendIf options: an unknown key', call: badIfOptions({ key: 'k' }) },
+  { what: 'appendIf idempotencyKey: empty', call: badIfOptions({ idempotencyKey: '' }) },
 ];
 
 export const inputRuleCases = defineCases('input-rules', {

@@ -21,7 +21,7 @@ const openedOnly = { filters: [{ eventTypes: ['account-opened'] }] };
 
 export const liveStreamCases = defineCases('live-streams', {
   'receives-future-batch': {
-    title: 'streamAll receives a batch committed after registration, whole (§3.5 #27, #33)',
+    title: 'streamAll receives a batch committed after registration, whole',
     async run({ store }) {
       const rec = recorder();
       await store.streamAll(rec.handler);
@@ -30,7 +30,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'no-history': {
-    title: 'a live stream does not replay history (§3.5 #28)',
+    title: 'a live stream does not replay history',
     async run({ store }) {
       await store.append([opened('a1')]);
       const rec = recorder();
@@ -58,7 +58,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'two-streams-same-batches': {
-    title: 'two streams receive equal copies of the same batches (§3.5 #29)',
+    title: 'two streams receive equal copies of the same batches',
     async run({ store }) {
       const one = recorder();
       const two = recorder();
@@ -71,7 +71,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'commit-order': {
-    title: 'batches arrive in commit order (§3.5 #30)',
+    title: 'batches arrive in commit order',
     async run({ store }) {
       const rec = recorder();
       await store.streamAll(rec.handler);
@@ -81,7 +81,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'conflict-delivers-nothing': {
-    title: 'a conflicting appendIf delivers nothing, also to filtered streams (§3.5 #31, #39)',
+    title: 'a conflicting appendIf delivers nothing, also to filtered streams',
     async run({ store }) {
       await store.append([opened('a1')]);
       const all = recorder();
@@ -95,7 +95,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'unsubscribe-one-keeps-others': {
-    title: 'unsubscribing one stream does not affect the others (§3.5 #32)',
+    title: 'unsubscribing one stream does not affect the others',
     async run({ store }) {
       const one = recorder();
       const two = recorder();
@@ -108,7 +108,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'filtered-by-type': {
-    title: 'streamTo by event type delivers only matching records of a mixed batch, as one batch (§3.5 #34, #37)',
+    title: 'streamTo by event type delivers only matching records of a mixed batch, as one batch',
     async run({ store }) {
       const rec = recorder();
       await store.streamTo(openedOnly, rec.handler);
@@ -118,7 +118,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'filtered-by-payload': {
-    title: 'streamTo by payload predicate delivers only matching records (§3.5 #35)',
+    title: 'streamTo by payload predicate delivers only matching records',
     async run({ store }) {
       const rec = recorder();
       await store.streamTo(a1, rec.handler);
@@ -127,7 +127,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'non-matching-commit-no-delivery': {
-    title: 'a batch with no matching record is not delivered (§3.5 #36)',
+    title: 'a batch with no matching record is not delivered',
     async run({ store }) {
       const rec = recorder();
       await store.streamTo(openedOnly, rec.handler);
@@ -138,7 +138,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'order-inside-batch': {
-    title: 'records keep their commit order inside a delivered batch (§3.5 #38)',
+    title: 'records keep their commit order inside a delivered batch',
     async run({ store }) {
       const rec = recorder();
       await store.streamTo(a1, rec.handler);
@@ -147,7 +147,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'different-filters-see-differently': {
-    title: 'differently filtered streams see the same commit differently (§3.5 #40)',
+    title: 'differently filtered streams see the same commit differently',
     async run({ store }) {
       const byType = recorder();
       const byPayload = recorder();
@@ -159,7 +159,7 @@ export const liveStreamCases = defineCases('live-streams', {
     },
   },
   'handler-failure-keeps-append': {
-    title: 'a failing handler leaves the append successful and other streams unaffected (§3.5 #41)',
+    title: 'a failing handler leaves the append successful and other streams unaffected',
     async run({ store }) {
       const errors: unknown[] = [];
       await store.streamAll(

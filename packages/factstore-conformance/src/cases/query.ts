@@ -3,7 +3,7 @@ import { assert, credited, debited, opened, seqs } from '../harness.js';
 
 export const queryCases = defineCases('query', {
   'ascending-order': {
-    title: 'query returns events in ascending order (§3.2 #3)',
+    title: 'query returns events in ascending order',
     async run({ store }) {
       await store.append([opened('a1'), credited('a1'), debited('a1')]);
       const result = await store.query({});
@@ -13,7 +13,7 @@ export const queryCases = defineCases('query', {
     },
   },
   'min-sequence-number-is-exclusive': {
-    title: 'minSequenceNumber returns only later events (§3.2 #5)',
+    title: 'minSequenceNumber returns only later events',
     async run({ store }) {
       await store.append([opened('a1'), credited('a1'), debited('a1')]);
       const result = await store.query({ minSequenceNumber: 2n });
@@ -29,13 +29,13 @@ export const queryCases = defineCases('query', {
     },
   },
   'empty-store': {
-    title: 'query on an empty store returns an explicit empty result (§3.2 #6)',
+    title: 'query on an empty store returns an explicit empty result',
     async run({ store }) {
       assert.deepEqual(await store.query({}), { eventRecords: [], lastReturnedSequenceNumber: null, currentContextVersion: null });
     },
   },
   'payload-context-version': {
-    title: 'the context version of a payload-filtered query covers the full matching context (§3.2 #7)',
+    title: 'the context version of a payload-filtered query covers the full matching context',
     async run({ store }) {
       await store.append([opened('a1'), opened('a2'), opened('a1', { name: 'Rico' })]);
       const result = await store.query({ filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] });
@@ -45,7 +45,7 @@ export const queryCases = defineCases('query', {
     },
   },
   'min-does-not-narrow-context-version': {
-    title: 'minSequenceNumber does not narrow the context version (§3.2 #8)',
+    title: 'minSequenceNumber does not narrow the context version',
     async run({ store }) {
       await store.append([opened('a1'), opened('a2'), opened('a1')]);
       const result = await store.query({ filters: [{ payloadPredicates: [{ accountId: 'a1' }] }], minSequenceNumber: 3n });
@@ -53,7 +53,7 @@ export const queryCases = defineCases('query', {
     },
   },
   'each-query-reports-its-own-context-version': {
-    title: 'an all-events query and a filtered query report their own context versions (§3.2 #9)',
+    title: 'an all-events query and a filtered query report their own context versions',
     async run({ store }) {
       await store.append([opened('a1'), credited('a2'), opened('a1'), debited('a3')]);
       const all = await store.query({ minSequenceNumber: 3n });

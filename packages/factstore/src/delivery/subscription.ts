@@ -1,7 +1,7 @@
-import { BackendFailureError, DurableReplayError, FactStoreError, StoreClosedError } from '../errors.js';
+import { BackendFailureError, DurableReplayError, DurableStreamLeaseLostError, FactStoreError, StoreClosedError } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { EventMatcher } from '../matching/query-match.js';
-import type { StoreBackend } from '../store/backend.js';
+import type { DurableLeases } from '../store/durable-leases.js';
 import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
 import type { CommitFeed } from './commit-feed.js';
 import { handlerScope } from './handler-scope.js';
@@ -41,11 +41,13 @@ export class Subscription implements EventStream {
   private interruptWait: (() => void) | undefined;
   private failures = 0;
   private replayFailure: FactStoreError | undefined;
+  /** Set when the durable name passed to another holder: the stream stops and reports it. */
+  private lost: DurableStreamLeaseLostError | undefined;
 
   constructor(
     private readonly spec: SubscriptionSpec,
     private readonly feed: CommitFeed,
-    private readonly backend: StoreBackend,
+    private readonly leases: DurableLeases,
     private readonly onFinished: (subscription: Subscription) => void,
   ) {
     this.id = spec.id;
@@ -57,6 +59,19 @@ export class Subscription implements EventStream {
 
   get active(): boolean {
     return this.state === 'running';
+  }
+
+  /**
+   * The durable name passed to another holder (found by a renewal or a cursor save): no handler
+   * call starts any more; the stream stops and reports `error` to `onError` once it is inactive.
+   */
+  leaseLost(error: DurableStreamLeaseLostError): void {
+    this.lost ??= error;
+    if (this.replaying) this.replayFailure ??= error;
+    if (this.state === 'running') {
+      this.state = 'stopping';
+      this.interruptWait?.();
+    }
   }
 
   /** Starts the loop; for a durable stream, resolves once the replay is done. */
@@ -111,6 +126,13 @@ export class Subscription implements EventStream {
           if (this.state !== 'running') break;
           if (batch.firstSequenceNumber !== this.cursor + 1n) break; // not contiguous: read again
           const records = batch.records.filter(this.spec.matcher);
+          // the fence: a durable stream starts a handler call only while its lease is surely its own
+          if (
+            records.length > 0 &&
+            this.spec.durable &&
+            !(await this.leases.confirm(this.spec.durable.name, () => this.state !== 'running'))
+          )
+            break;
           if (records.length > 0 && !(await this.deliver(records))) return;
           this.cursor = batch.lastSequenceNumber;
         }
@@ -153,9 +175,10 @@ export class Subscription implements EventStream {
     if (!durable || this.cursor === this.savedCursor) return;
     const position = this.cursor;
     try {
-      await this.backend.saveCursor(durable.name, position);
+      await this.leases.save(durable.name, position);
       if (position > this.savedCursor) this.savedCursor = position;
     } catch (error) {
+      if (error instanceof DurableStreamLeaseLostError) return this.leaseLost(error);
       // the cursor stays behind (never ahead of delivery); the next save tries again
       if (this.state !== 'running')
         console.error(`factstore: durable stream ${JSON.stringify(durable.name)} could not save its cursor`, error);
@@ -172,14 +195,16 @@ export class Subscription implements EventStream {
       if (durable) {
         await this.saveCursor();
         try {
-          await this.backend.releaseDurable(durable.name);
+          await this.leases.release(durable.name);
         } catch (error) {
           console.error(`factstore: durable stream ${JSON.stringify(durable.name)} could not be released`, error);
         }
       }
+      const reported = this.replaying ? undefined : this.lost;
       if (this.replaying) this.replay.reject(this.replayFailure ?? new StoreClosedError());
       this.onFinished(this);
       this.finished.resolve();
+      if (reported) this.report(reported, []);
     })();
     return this.finishing;
   }

@@ -10,6 +10,11 @@ export interface CommittedBatch {
   readonly lastSequenceNumber: bigint;
   /** Every record of the batch, ascending and consecutive. */
   readonly records: readonly EventRecord[];
+  /**
+   * True when this call wrote nothing: its idempotency key already named this batch (committed
+   * earlier, with the same events). The base class then publishes nothing.
+   */
+  readonly replayed?: boolean;
 }
 
 /** The condition of an `appendIf`: the context query and the version the caller saw. */
@@ -33,8 +38,14 @@ export interface StoreBackend {
    * serialisation (no writer of any process may slip in between) and, when it differs from
    * `condition.expectedVersion`, throws `ConditionalAppendConflictError` having written nothing.
    * Failed appends consume no position.
+   *
+   * With an `idempotencyKey` (checked under the same serialisation, before the condition): when
+   * the key already names a committed batch, writes nothing and returns that batch with
+   * `replayed: true` if its events are the same (`replayCommitted`), else throws
+   * `IdempotencyKeyReusedError`; otherwise commits the batch under the key. Concurrent appends
+   * with one key commit once.
    */
-  append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch>;
+  append(events: readonly ValidEvent[], condition?: AppendCondition, idempotencyKey?: string): Promise<CommittedBatch>;
 
   /**
    * The matching records after `minSequenceNumber` (ascending, at most `limit`), the last
@@ -53,18 +64,29 @@ export interface StoreBackend {
   head(): Promise<bigint>;
 
   /**
-   * Makes this store instance the one active holder of a durable name and returns its cursor
-   * (`0n` for a new name, stored with `canonicalQuery`). Throws `DurableStreamActiveError` when
-   * another registration (this instance, another instance, another process) holds the name,
-   * checked before `DurableStreamQueryMismatchError` for a cursor stored with another query.
+   * Makes `holder` the one live holder of a durable name, for `leaseMs` from now, and returns its
+   * cursor (`0n` for a new name, stored with `canonicalQuery`), in one step that no other claim
+   * can interleave with. Throws `DurableStreamActiveError` when another holder (another store
+   * instance, another process) holds the name and renewed it less than `leaseMs` ago, checked
+   * before `DurableStreamQueryMismatchError` for a cursor stored with another query.
+   * `DurableLeases` keeps the holder's bookkeeping; the backend only stores.
    */
-  claimDurable(name: string, canonicalQuery: string): Promise<bigint>;
+  claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint>;
 
-  /** Stores a held durable name's cursor. */
-  saveCursor(name: string, position: bigint): Promise<void>;
+  /**
+   * Renews the leases of `names` that `holder` still holds, for another lease length from now.
+   * @returns the names it still holds (a name missing from the answer has passed to another holder)
+   */
+  renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]>;
 
-  /** Frees a held durable name (its cursor stays). */
-  releaseDurable(name: string): Promise<void>;
+  /**
+   * Stores a durable name's cursor and renews its lease, if `holder` still holds it.
+   * @returns false when it does not (the lease passed on): nothing was changed
+   */
+  saveCursor(name: string, position: bigint, holder: string): Promise<boolean>;
+
+  /** Frees a durable name if `holder` holds it (its cursor stays). */
+  releaseDurable(name: string, holder: string): Promise<void>;
 
   /**
    * Optional: call `onCommit` whenever something else (another process or store instance) may

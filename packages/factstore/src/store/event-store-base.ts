@@ -1,13 +1,14 @@
 import { CommitFeed } from '../delivery/commit-feed.js';
 import { Subscription } from '../delivery/subscription.js';
-import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError } from '../errors.js';
-import type { AppendResult, NewEvent } from '../event.js';
+import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError, type DurableStreamLeaseLostError } from '../errors.js';
+import type { AppendOptions, AppendResult, NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
 import { compileMatcher } from '../matching/query-match.js';
 import type { EventQuery, QueryResult } from '../query.js';
 import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
 import {
+  validateAppendOptions,
   validateDurableName,
   validateEvents,
   validateExpectedVersion,
@@ -16,6 +17,7 @@ import {
   type ValidQuery,
 } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
+import { DurableLeases } from './durable-leases.js';
 
 const ALL: ValidQuery = Object.freeze({});
 
@@ -33,13 +35,24 @@ const ALL: ValidQuery = Object.freeze({});
  */
 export abstract class EventStoreBase implements EventStore {
   private readonly feed: CommitFeed;
+  private readonly leases: DurableLeases;
   private readonly subscriptions = new Set<Subscription>();
   private readonly pending = new Set<Promise<unknown>>();
   private nextStreamId = 1;
   private closing: Promise<void> | undefined;
 
-  protected constructor(private readonly backend: StoreBackend) {
+  /**
+   * @param backend the store's storage
+   * @param options `leaseMs`: how long a durable name stays held by a holder that stopped
+   *   renewing it (default `LEASE_MS`, 3 s); the holder renews every third of it and stops starting
+   *   handler calls two thirds into it when it could not renew
+   */
+  protected constructor(
+    private readonly backend: StoreBackend,
+    options: { readonly leaseMs?: number } = {},
+  ) {
     this.feed = new CommitFeed(backend);
+    this.leases = new DurableLeases(backend, options.leaseMs);
     backend.watch?.(() => void this.feed.refresh());
   }
 
@@ -48,25 +61,28 @@ export abstract class EventStoreBase implements EventStore {
     return this.closing !== undefined;
   }
 
-  async append(events: readonly NewEvent[]): Promise<AppendResult> {
+  async append(events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     this.ensureOpen();
     const valid = validateEvents(events);
+    const key = validateAppendOptions(options);
     if (valid.length === 0) throw new EmptyAppendError();
-    return this.commit(this.backend.append(valid), 'append failed');
+    return this.commit(this.backend.append(valid, undefined, key), 'append failed');
   }
 
   async appendIf(
     events: readonly NewEvent[],
     contextQuery: EventQuery,
     expectedContextVersion: bigint | number | null,
+    options?: AppendOptions,
   ): Promise<AppendResult> {
     this.ensureOpen();
     const valid = validateEvents(events);
     const query = validateQuery(contextQuery, 'contextQuery');
     const expectedVersion = validateExpectedVersion(expectedContextVersion);
+    const key = validateAppendOptions(options);
     if (valid.length === 0) throw new EmptyAppendError();
     const condition: AppendCondition = { query, expectedVersion };
-    return this.commit(this.backend.append(valid, condition), 'conditional append failed');
+    return this.commit(this.backend.append(valid, condition, key), 'conditional append failed');
   }
 
   async query(query: EventQuery): Promise<QueryResult> {
@@ -113,35 +129,40 @@ export abstract class EventStoreBase implements EventStore {
   private async registerDurable(name: string, query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
     const valid = validateHandler(handler, options);
     const id = this.nextStreamId++;
-    const cursor = await this.track(this.backend.claimDurable(name, canonicalQuery(query)), 'durable stream registration failed');
+    // a lease can be lost before the subscription exists: keep it for the subscription
+    const target: { subscription?: Subscription; lostEarly?: DurableStreamLeaseLostError } = {};
+    const onLost = (error: DurableStreamLeaseLostError) =>
+      target.subscription ? target.subscription.leaseLost(error) : (target.lostEarly = error);
+    const cursor = await this.track(this.leases.claim(name, canonicalQuery(query), onLost), 'durable stream registration failed');
     let replayUntil: bigint;
     try {
       replayUntil = await this.track(this.feed.currentHead(), 'durable stream registration failed');
       this.ensureOpen();
     } catch (error) {
-      await this.backend.releaseDurable(name).catch(() => {});
+      await this.leases.release(name).catch(() => {});
       throw error;
     }
-    const subscription = this.subscribe({
+    const subscription = (target.subscription = this.subscribe({
       id,
       matcher: compileMatcher(query),
       cursor,
       durable: { name, replayUntil },
       ...valid,
-    });
+    }));
+    if (target.lostEarly) subscription.leaseLost(target.lostEarly);
     await subscription.start();
     return subscription;
   }
 
   private subscribe(spec: ConstructorParameters<typeof Subscription>[0]): Subscription {
-    const subscription = new Subscription(spec, this.feed, this.backend, (done) => this.subscriptions.delete(done));
+    const subscription = new Subscription(spec, this.feed, this.leases, (done) => this.subscriptions.delete(done));
     this.subscriptions.add(subscription);
     return subscription;
   }
 
   private async commit(appending: Promise<CommittedBatch>, failure: string): Promise<AppendResult> {
     const batch = await this.track(appending, failure);
-    this.feed.publish(batch);
+    if (!batch.replayed) this.feed.publish(batch);
     return {
       firstSequenceNumber: batch.firstSequenceNumber,
       lastSequenceNumber: batch.lastSequenceNumber,
@@ -170,6 +191,7 @@ export abstract class EventStoreBase implements EventStore {
     // stop() does not wait for the handler call that close() itself may be running inside
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     await Promise.allSettled([...this.pending]);
+    await this.leases.close();
     await this.backend.close();
   }
 }

@@ -1,7 +1,8 @@
-import { ConditionalAppendConflictError } from '../errors.js';
+import { BackendFailureError, ConditionalAppendConflictError } from '../errors.js';
 import { compileMatcher, type EventMatcher } from '../matching/query-match.js';
 import type { ValidEvent, ValidQuery } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch } from './backend.js';
+import { keyIdentity, replayCommitted } from './idempotency.js';
 
 /** What one append in a group came to: its batch, or the error it alone fails with (a conflict). */
 export type GroupOutcome = CommittedBatch | Error;
@@ -10,21 +11,32 @@ export type GroupOutcome = CommittedBatch | Error;
  * Group commit for a store's writes: appends submitted while a commit runs wait, and the next
  * commit takes them together. `commit` writes a group in one transaction (or statement) in order
  * and returns one outcome per append: its batch, or an error that append alone fails with (a
- * conflicting `appendIf` that wrote nothing). When `commit` throws, nothing of the group was
- * committed, and each append of a larger group is committed alone, so one failure never takes
- * another append with it. Outcomes are settled in submission order.
+ * conflicting `appendIf` that wrote nothing). Outcomes are settled in submission order.
+ *
+ * When `commit` throws, the group may or may not have committed (a connection lost before the
+ * reply). With `landed`, the queue first asks which of its appends are in the log (by the
+ * identity stored with each batch) and resolves those; the others are committed again alone, so
+ * one failure never takes another append with it and nothing is written twice. When even that
+ * question cannot be answered, each append rejects with a `BackendFailureError` that says its
+ * outcome is unknown. Without `landed` (a store whose failed commits never commit), the appends
+ * of a failed group are committed again alone.
  */
 export class GroupCommit<T> {
-  private readonly waiting: { item: T; resolve(batch: CommittedBatch): void; reject(error: unknown): void }[] = [];
+  private readonly waiting: Waiter<T>[] = [];
   private committing = false;
 
   /**
    * @param commit writes a group, returning one outcome per item, in order
-   * @param take how many of the waiting items (at least 1) the next group takes; default: up to 256
+   * @param options `take`: how many of the waiting items (at least 1) the next group takes
+   *   (default: up to 256); `landed`: the committed batch of each item that is in the log
+   *   (`undefined` for one that is not), read after a failed commit
    */
   constructor(
     private readonly commit: (group: readonly T[]) => Promise<GroupOutcome[]>,
-    private readonly take: (waiting: readonly T[]) => number = (waiting) => Math.min(waiting.length, 256),
+    private readonly options: {
+      readonly take?: (waiting: readonly T[]) => number;
+      readonly landed?: (items: readonly T[]) => Promise<(CommittedBatch | undefined)[]>;
+    } = {},
   ) {}
 
   /** Queues one append; resolves with its batch once its group has committed. */
@@ -39,20 +51,58 @@ export class GroupCommit<T> {
     this.committing = true;
     try {
       while (this.waiting.length > 0) {
-        const count = Math.max(1, Math.min(this.waiting.length, this.take(this.waiting.map((w) => w.item))));
-        const group = this.waiting.splice(0, count);
-        try {
-          const outcomes = await this.commit(group.map((w) => w.item));
-          group.forEach((w, i) => settle(w, outcomes[i]));
-        } catch (error) {
-          if (group.length === 1) (group[0] as (typeof group)[number]).reject(error);
-          else for (const w of group) await this.commit([w.item]).then((outcomes) => settle(w, outcomes[0]), w.reject);
-        }
+        const take = this.options.take ?? ((waiting: readonly T[]) => Math.min(waiting.length, 256));
+        const count = Math.max(1, Math.min(this.waiting.length, take(this.waiting.map((w) => w.item))));
+        await this.run(this.waiting.splice(0, count));
       }
     } finally {
       this.committing = false;
     }
   }
+
+  /** Commits a group; after a failure, settles what landed and commits the rest alone. */
+  private async run(group: Waiter<T>[]): Promise<void> {
+    let failure: unknown;
+    try {
+      const outcomes = await this.commit(group.map((w) => w.item));
+      group.forEach((w, i) => settle(w, outcomes[i]));
+      return;
+    } catch (error) {
+      failure = error;
+    }
+    let rest = group;
+    if (this.options.landed) {
+      let found: (CommittedBatch | undefined)[];
+      try {
+        found = await this.options.landed(group.map((w) => w.item));
+      } catch (checkError) {
+        for (const w of group)
+          w.reject(
+            new BackendFailureError(
+              'the append may or may not have committed: its outcome could not be known',
+              new AggregateError(
+                [failure, checkError],
+                `the commit failed (${describe(failure)}), and so did the check whether it landed (${describe(checkError)})`,
+              ),
+            ),
+          );
+        return;
+      }
+      rest = group.filter((w, i) => {
+        const batch = found[i];
+        if (batch) w.resolve(batch);
+        return !batch;
+      });
+    }
+    if (rest.length === 1 && group.length === 1) (rest[0] as Waiter<T>).reject(failure);
+    else for (const w of rest) await this.run([w]);
+  }
+}
+
+interface Waiter<T> {
+  readonly item: T;
+  resolve(batch: CommittedBatch): void;
+  reject(error: unknown): void;
 }
 
 function settle(waiter: { resolve(batch: CommittedBatch): void; reject(error: unknown): void }, outcome: GroupOutcome | undefined): void {
@@ -61,10 +111,17 @@ function settle(waiter: { resolve(batch: CommittedBatch): void; reject(error: un
   else waiter.resolve(outcome);
 }
 
-/** One append of a group: its events and, for an `appendIf`, its condition. */
+/** One append of a group: its events, for an `appendIf` its condition, and its stored identity. */
 export interface GroupAppend {
   readonly events: readonly ValidEvent[];
   readonly condition?: AppendCondition | undefined;
+  /** The caller's idempotency key, if any. */
+  readonly key?: string | undefined;
+  /**
+   * What the store keeps with the batch to find it again (`AppendIdentities.of(key)`): a retry
+   * after a failed commit asks whether a batch with this identity landed. Defaults to the key's.
+   */
+  readonly identity?: string | undefined;
 }
 
 /** The context of one condition of a group, with its compiled matcher. */
@@ -79,6 +136,8 @@ export interface LockedRead {
   readonly head: bigint;
   /** The context version of each context asked for, in order (`null`: nothing matches). */
   readonly versions: readonly (bigint | null)[];
+  /** The committed batches (with their records) of the identities asked for that are in the log. */
+  readonly committed?: ReadonlyMap<string, CommittedBatch>;
 }
 
 /** The verdicts on a group's conditions: which appends to write, and each append's outcome once they are. */
@@ -92,38 +151,61 @@ export interface GroupVerdicts<T extends GroupAppend> {
 }
 
 /**
- * Decides the conditions of a group under the write lock, so that a store writes the whole group
- * with one statement whatever its conditions. `read` returns, from the log as the lock found it,
- * its head and the context version of every condition, in order, before anything is written
- * (one statement for all of them, where the store can; with no conditions it is asked for the
- * head only). An `appendIf` is then checked, in order, against that version and the appends
- * accepted ahead of it in the group, numbered from `head + 1` (the contract's matcher): exactly
- * what checking it after writing those would give. A conflicting one is left out alone.
+ * Decides the idempotency keys and conditions of a group under the write lock, so that a store
+ * writes the whole group with one statement whatever they are. `read` returns, from the log as the
+ * lock found it, its head, the context version of every condition, in order, and the committed
+ * batches of the identities of the keyed appends, before anything is written (one statement for
+ * all of them, where the store can; with no conditions and no keys it is asked for the head only).
+ *
+ * In group order: an append whose key is committed is answered with that batch (`replayed`) or
+ * `IdempotencyKeyReusedError`, and one whose key an append ahead of it in the group takes gets
+ * that append's batch the same way; an `appendIf` is then checked against its version and the
+ * appends accepted ahead of it in the group, numbered from `head + 1` (the contract's matcher):
+ * exactly what checking it after writing those would give. A conflicting one is left out alone.
  */
 export async function decideGroup<T extends GroupAppend>(
   group: readonly T[],
-  read: (contexts: readonly GroupContext[]) => Promise<LockedRead>,
+  read: (contexts: readonly GroupContext[], identities: readonly string[]) => Promise<LockedRead>,
 ): Promise<GroupVerdicts<T>> {
-  const contexts: GroupContext[] = group.flatMap((item) =>
-    item.condition ? [{ query: item.condition.query, matcher: compileMatcher(item.condition.query) }] : [],
-  );
-  const { head, versions } = await read(contexts);
+  const contexts: GroupContext[] = [];
+  const identities: string[] = [];
+  for (const item of group) {
+    if (item.condition) contexts.push({ query: item.condition.query, matcher: compileMatcher(item.condition.query) });
+    if (item.key !== undefined) identities.push(item.identity ?? keyIdentity(item.key));
+  }
+  const { head, versions, committed } = await read(contexts, identities);
   const accepted: T[] = [];
-  const verdicts: (ConditionalAppendConflictError | undefined)[] = [];
+  // per append: its index among the accepted, an error, or a batch already committed
+  const verdicts: (number | Error | CommittedBatch | { sameAs: number; key: string; events: readonly ValidEvent[] })[] = [];
+  const taken = new Map<string, number>(); // identity → index among the accepted
   let last = head;
   let c = 0; // the next condition's index in contexts and versions
   for (const item of group) {
-    if (item.condition) {
-      const { matcher } = contexts[c] as GroupContext;
-      const read = versions[c++] ?? null;
+    const context = item.condition ? (contexts[c] as GroupContext) : undefined;
+    const read = item.condition ? (versions[c++] ?? null) : null;
+    const identity = item.key === undefined ? undefined : (item.identity ?? keyIdentity(item.key));
+    if (item.key !== undefined && identity !== undefined) {
+      const earlier = committed?.get(identity);
+      if (earlier) {
+        verdicts.push(settleKey(() => replayCommitted(earlier, item.events, item.key as string)));
+        continue;
+      }
+      const ahead = taken.get(identity);
+      if (ahead !== undefined) {
+        verdicts.push({ sameAs: ahead, key: item.key, events: item.events });
+        continue;
+      }
+    }
+    if (item.condition && context) {
       // the accepted appends ahead of it come after everything the read saw
-      const actual = latestMatch(accepted, last, matcher) ?? read;
+      const actual = latestMatch(accepted, last, context.matcher) ?? read;
       if (actual !== item.condition.expectedVersion) {
         verdicts.push(new ConditionalAppendConflictError(item.condition.expectedVersion, actual));
         continue;
       }
     }
-    verdicts.push(undefined);
+    if (identity !== undefined) taken.set(identity, accepted.length);
+    verdicts.push(accepted.length);
     accepted.push(item);
     last += BigInt(item.events.length);
   }
@@ -131,10 +213,22 @@ export async function decideGroup<T extends GroupAppend>(
     head,
     accepted,
     outcomes(written) {
-      let w = 0;
-      return verdicts.map((verdict) => verdict ?? (written[w++] as CommittedBatch));
+      return verdicts.map((verdict) => {
+        if (typeof verdict === 'number') return written[verdict] as CommittedBatch;
+        if (verdict instanceof Error || !('sameAs' in verdict)) return verdict;
+        const batch = written[verdict.sameAs] as CommittedBatch;
+        return settleKey(() => replayCommitted(batch, verdict.events, verdict.key));
+      });
     },
   };
+}
+
+function settleKey(decide: () => CommittedBatch): CommittedBatch | Error {
+  try {
+    return decide();
+  } catch (error) {
+    return error as Error;
+  }
 }
 
 /** The position of the newest event of `accepted` that `matcher` matches (`last`: the position of their last event), or null. */
@@ -145,4 +239,8 @@ function latestMatch(accepted: readonly GroupAppend[], last: bigint, matcher: Ev
     for (let e = events.length - 1; e >= 0; e--, position--) if (matcher(events[e] as ValidEvent)) return position;
   }
   return null;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { InvalidInputError, type InvalidInputIssue } from '../errors.js';
-import { newEventSchema } from '../event.js';
+import { AppendOptions, newEventSchema } from '../event.js';
 import type { JsonValue } from '../json.js';
 import { eventQuerySchema, PositionInput } from '../query.js';
 import { DurableStreamName, type StreamHandler, StreamOptions } from '../stream.js';
@@ -110,6 +110,24 @@ export function validateExpectedVersion(version: unknown, path = 'expectedContex
   typeCheck(positionCheck(), version, path, issues);
   if (issues.length > 0) fail(issues);
   return BigInt(version as bigint | number);
+}
+
+/**
+ * Validates the options of `append`/`appendIf`.
+ * @returns the idempotency key, or undefined
+ * @throws {@link InvalidInputError} for unknown keys or a bad key
+ */
+export function validateAppendOptions(options: unknown): string | undefined {
+  const issues: InvalidInputIssue[] = [];
+  const key = checkOptions<AppendOptions>(AppendOptions, options, issues, {
+    '/idempotencyKey': 'must be a string of 1 to 200 characters',
+  }).idempotencyKey;
+  if (issues.length === 0 && key !== undefined) {
+    const reason = badStringReason(key);
+    if (reason !== null) issues.push({ path: 'options/idempotencyKey', message: `string ${reason}` });
+  }
+  if (issues.length > 0) fail(issues);
+  return key;
 }
 
 /** Validates a durable stream name: a non-empty string of at most 200 characters. */

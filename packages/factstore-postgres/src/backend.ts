@@ -1,0 +1,267 @@
+import {
+  AppendIdentities,
+  answerFromNewest,
+  CANDIDATE_PAGE,
+  decideGroup,
+  GroupCommit,
+  readQuery,
+  readWholeBatches,
+  type AppendCondition,
+  type CommittedBatch,
+  type EventRow,
+  type GroupAppend,
+  type StoreBackend,
+  type ValidEvent,
+  type ValidQuery,
+} from 'factstore/backend';
+import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
+import { openConnection, type PostgresConnection, type Runner } from './connection.js';
+import { prepareSchema } from './schema.js';
+import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
+import type { PostgresStoreOptions } from './options.js';
+import type { Sql } from 'postgres';
+
+/**
+ * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
+ * counter, locked by the first statement of the write transaction and released at commit, so
+ * positions are gapless and in commit order under any number of writers in any number of
+ * processes. A NOTIFY in the same transaction wakes the streams of other processes.
+ */
+export class PostgresBackend implements StoreBackend {
+  private readonly t: { events: string; batches: string; head: string; cursors: string };
+  private readonly scope: PlanScope;
+  private readonly identities = new AppendIdentities();
+  private readonly channel: string;
+  private listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
+  private poller: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly sql: Sql,
+    private readonly options: Required<PostgresStoreOptions>,
+    /** Whether the pool is this store's (closed at `close()`) or the caller's (left open). */
+    private readonly owned: boolean,
+  ) {
+    const s = `"${options.schema}"`;
+    this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors` };
+    this.scope = { events: this.t.events, offset: 0 };
+    this.channel = `factstore_${options.schema}`;
+  }
+
+  /** Connects (creating the schema and its tables when missing) and checks the format. */
+  static async open(connection: PostgresConnection, options: Required<PostgresStoreOptions>): Promise<PostgresBackend> {
+    const { sql, owned } = openConnection(connection);
+    try {
+      await prepareSchema(sql, options.schema);
+    } catch (error) {
+      if (owned) await sql.end({ timeout: 1 }).catch(() => {});
+      throw error;
+    }
+    return new PostgresBackend(sql, options, owned);
+  }
+
+  async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
+    return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
+  }
+
+  /**
+   * Group commit: the appends that queued up while the previous commit ran are written together.
+   * Plain appends only: one statement (one lock of the counter row, one commit), each append with
+   * its own range and batch row. With appendIfs or idempotency keys: one transaction that locks
+   * the counter row first, reads every condition's context version with one statement and the
+   * batches of the keys with another (pipelined behind the lock), decides keys and conditions in
+   * order (each against the appends accepted ahead of it) and writes the accepted appends with one
+   * statement; a conflicting appendIf fails alone, having written nothing.
+   *
+   * A commit whose reply is lost (the connection dropped) may have landed: the queue then looks
+   * for the appends' identities in `batches` and resolves those it finds; the unique `append_key`
+   * makes a second copy impossible even when the first commit completes after that look.
+   */
+  private readonly groups = new GroupCommit<GroupAppend>(
+    (group) =>
+      group.some((item) => item.condition || item.key !== undefined)
+        ? this.sql.begin(async (tx) => {
+            const verdicts = await decideGroup(group, async (contexts, identities) => {
+              // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
+              const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
+              const [[row], versions, committed] = await Promise.all([
+                locked,
+                contextVersions(tx, this.scope, contexts),
+                this.committedBatches(tx, identities),
+              ]);
+              return { head: BigInt(row?.last_seq ?? 0), versions, committed };
+            });
+            return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
+          })
+        : this.writeBatches(this.sql, group),
+    {
+      landed: async (items) => {
+        const found = await this.committedBatches(
+          this.sql,
+          items.map((item) => item.identity as string),
+        );
+        return items.map((item) => found.get(item.identity as string));
+      },
+    },
+  );
+
+  /**
+   * Writes appends as one statement: bumps the counter row (locked until commit; it numbers the
+   * events, so no head needs reading first), inserts every event and one batch row per append,
+   * and notifies other processes. One round trip.
+   */
+  private async writeBatches(db: Runner, appends: readonly GroupAppend[]): Promise<CommittedBatch[]> {
+    const types: string[] = [];
+    const payloads: string[] = [];
+    const firsts: number[] = [];
+    const lasts: number[] = [];
+    const keys: string[] = [];
+    for (const { events, identity } of appends) {
+      keys.push(identity as string);
+      firsts.push(types.length + 1);
+      for (const event of events) {
+        types.push(event.eventType);
+        payloads.push(JSON.stringify(event.payload));
+      }
+      lasts.push(types.length);
+    }
+    const at = new Date();
+    const rows = await db.unsafe(
+      `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
+            ins AS (INSERT INTO ${this.t.events} (seq, occurred_at, event_type, payload)
+                    SELECT h.base + x.ord, $2, x.t, x.p::jsonb
+                    FROM h, unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(t, p, ord)),
+            bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq, append_key)
+                   SELECT h.base + b.f, h.base + b.l, b.k FROM h, unnest($5::int[], $6::int[], $8::text[]) AS b(f, l, k))
+       SELECT h.base, pg_notify($7, (h.base + 1)::text || '-' || (h.base + $1)::text) FROM h`,
+      [types.length, at, types, payloads, firsts, lasts, this.channel, keys] as never[],
+    );
+    const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
+    let offset = 0;
+    return appends.map(({ events }) => {
+      const first = base + BigInt(offset) + 1n;
+      offset += events.length;
+      const records: EventRecord[] = events.map((event, i) =>
+        Object.freeze({ sequenceNumber: first + BigInt(i), occurredAt: at, eventType: event.eventType, payload: event.payload }),
+      );
+      return { firstSequenceNumber: first, lastSequenceNumber: first + BigInt(events.length - 1), records };
+    });
+  }
+
+  async query(query: ValidQuery): Promise<QueryResult> {
+    const plan = planQuery(query, this.scope);
+    const after = query.minSequenceNumber ?? 0n;
+    const limit = query.limit ?? Infinity;
+    // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
+    const quick = plan.exact
+      ? undefined
+      : answerFromNewest(await candidates(this.sql, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    if (quick) return quick;
+    return this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, plan), plan.matcher, after, limit));
+  }
+
+  async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    return this.sql.begin('isolation level repeatable read read only', (tx) =>
+      readWholeBatches(after, maxEvents, {
+        ranges: async (from, limit) =>
+          (
+            (await tx.unsafe(`SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`, [
+              positionParam(from),
+              limit,
+            ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint }[]
+          ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
+        head: () => this.readHead(tx),
+        records: async (first, last) =>
+          Array.from(
+            (await tx.unsafe(
+              `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
+              [positionParam(first), positionParam(last)] as never[],
+            )) as unknown as EventRow[],
+            toRecord,
+          ),
+      }),
+    );
+  }
+
+  async head(): Promise<bigint> {
+    return this.readHead(this.sql);
+  }
+
+  // a lease row rather than an advisory lock: it needs no pinned connection, and it survives
+  // reconnects and server restarts; a holder that stops renewing it loses it after the lease length
+  async claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
+    return this.sql.begin(async (tx) => {
+      await tx.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [
+        name,
+        canonicalQuery,
+      ]);
+      const [row] = await tx.unsafe(
+        `SELECT query, position, holder, heartbeat > clock_timestamp() - make_interval(secs => $2) AS alive FROM ${this.t.cursors} WHERE name = $1 FOR UPDATE`,
+        [name, leaseMs / 1000] as never[],
+      );
+      if (row?.holder !== null && row?.holder !== holder && row?.alive) throw new DurableStreamActiveError(name);
+      if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+      await tx.unsafe(`UPDATE ${this.t.cursors} SET holder = $2, heartbeat = clock_timestamp() WHERE name = $1`, [name, holder]);
+      return BigInt(row.position);
+    });
+  }
+
+  async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
+    const rows = await this.sql.unsafe(
+      `UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1 AND name = ANY($2::text[]) RETURNING name`,
+      [holder, [...names]] as never[],
+    );
+    return Array.from(rows as unknown as { name: string }[], (row) => row.name);
+  }
+
+  async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
+    const result = await this.sql.unsafe(
+      `UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2 AND holder = $3`,
+      [positionParam(position), name, holder],
+    );
+    return result.count > 0;
+  }
+
+  async releaseDurable(name: string, holder: string): Promise<void> {
+    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, holder]);
+  }
+
+  watch(onCommit: () => void): void {
+    // onlisten runs after every (re)connect of the listening connection: read what was missed
+    this.listening = this.sql.listen(this.channel, () => onCommit(), onCommit).catch(() => undefined);
+    this.poller = setInterval(onCommit, this.options.pollIntervalMs).unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.poller);
+    // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
+    await (await this.listening)?.unlisten().catch(() => {});
+    if (this.owned) await this.sql.end({ timeout: 5 });
+  }
+
+  /** The committed batches (with their records) of those `identities` that are in the log. */
+  private async committedBatches(db: Runner, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
+    const found = new Map<string, CommittedBatch>();
+    if (identities.length === 0) return found;
+    const ranges = (await db.unsafe(`SELECT first_seq, last_seq, append_key FROM ${this.t.batches} WHERE append_key = ANY($1::text[])`, [
+      [...identities],
+    ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[];
+    for (const range of ranges) {
+      const rows = (await db.unsafe(
+        `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
+        [positionParam(BigInt(range.first_seq)), positionParam(BigInt(range.last_seq))] as never[],
+      )) as unknown as EventRow[];
+      found.set(range.append_key, {
+        firstSequenceNumber: BigInt(range.first_seq),
+        lastSequenceNumber: BigInt(range.last_seq),
+        records: Array.from(rows, toRecord),
+      });
+    }
+    return found;
+  }
+
+  /** The last committed position on `db`. */
+  private async readHead(db: Runner): Promise<bigint> {
+    const [row] = await db.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
+    return BigInt(row?.head ?? 0);
+  }
+}

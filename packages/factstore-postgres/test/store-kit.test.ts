@@ -1,0 +1,4 @@
+import { describeStoreKit } from 'factstore-test-support';
+import { postgresAdapter } from './adapter.js';
+
+describeStoreKit(postgresAdapter);

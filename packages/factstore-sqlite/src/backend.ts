@@ -1,0 +1,357 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import {
+  AppendIdentities,
+  answerFromNewest,
+  CANDIDATE_PAGE,
+  decideGroup,
+  GroupCommit,
+  readQuery,
+  readWholeBatches,
+  type AppendCondition,
+  type CommittedBatch,
+  type EventRow,
+  type GroupAppend,
+  type StoreBackend,
+  type ValidEvent,
+  type ValidQuery,
+} from 'factstore/backend';
+import { DurableStreamActiveError, DurableStreamQueryMismatchError, type QueryResult } from 'factstore';
+import { Connection } from './connection.js';
+import { prepareSchema, TAG } from './schema.js';
+import { candidates, contextVersions, planQuery, positionParam, predicateKeys, toRecord, type PlanScope } from './plan.js';
+import type { SqliteStoreOptions } from './options.js';
+
+/** Payload keys that get a value index at most (per file). */
+export const MAX_INDEXED_KEYS = 32;
+/** Read connections for snapshots (a transaction of several statements, one at a time on each). */
+const READERS = 2;
+/** Read connections for single statements (never a transaction, so many can be queued on each). */
+const STATEMENT_READERS = 2;
+
+/**
+ * Storage for {@link SqliteStore}: one write connection per process (every write in a
+ * `BEGIN IMMEDIATE` transaction, so several processes can write one file), read connections for
+ * snapshot reads, and a connection that watches `PRAGMA data_version` for other processes' commits.
+ */
+export class SqliteBackend implements StoreBackend {
+  private readonly indexed = new Set<string>();
+  private readonly identities = new AppendIdentities();
+  private readonly scope: PlanScope = { indexed: this.indexed };
+  private nextReader = 0;
+  private nextStatementReader = 0;
+  private poller: NodeJS.Timeout | undefined;
+
+  private constructor(
+    /** The absolute path of the database file. */
+    readonly path: string,
+    private readonly write: Connection,
+    private readonly readers: Connection[],
+    private readonly statementReaders: Connection[],
+    private readonly watcher: Connection,
+    private readonly options: Required<SqliteStoreOptions>,
+  ) {}
+
+  /** Opens (creating folders, file and tables when missing) and checks the format. */
+  static async open(file: string, options: Required<SqliteStoreOptions>): Promise<SqliteBackend> {
+    const path = resolve(file);
+    await mkdir(dirname(path), { recursive: true });
+    const opened: Connection[] = [];
+    try {
+      const write = await Connection.open(path);
+      opened.push(write);
+      write.busyTimeout(options.busyTimeoutMs);
+      await write.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous};`);
+      await prepareSchema(write);
+      const readers: Connection[] = [];
+      for (let i = 0; i < READERS + STATEMENT_READERS + 1; i++) {
+        const reader = await Connection.open(path);
+        opened.push(reader);
+        reader.busyTimeout(options.busyTimeoutMs);
+        readers.push(reader);
+      }
+      const watcher = readers.pop() as Connection;
+      const backend = new SqliteBackend(path, write, readers.slice(0, READERS), readers.slice(READERS), watcher, options);
+      // the baseline is read before open() resolves, so no commit after it can go unnoticed
+      backend.dataVersion = (await watcher.get<{ data_version: number }>('PRAGMA data_version'))?.data_version;
+      for (const row of await write.all<{ key: string }>('SELECT key FROM indexed_keys')) backend.indexed.add(row.key);
+      return backend;
+    } catch (error) {
+      await Promise.allSettled(opened.map((c) => c.close()));
+      throw error;
+    }
+  }
+
+  async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
+    if (condition) await this.ensureIndexed(predicateKeys(condition.query));
+    return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
+  }
+
+  /**
+   * Group commit: the appends that queued up while the previous transaction ran go into one
+   * `BEGIN IMMEDIATE` transaction: the head, each appendIf's context version and the batches of
+   * the idempotency keys are read under the lock, keys and conditions decided in order (each
+   * against the appends accepted ahead of it), and every accepted append written by two
+   * statements, each with its own range and batch row. After a failed commit, what landed is
+   * found by the identities kept with the batches (a SQLite commit that fails did not commit, so
+   * this finds nothing there; it keeps the guarantee in one place).
+   */
+  private readonly groups = new GroupCommit<GroupAppend>(
+    (group) =>
+      this.write.transaction('IMMEDIATE', async () => {
+        // reads on the locked connection, sent together (their order does not matter)
+        const verdicts = await decideGroup(group, async (contexts, identities) => {
+          const [head, versions, committed] = await Promise.all([
+            this.readHead(this.write),
+            contextVersions(this.write, this.scope, contexts),
+            this.committedBatches(this.write, identities),
+          ]);
+          return { head, versions, committed };
+        });
+        return verdicts.outcomes(
+          verdicts.accepted.length === 0 ? [] : await this.writeBatches(this.write, verdicts.accepted, verdicts.head),
+        );
+      }),
+    {
+      landed: async (items) => {
+        const db = this.reader();
+        const found = await db.transaction('DEFERRED', () =>
+          this.committedBatches(
+            db,
+            items.map((item) => item.identity as string),
+          ),
+        );
+        return items.map((item) => found.get(item.identity as string));
+      },
+    },
+  );
+
+  /**
+   * Writes appends inside the running write transaction after `head` (read under the lock), each
+   * with its own consecutive range and batch row: two statements.
+   */
+  private async writeBatches(db: Connection, appends: readonly GroupAppend[], last: bigint): Promise<CommittedBatch[]> {
+    const head = Number(last);
+    const at = Date.now();
+    const occurredAt = new Date(at);
+    const rows: [string, string][] = [];
+    const ranges: [number, number, string | undefined][] = [];
+    const out: CommittedBatch[] = [];
+    for (const { events, identity } of appends) {
+      const first = head + rows.length + 1;
+      for (const event of events) rows.push([event.eventType, JSON.stringify(event.payload)]);
+      ranges.push([first, first + events.length - 1, identity]);
+      out.push({
+        firstSequenceNumber: BigInt(first),
+        lastSequenceNumber: BigInt(first + events.length - 1),
+        records: events.map((event, i) =>
+          Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt, eventType: event.eventType, payload: event.payload }),
+        ),
+      });
+    }
+    await db.run(
+      'INSERT INTO events (seq, occurred_at, event_type, payload) SELECT ? + key + 1, ?, value ->> 0, value ->> 1 FROM json_each(?)',
+      [head, at, JSON.stringify(rows)],
+    );
+    await db.run('INSERT INTO batches (first_seq, last_seq, append_key) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)', [
+      JSON.stringify(ranges),
+    ]);
+    return out;
+  }
+
+  /** The committed batches (with their records) of those `identities` that are in the log, on `db`. */
+  private async committedBatches(db: Connection, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
+    const found = new Map<string, CommittedBatch>();
+    if (identities.length === 0) return found;
+    const ranges = await db.all<{ first_seq: number; last_seq: number; append_key: string }>(
+      'SELECT first_seq, last_seq, append_key FROM batches WHERE append_key IN (SELECT value FROM json_each(?))',
+      [JSON.stringify(identities)],
+    );
+    for (const range of ranges) {
+      const rows = await db.all<EventRow>(
+        'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq',
+        [range.first_seq, range.last_seq],
+      );
+      found.set(range.append_key, {
+        firstSequenceNumber: BigInt(range.first_seq),
+        lastSequenceNumber: BigInt(range.last_seq),
+        records: Array.from(rows, toRecord),
+      });
+    }
+    return found;
+  }
+
+  async query(query: ValidQuery): Promise<QueryResult> {
+    await this.ensureIndexed(predicateKeys(query));
+    const plan = planQuery(query, this.scope);
+    const after = query.minSequenceNumber ?? 0n;
+    const limit = query.limit ?? Infinity;
+    // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
+    const quick = plan.exact
+      ? undefined
+      : answerFromNewest(await candidates(this.statementReader(), plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    if (quick) return quick;
+    const db = this.reader();
+    return db.transaction('DEFERRED', () => readQuery(candidates(db, plan), plan.matcher, after, limit));
+  }
+
+  async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    const db = this.reader();
+    return db.transaction('DEFERRED', () =>
+      readWholeBatches(after, maxEvents, {
+        ranges: async (from, limit) =>
+          (
+            await db.all<{ first_seq: number; last_seq: number }>(
+              'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
+              [positionParam(from), limit],
+            )
+          ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
+        head: () => this.readHead(db),
+        records: async (first, last) =>
+          Array.from(
+            await db.all<EventRow>('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
+              positionParam(first),
+              positionParam(last),
+            ]),
+            toRecord,
+          ),
+      }),
+    );
+  }
+
+  async head(): Promise<bigint> {
+    return this.readHead(this.statementReader());
+  }
+
+  async claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
+    return this.write.transaction('IMMEDIATE', async () => {
+      const row = await this.write.get<{ query: string; position: number; holder: string | null; heartbeat: number | null }>(
+        'SELECT query, position, holder, heartbeat FROM cursors WHERE name = ?',
+        [name],
+      );
+      const now = Date.now();
+      if (row && row.holder !== null && row.holder !== holder && (row.heartbeat ?? 0) > now - leaseMs) {
+        throw new DurableStreamActiveError(name);
+      }
+      if (row && row.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+      if (row) await this.write.run('UPDATE cursors SET holder = ?, heartbeat = ? WHERE name = ?', [holder, now, name]);
+      else
+        await this.write.run('INSERT INTO cursors (name, query, position, holder, heartbeat) VALUES (?, ?, 0, ?, ?)', [
+          name,
+          canonicalQuery,
+          holder,
+          now,
+        ]);
+      return BigInt(row?.position ?? 0);
+    });
+  }
+
+  async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
+    const rows = await this.write.exclusive(() =>
+      this.write.all<{ name: string }>(
+        'UPDATE cursors SET heartbeat = ? WHERE holder = ? AND name IN (SELECT value FROM json_each(?)) RETURNING name',
+        [Date.now(), holder, JSON.stringify(names)],
+      ),
+    );
+    return rows.map((row) => row.name);
+  }
+
+  async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
+    const changed = await this.write.exclusive(() =>
+      this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
+        positionParam(position),
+        Date.now(),
+        name,
+        holder,
+      ]),
+    );
+    return changed > 0;
+  }
+
+  async releaseDurable(name: string, holder: string): Promise<void> {
+    await this.write.exclusive(() =>
+      this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
+    );
+  }
+
+  private dataVersion: number | undefined;
+
+  watch(onCommit: () => void): void {
+    let busy = false;
+    this.poller = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.watcher
+        .get<{ data_version: number }>('PRAGMA data_version')
+        .then((row) => {
+          const version = row?.data_version;
+          if (version !== this.dataVersion) onCommit();
+          this.dataVersion = version;
+        })
+        .catch(() => {})
+        .finally(() => {
+          busy = false;
+        });
+    }, this.options.pollIntervalMs).unref();
+  }
+
+  /**
+   * Closes the readers first, then checkpoints the WAL into the database file and closes the
+   * write connection last: SQLite folds the WAL back into the file only when the last connection
+   * of all processes closes, and several connections of one process closing at once each see the
+   * others still open, so the `-wal` file stayed behind and a copy of the `.db` alone missed the
+   * latest commits. With no other process on the file, this leaves the one file with everything.
+   */
+  async close(): Promise<void> {
+    clearInterval(this.poller);
+    await Promise.allSettled([...this.readers, ...this.statementReaders, this.watcher].map((c) => c.close()));
+    // TRUNCATE empties the WAL file; when another process still reads, it checkpoints what it can
+    await this.write.exclusive(() => this.write.run('PRAGMA wal_checkpoint(TRUNCATE)')).catch(() => {});
+    await this.write.close().catch(() => {});
+  }
+
+  /** The last committed position on `db`. */
+  private async readHead(db: Connection): Promise<bigint> {
+    const row = await db.get<{ head: number }>('SELECT COALESCE(MAX(seq), 0) AS head FROM events');
+    return BigInt(row?.head ?? 0);
+  }
+
+  /** A connection for one statement: it never holds a transaction, so the statement reads the newest commit. */
+  private statementReader(): Connection {
+    return this.statementReaders[this.nextStatementReader++ % this.statementReaders.length] as Connection;
+  }
+
+  /** A connection for a snapshot: use it inside `transaction` only. */
+  private reader(): Connection {
+    return this.readers[this.nextReader++ % this.readers.length] as Connection;
+  }
+
+  /**
+   * Makes sure the value index covers `keys` (up to {@link MAX_INDEXED_KEYS} per file): a key
+   * another process indexed is picked up; a new key is indexed over the whole log, once.
+   */
+  private async ensureIndexed(keys: ReadonlySet<string>): Promise<void> {
+    const missing = [...keys].filter((key) => !this.indexed.has(key));
+    if (missing.length === 0) return;
+    await this.write.transaction('IMMEDIATE', async () => {
+      const known = await this.write.all<{ key: string }>('SELECT key FROM indexed_keys');
+      for (const row of known) this.indexed.add(row.key);
+      let count = known.length;
+      for (const key of missing) {
+        if (this.indexed.has(key) || count >= MAX_INDEXED_KEYS) continue;
+        await this.write.run('INSERT INTO indexed_keys (key) VALUES (?)', [key]);
+        await this.write.run(
+          `INSERT OR IGNORE INTO event_values (tag, seq)
+           SELECT ${TAG('j.key', 'j.type', 'j.atom')}, e.seq
+           FROM events AS e, json_each(e.payload) AS j
+           WHERE json_type(e.payload) = 'object' AND j.key = ? AND j.type NOT IN ('object', 'array')`,
+          [key],
+        );
+        count++;
+      }
+    });
+    // only now, after commit, may plans rely on the new keys
+    for (const row of await this.write.exclusive(() => this.write.all<{ key: string }>('SELECT key FROM indexed_keys')))
+      this.indexed.add(row.key);
+  }
+}

@@ -1,0 +1,147 @@
+import type { JsonValue } from 'factstore';
+import {
+  compileMatcher,
+  NO_ROWS,
+  planWhere,
+  readContextVersions,
+  rowToRecord,
+  type CandidateRows,
+  type EventMatcher,
+  type EventRow,
+  type GroupContext,
+  type ValidQuery,
+} from 'factstore/backend';
+import type { Connection, Param } from './connection.js';
+import { TAG } from './schema.js';
+
+/** What a plan may use besides the query: the payload keys the value index covers. */
+export interface PlanScope {
+  readonly indexed: ReadonlySet<string>;
+}
+
+/**
+ * A query turned into SQL: `where` narrows the rows of `events` (never dropping a match), `exact`
+ * says whether it selects exactly the matching rows; when not, the contract's matcher decides.
+ */
+export interface SqlPlan {
+  readonly where: string;
+  readonly params: Param[];
+  readonly exact: boolean;
+  readonly matcher: EventMatcher;
+}
+
+const ROW = 'seq, occurred_at, event_type, payload';
+
+/** A record from an `events` row (its payload is JSON text). */
+export const toRecord = (row: EventRow) => rowToRecord(row, JSON.parse);
+
+/**
+ * Plans a query: `event_type IN (…)` for types, and for each predicate the value index of its
+ * indexed top-level scalar entries (`seq IN (SELECT seq FROM event_values WHERE tag = …)`).
+ * Everything else (nested values, arrays, unindexed keys, number formats) is left to the matcher.
+ */
+export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
+  const { where, params, exact } = planWhere<Param>(query, {
+    placeholder: () => '?',
+    eventTypes(types, bind, afterPayload) {
+      // once the value index narrowed the filter to a few positions, each is looked up by rowid
+      // and its type checked on the row (`+` keeps SQLite from looking each up in the type index too)
+      return `${afterPayload ? '+' : ''}event_type IN (${types.map(bind).join(', ')})`;
+    },
+    payloadPredicates(predicates, bind) {
+      const narrowings = predicates.map((predicate) => scalarEntries(predicate).filter(([key]) => scope.indexed.has(key)));
+      // one predicate that cannot be narrowed means the filter cannot be narrowed by payload
+      if (!narrowings.every((entries) => entries.length > 0)) return undefined;
+      const alternatives = narrowings.map((entries) =>
+        entries
+          .map(
+            ([key, value]) =>
+              `seq IN (SELECT seq FROM event_values WHERE tag = (SELECT ${TAG('j.key', 'j.type', 'j.atom')} FROM json_each(${bind(JSON.stringify({ [key]: value }))}) AS j))`,
+          )
+          .join(' AND '),
+      );
+      return alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`;
+    },
+  });
+  return { where, params, exact, matcher };
+}
+
+/** The payload keys a plan would like indexed: top-level keys with scalar values in predicates. */
+export function predicateKeys(query: ValidQuery): Set<string> {
+  const keys = new Set<string>();
+  for (const filter of query.filters ?? []) {
+    for (const predicate of filter.payloadPredicates ?? []) {
+      for (const [key] of scalarEntries(predicate)) keys.add(key);
+    }
+  }
+  return keys;
+}
+
+/** The candidate rows of a plan on one connection, for the contract's reads (`readQuery`, `readContextVersion`). */
+export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
+  const none = plan.where === NO_ROWS;
+  return {
+    exact: plan.exact,
+    async highest() {
+      if (none) return null;
+      const row = await db.get<{ head: number | null }>(`SELECT MAX(seq) AS head FROM events WHERE ${plan.where}`, plan.params);
+      return row?.head ? BigInt(row.head) : null;
+    },
+    async before(below, count) {
+      if (none) return [];
+      const rows = await db.all<EventRow>(
+        `SELECT ${ROW} FROM events WHERE (${plan.where})${below === null ? '' : ' AND seq < ?'} ORDER BY seq DESC LIMIT ?`,
+        below === null ? [...plan.params, count] : [...plan.params, positionParam(below), count],
+      );
+      return Array.from(rows, toRecord);
+    },
+    async after(after, count) {
+      if (none) return [];
+      const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where}) AND seq > ? ORDER BY seq LIMIT ?`, [
+        ...plan.params,
+        positionParam(after),
+        count,
+      ]);
+      return Array.from(rows, toRecord);
+    },
+  };
+}
+
+/** The context versions of several queries: the newest candidates of every query read by one statement (a `UNION ALL` arm each). */
+export function contextVersions(db: Connection, scope: PlanScope, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
+  const plans = contexts.map(({ query, matcher }) => planQuery(query, scope, matcher));
+  return readContextVersions(
+    plans.map((plan) => ({ rows: candidates(db, plan), matcher: plan.matcher })),
+    async (sizes) => {
+      const arms: string[] = [];
+      const params: Param[] = [];
+      plans.forEach((plan, k) => {
+        if (plan.where === NO_ROWS) return;
+        arms.push(
+          `SELECT * FROM (SELECT ${k} AS k, seq, event_type, payload FROM events WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`,
+        );
+        params.push(...plan.params);
+      });
+      const rows = arms.length === 0 ? [] : await db.all<Omit<EventRow, 'occurred_at'> & { k: number }>(arms.join(' UNION ALL '), params);
+      return rows.map((row) => ({
+        k: row.k,
+        candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: JSON.parse(row.payload as string) as JsonValue },
+      }));
+    },
+  );
+}
+
+/** A position as a parameter: a number when it is safe, else its decimal text (never a bigint). */
+export function positionParam(position: bigint): Param {
+  return position <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(position) : position.toString();
+}
+
+function scalarEntries(predicate: JsonValue): [string, string | number | boolean | null][] {
+  if (predicate === null || typeof predicate !== 'object' || Array.isArray(predicate)) return [];
+  const out: [string, string | number | boolean | null][] = [];
+  for (const key of Object.keys(predicate)) {
+    const value = predicate[key] as JsonValue;
+    if (value === null || typeof value !== 'object') out.push([key, value]);
+  }
+  return out;
+}

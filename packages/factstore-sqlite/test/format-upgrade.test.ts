@@ -1,0 +1,61 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from '../src/index.js';
+import { readBack } from '../../../tools/test-support/fixture-events.mjs';
+import { checkLogInvariants } from 'factstore-test-support';
+import { sqliteAdapter } from './adapter.js';
+import { sql } from './sqlite-file.js';
+import { removeTempFolders, tempDb } from './temp-files.js';
+
+afterAll(removeTempFolders);
+
+const fixture = join(__dirname, 'fixtures', 'format-1.db');
+const expected = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'format-1.expected.json'), 'utf8'));
+
+/** A copy of the format-1 fixture in a fresh folder. */
+function format1File(): string {
+  const path = tempDb('format-1');
+  copyFileSync(fixture, path);
+  return path;
+}
+
+const format = async (path: string) =>
+  (await sql<{ value: string }>(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`))[0]?.value;
+const columns = async (path: string) =>
+  (await sql<{ name: string }>(path, `SELECT name FROM pragma_table_info('batches')`)).map((c) => c.name);
+
+describe('SqliteStore opening a file of an earlier format', () => {
+  it('upgrades a format-1 file in place: every record, batch boundary and cursor reads back as the old release wrote it', async () => {
+    const path = format1File();
+    expect(await format(path)).toBe('1');
+    const store = await SqliteStore.open(path);
+    expect(await readBack(store)).toEqual(expected);
+    // the upgraded file takes idempotency keys, and numbering goes on
+    const keyed = await store.append([{ eventType: 'after-upgrade', payload: { n: 1 } }], { idempotencyKey: 'k' });
+    expect(keyed.firstSequenceNumber).toBe(BigInt(expected.records.length + 1));
+    expect(await store.append([{ eventType: 'after-upgrade', payload: { n: 1 } }], { idempotencyKey: 'k' })).toEqual(keyed);
+    await store.close();
+    expect(await format(path)).toBe('2');
+    expect(await columns(path)).toContain('append_key');
+    await checkLogInvariants(sqliteAdapter, path);
+  });
+
+  it('processes opening the old file at once: one upgrades, the others wait and see the new format', async () => {
+    const path = format1File();
+    const stores = await Promise.all([SqliteStore.open(path), SqliteStore.open(path), SqliteStore.open(path)]);
+    for (const store of stores) expect((await store.query({})).eventRecords).toHaveLength(expected.records.length);
+    await Promise.all(stores.map((s) => s.close()));
+    expect(await format(path)).toBe('2');
+    expect((await sql(path, `SELECT name FROM sqlite_master WHERE name = 'batches_append_key'`)).length).toBe(1);
+  });
+
+  it('a failing upgrade leaves the old format intact and the file readable by the old release', async () => {
+    const path = format1File();
+    // something in the way of the upgrade: a table with the name of the index it creates
+    await sql(path, 'CREATE TABLE batches_append_key (x)');
+    await expect(SqliteStore.open(path)).rejects.toMatchObject({ code: 'BACKEND_FAILURE' });
+    expect(await format(path)).toBe('1');
+    expect(await columns(path)).not.toContain('append_key');
+    expect((await sql(path, 'SELECT COUNT(*) AS n FROM events'))[0]).toEqual({ n: expected.records.length });
+  });
+});
