@@ -11,6 +11,13 @@ export type BatchSink = (events: readonly StoredEvent[], lineStarts: readonly nu
 /** The log's files say something no writer of this format writes (not a torn tail: more follows). */
 export class CorruptLogError extends Error {}
 
+/**
+ * A whole event line without its `last`: the batch history was removed from the log (a crash never
+ * writes that: a cut line ends before its `\n`, and `last` is the second key). The log is never
+ * cut there; every read and write fails until the lines are repaired.
+ */
+export class MissingBatchHistoryError extends CorruptLogError {}
+
 /** What a scan found after the last whole batch. */
 export interface ScanEnd {
   /** The offset after the last whole batch (where the scan began, when there was none). */
@@ -97,6 +104,11 @@ export class BatchScanner {
     }
     const event = parseLine(text);
     if (event === undefined) {
+      if (lacksBatchEnd(text)) {
+        throw new MissingBatchHistoryError(
+          `${this.path}: the line at byte ${start} is an event line without "last": the batch history is missing`,
+        );
+      }
       this.problem = `byte ${start} starts a line that is not an event line`;
       return;
     }
@@ -117,6 +129,26 @@ export class BatchScanner {
       this.sink(batch, starts, end);
     }
   }
+}
+
+/** Whether a line is an event line in every way but its missing `last`. */
+function lacksBatchEnd(text: string): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const line = value as Record<string, unknown>;
+  return (
+    !('last' in line) &&
+    typeof line.seq === 'number' &&
+    Number.isSafeInteger(line.seq) &&
+    typeof line.occurredAt === 'string' &&
+    typeof line.eventType === 'string' &&
+    'payload' in line
+  );
 }
 
 /** Scans `[start, end)` of an open segment synchronously (fewer bytes when the file ends sooner). */

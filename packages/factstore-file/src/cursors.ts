@@ -1,15 +1,9 @@
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError } from 'factstore';
 import { errorCode, readIfExists, syncDirectory, type FileSystem } from './file-system.js';
 import { temporary, type Layout } from './layout.js';
 import { FileLease, type Holder } from './lease.js';
-
-/**
- * How old the heartbeat of a durable name's lease may get before another holder may take the
- * name (a holder that died on this host frees it at once). Renewed every second, so a name held
- * by a process that died is free within this bound plus one second, well within 5 s.
- */
-export const DURABLE_LEASE_MS = 3000;
 
 /** The content of `cursors/<name>.json`. */
 interface CursorFile {
@@ -21,11 +15,12 @@ interface CursorFile {
   readonly position: number;
 }
 
-/** A durable name this store instance holds. */
+/** A durable name a holder of this store instance holds. */
 interface Held {
   readonly name: string;
   readonly query: string;
   readonly file: string;
+  readonly holder: string;
   readonly lease: FileLease;
   /** The position asked to be saved last. */
   wanted: number;
@@ -39,16 +34,18 @@ interface Held {
 
 /**
  * Durable stream cursors, one file per name, and the leases that make a name exclusive across
- * processes and store instances.
+ * processes and store instances. Only the storage: the holder's bookkeeping (heartbeats, the
+ * fence) is factstore's `DurableLeases`.
  *
  * - `cursors/<name>.json`: `{"name":…,"query":…,"position":…}`, replaced atomically (written to a
- *   temporary file, synced, renamed over the old one, the folder synced). Saves are coalesced: at
- *   most one write is under way per name, and a save that arrives meanwhile is written right after
- *   it with the newest position, so a replay never waits for a sync per page. `releaseDurable`
- *   (and so `unsubscribe` and `close`) waits until the last position is on disk. After a crash the
- *   cursor is where the last finished write left it: never past what was delivered, at most a
- *   page or two behind (those batches are delivered again).
- * - `cursors/<name>.lease`: a {@link FileLease} while a stream of this name runs.
+ *   temporary file, synced, renamed over the old one, the folder synced). A save resolves once its
+ *   position is on disk; saves are coalesced: at most one write is under way per name, and saves
+ *   that arrive meanwhile are written together right after it with the newest position. After a
+ *   crash the cursor is where the last finished write left it: never past what was delivered.
+ *   Every write checks first that the lease is still the holder's.
+ * - `cursors/<name>.lease`: a {@link FileLease} (holder, pid, host, heartbeat) while a stream of
+ *   this name runs; stale once its heartbeat is older than the claimer's `leaseMs`, or at once
+ *   when its process (on this host) is gone.
  */
 export class DurableCursors {
   private readonly held = new Map<string, Held>();
@@ -56,15 +53,19 @@ export class DurableCursors {
   constructor(
     private readonly files: FileSystem,
     private readonly layout: Layout,
-    private readonly holder: Holder,
     private readonly sync: boolean,
   ) {}
 
-  /** Takes the lease of `name` and returns its cursor, creating the cursor file for a new name. */
-  async claim(name: string, canonicalQuery: string): Promise<bigint> {
-    if (this.held.has(name)) throw new DurableStreamActiveError(name);
+  /** Takes the lease of `name` for `holder` and returns its cursor, creating the cursor file for a new name. */
+  async claim(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
+    const mine = this.held.get(name);
+    if (mine) {
+      if (mine.holder !== holder || !mine.lease.held()) throw new DurableStreamActiveError(name);
+      // the same holder again (it gave the name up in its own books): take it afresh
+      await this.release(name, holder);
+    }
     const base = this.layout.cursorBase(name);
-    const taken = FileLease.tryAcquire(this.files, `${base}.lease`, this.holder, DURABLE_LEASE_MS);
+    const taken = FileLease.tryAcquire(this.files, `${base}.lease`, leaseHolder(holder), leaseMs);
     if (!(taken instanceof FileLease)) throw new DurableStreamActiveError(name);
     try {
       const file = `${base}.json`;
@@ -75,6 +76,7 @@ export class DurableCursors {
         name,
         query: canonicalQuery,
         file,
+        holder,
         lease: taken,
         wanted: position,
         written: position,
@@ -90,48 +92,69 @@ export class DurableCursors {
     }
   }
 
+  /** Renews the leases of `names` that `holder` still holds; returns those names. */
+  renew(holder: string, names: readonly string[]): string[] {
+    const still: string[] = [];
+    let failure: unknown;
+    for (const name of names) {
+      const held = this.held.get(name);
+      if (!held || held.holder !== holder) continue;
+      try {
+        if (held.lease.renew()) still.push(name);
+        else this.drop(held);
+      } catch (error) {
+        // not renewed this time (a full disk): still held if the file is still this lease
+        failure = error;
+        if (held.lease.held()) still.push(name);
+      }
+    }
+    if (failure !== undefined && still.length === 0) throw failure;
+    return still;
+  }
+
   /**
-   * Saves a held name's cursor: written in the background right away, or right after the write
-   * under way. Throws when the previous write failed or the lease was lost.
+   * Saves a held name's cursor and renews its lease; resolves once the position is on disk (a save
+   * that arrives while another is written joins the next write, with the newest position). False
+   * when the lease is not the holder's any more (nothing written); throws when the write failed.
    */
-  async save(name: string, position: bigint): Promise<void> {
+  async save(name: string, position: bigint, holder: string): Promise<boolean> {
     const held = this.held.get(name);
-    if (!held) throw new Error(`durable stream ${JSON.stringify(name)} is not held by this store`);
-    if (!held.lease.held()) throw new Error(`durable stream ${JSON.stringify(name)} is no longer held by this process (its lease expired)`);
+    if (!held || held.holder !== holder) return false;
+    if (!held.lease.renew()) {
+      this.drop(held);
+      return false;
+    }
     held.wanted = Number(position);
+    held.writing ??= this.flush(held);
+    await held.writing;
     const failure = held.failure;
     held.failure = undefined;
-    held.writing ??= this.flush(held);
     if (failure !== undefined) throw failure;
+    return true;
   }
 
   /** Waits for the last save of `name` to be on disk, then frees the name (its cursor stays). */
-  async release(name: string): Promise<void> {
+  async release(name: string, holder: string): Promise<void> {
     const held = this.held.get(name);
-    if (!held) return;
+    if (!held || held.holder !== holder) return;
     this.held.delete(name);
     try {
       await held.writing;
-      if (held.written !== held.wanted) await this.write(held, held.wanted);
+      if (held.written !== held.wanted && held.lease.held()) await this.write(held, held.wanted);
     } finally {
       held.lease.release();
     }
   }
 
-  /** Renews the lease of every held name (every second). */
-  renew(): void {
-    for (const held of this.held.values()) {
-      try {
-        held.lease.renew();
-      } catch {
-        // a failed heartbeat is tried again in a second; the lease outlives three of them
-      }
-    }
-  }
-
   /** Releases every held name, saving what is pending. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.held.keys()].map((name) => this.release(name)));
+    await Promise.allSettled([...this.held.values()].map((held) => this.release(held.name, held.holder)));
+  }
+
+  /** Forgets a name whose lease passed to another holder (its file is theirs now). */
+  private drop(held: Held): void {
+    if (this.held.get(held.name) === held) this.held.delete(held.name);
+    held.lease.release(); // closes the descriptor only: the file is no longer this lease
   }
 
   private async flush(held: Held): Promise<void> {
@@ -150,16 +173,18 @@ export class DurableCursors {
   }
 
   private async write(held: Held, position: number): Promise<void> {
-    // a lease not renewed for most of its length (this process was busy or paused) may pass to
-    // another holder any moment: renew it first, which fails if it has passed already
-    const late = Date.now() - held.lease.lastRenewed > DURABLE_LEASE_MS - 1000;
-    if (!(late ? held.lease.renew() : held.lease.held())) {
-      throw new Error(`durable stream ${JSON.stringify(held.name)} is no longer held by this process (its lease expired)`);
+    if (!held.lease.held()) {
+      throw new Error(`durable stream ${JSON.stringify(held.name)} is no longer held by this store (its lease passed on)`);
     }
     const content: CursorFile = { name: held.name, query: held.query, position };
-    await replaceFile(this.files, held.file, Buffer.from(`${JSON.stringify(content)}\n`, 'utf8'), this.holder.holder, this.sync);
+    await replaceFile(this.files, held.file, Buffer.from(`${JSON.stringify(content)}\n`, 'utf8'), held.holder, this.sync);
     held.written = position;
   }
+}
+
+/** The lease file's holder: factstore's holder id, with this process and host (a dead process frees its names at once). */
+function leaseHolder(holder: string): Holder {
+  return { holder, pid: process.pid, host: hostname() };
 }
 
 /** A cursor file's content, `undefined` when there is none. */

@@ -3,6 +3,8 @@ import {
   compileMatcher,
   decideGroup,
   GroupCommit,
+  identityKey,
+  keyIdentity,
   type AppendCondition,
   type CommittedBatch,
   type GroupAppend,
@@ -10,6 +12,7 @@ import {
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
+import { MissingBatchHistoryError } from './batch-scanner.js';
 import { DurableCursors } from './cursors.js';
 import { readIfExists, type FileSystem } from './file-system.js';
 import { prepareFolder, removeLeftovers } from './format.js';
@@ -23,7 +26,7 @@ import { LogWriter } from './log-writer.js';
 import type { FileStoreOptions } from './options.js';
 import { WriteLock } from './write-lock.js';
 
-/** How often the write lock's and the durable names' heartbeats are renewed. */
+/** How often the write lock's heartbeat is renewed. */
 const HEARTBEAT_MS = 1000;
 /** How long reads may go on without letting timers and I/O callbacks run. */
 const YIELD_MS = 20;
@@ -50,10 +53,7 @@ export class FileBackend implements StoreBackend {
     private readonly writer: LogWriter,
     private readonly cursors: DurableCursors,
   ) {
-    this.heartbeat = setInterval(() => {
-      this.lock.renew();
-      this.cursors.renew();
-    }, HEARTBEAT_MS).unref();
+    this.heartbeat = setInterval(() => this.lock.renew(), HEARTBEAT_MS).unref();
   }
 
   /** The absolute path of the store's folder. */
@@ -74,51 +74,72 @@ export class FileBackend implements StoreBackend {
     const holder = newHolder();
     const log = new Log(files, layout, options.cachedEvents);
     try {
-      const firsts = await log.load(readIndexedKeys(files, layout));
       const lock = new WriteLock(files, layout.writeLock, holder, { timeoutMs: options.lockTimeoutMs, pollMs: options.pollIntervalMs });
       const writer = new LogWriter(files, layout, log, { sync, segmentBytes: options.segmentBytes });
-      if (log.consistent()) log.checkSegments(firsts);
-      else {
-        try {
-          await lock.with(() => writer.prepare(() => log.checkSegments(firsts)));
-        } finally {
-          lock.release(); // no lingering: an open is not a write
+      try {
+        const firsts = await log.load(readIndexedKeys(files, layout));
+        if (log.consistent()) log.checkSegments(firsts);
+        else {
+          try {
+            await lock.with(() => writer.prepare(() => log.checkSegments(firsts)));
+          } finally {
+            lock.release(); // no lingering: an open is not a write
+          }
         }
+      } catch (error) {
+        // lines without their batch end: opened with the log before them, changing nothing; every
+        // read and write that reaches them fails (BACKEND_FAILURE) until they are repaired
+        if (!(error instanceof MissingBatchHistoryError)) throw error;
       }
-      return new FileBackend(files, layout, options, holder, log, lock, writer, new DurableCursors(files, layout, holder, sync));
+      return new FileBackend(files, layout, options, holder, log, lock, writer, new DurableCursors(files, layout, sync));
     } catch (error) {
       log.close();
       throw error;
     }
   }
 
-  async append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+  async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
     if (condition) await this.indexKeys(condition.query);
-    return this.groups.submit({ events, condition });
+    return this.groups.submit({ events, condition, key, identity: key === undefined ? undefined : keyIdentity(key) });
   }
 
   /**
    * Group commit: the appends that queued up while the previous group was written go into one
    * write and one sync, under the write lock: the log is brought up to date (other processes'
    * commits, a torn tail cut off), each appendIf's context version is read from the index, the
-   * conditions are decided in order (each against the appends accepted ahead of it in the group),
-   * and every accepted append is written with its own consecutive range.
+   * idempotency keys and conditions are decided in order (a key already in the log, read from the
+   * `"key"` of batches' last lines, answers with its batch; a condition is checked against the
+   * appends accepted ahead of it in the group), and every accepted append is written with its own
+   * consecutive range, its key on its last line. A failed write is cut off before the error is
+   * thrown (or before the next write), so its outcome is known here: no `landed` check is needed.
    */
   private readonly groups = new GroupCommit<GroupAppend>((group) =>
     this.lock.with(async (kept) => {
       await this.writer.prepare(undefined, kept);
-      const verdicts = await decideGroup(group, async (contexts) => ({
+      const verdicts = await decideGroup(group, async (contexts, identities) => ({
         head: BigInt(this.log.head),
         versions: contexts.map(({ query, matcher }) => {
           const version = contextVersion(this.log, query, matcher);
           return version === 0 ? null : BigInt(version);
         }),
+        committed: this.committedBatches(identities),
       }));
       if (verdicts.accepted.length === 0) return verdicts.outcomes([]);
       this.lock.assertHeld();
       return verdicts.outcomes(await this.writer.write(verdicts.accepted));
     }),
   );
+
+  /** The batches in the log of those identities (`k:<key>`) whose key was appended with already. */
+  private committedBatches(identities: readonly string[]): Map<string, CommittedBatch> {
+    const found = new Map<string, CommittedBatch>();
+    for (const identity of identities) {
+      const key = identityKey(identity);
+      const batch = key === undefined ? undefined : this.log.keyedBatch(key);
+      if (batch) found.set(identity, batch);
+    }
+    return found;
+  }
 
   async query(query: ValidQuery): Promise<QueryResult> {
     await this.indexKeys(query);
@@ -142,16 +163,20 @@ export class FileBackend implements StoreBackend {
     return BigInt(this.log.head);
   }
 
-  claimDurable(name: string, canonicalQuery: string): Promise<bigint> {
-    return this.cursors.claim(name, canonicalQuery);
+  claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
+    return this.cursors.claim(name, canonicalQuery, holder, leaseMs);
   }
 
-  saveCursor(name: string, position: bigint): Promise<void> {
-    return this.cursors.save(name, position);
+  async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
+    return this.cursors.renew(holder, names);
   }
 
-  releaseDurable(name: string): Promise<void> {
-    return this.cursors.release(name);
+  saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
+    return this.cursors.save(name, position, holder);
+  }
+
+  releaseDurable(name: string, holder: string): Promise<void> {
+    return this.cursors.release(name, holder);
   }
 
   /**

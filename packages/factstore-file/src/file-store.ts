@@ -5,7 +5,7 @@ import { FileBackend } from './file-backend.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { validateOpen, type FileStoreOptions } from './options.js';
 
-let construct: (backend: FileBackend) => FileStore;
+let construct: (backend: FileBackend, leaseMs: number) => FileStore;
 
 /**
  * The file factstore: the whole contract on plain files in one folder: JSON Lines segments, one
@@ -27,14 +27,14 @@ let construct: (backend: FileBackend) => FileStore;
  */
 export class FileStore extends EventStoreBase {
   static {
-    construct = (backend) => new FileStore(backend);
+    construct = (backend, leaseMs) => new FileStore(backend, leaseMs);
   }
 
   /** The absolute path of the store's folder. */
   readonly path: string;
 
-  private constructor(backend: FileBackend) {
-    super(backend);
+  private constructor(backend: FileBackend, leaseMs: number) {
+    super(backend, { leaseMs });
     this.path = backend.path;
   }
 
@@ -63,5 +63,5 @@ export async function openFileStore(path: string, options?: FileStoreOptions, fi
   } catch (error) {
     throw new BackendFailureError(`cannot open file store at ${JSON.stringify(valid.path)}: ${(error as Error).message}`, error);
   }
-  return construct(backend);
+  return construct(backend, valid.options.leaseMs);
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { checkFormat } from 'factstore/backend';
 import { errorCode, readIfExists, syncDirectory, type FileSystem } from './file-system.js';
 import { join } from 'node:path';
 import { temporary, temporaryOwner, type Layout } from './layout.js';
@@ -9,8 +10,6 @@ export const FORMAT_NAME = 'factstore-file';
 /** The format this version writes and reads. A folder of a newer format is refused, never changed. */
 export const FORMAT_VERSION = 1;
 
-/** A folder written by a newer factstore-file. */
-export class NewerFormatError extends Error {}
 /** A folder (or file) that is not a file factstore. */
 export class NotAStoreError extends Error {}
 
@@ -44,7 +43,7 @@ export async function prepareFolder(files: FileSystem, layout: Layout, sync: boo
     text = files.readFileSync(layout.format);
     created = true;
   }
-  checkFormat(text, layout.format);
+  checkFormatFile(text, layout.format);
   for (const folder of [layout.segments, layout.cursors]) {
     if (files.statSync(folder)) continue;
     files.mkdirSync(folder);
@@ -80,7 +79,7 @@ async function createFormatFile(files: FileSystem, layout: Layout, sync: boolean
   }
 }
 
-function checkFormat(text: Buffer, path: string): void {
+function checkFormatFile(text: Buffer, path: string): void {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.toString('utf8'));
@@ -91,11 +90,7 @@ function checkFormat(text: Buffer, path: string): void {
   if (format !== FORMAT_NAME || typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
     throw new NotAStoreError(`${path} is not a factstore-file format file: ${text.toString('utf8').slice(0, 100)}`);
   }
-  if (version > FORMAT_VERSION) {
-    throw new NewerFormatError(
-      `the folder has factstore-file format ${version}; this version of factstore-file reads format ${FORMAT_VERSION} and older`,
-    );
-  }
+  checkFormat(String(version), FORMAT_VERSION, 'the folder');
 }
 
 /**

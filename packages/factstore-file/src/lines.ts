@@ -12,7 +12,9 @@ import type { JsonValue } from 'factstore';
  *   line after the previous batch's last one up to the line whose `seq` equals `last`. A batch
  *   without that line (or with a line cut short, without its `\n`) is a torn tail, never committed;
  * - `occurredAt`: the commit time, ISO 8601 in UTC with milliseconds (the same for a whole batch);
- * - `eventType`, `payload`: as appended (`-0` is written as `0`).
+ * - `eventType`, `payload`: as appended (`-0` is written as `0`);
+ * - `key`: only on the last line of a batch appended with an idempotency key: that key. A key
+ *   names one batch for the life of the store (an append with it again gets that batch back).
  */
 export interface StoredEvent {
   readonly seq: number;
@@ -20,11 +22,13 @@ export interface StoredEvent {
   readonly occurredAt: string;
   readonly eventType: string;
   readonly payload: JsonValue;
+  readonly key?: string;
 }
 
-/** The line of one event, with its `\n`. */
-export function encodeLine(seq: number, last: number, occurredAt: string, eventType: string, payload: JsonValue): string {
-  return `{"seq":${seq},"last":${last},"occurredAt":"${occurredAt}","eventType":${JSON.stringify(eventType)},"payload":${JSON.stringify(payload)}}\n`;
+/** The line of one event, with its `\n` (`key`: the batch's idempotency key, on its last line only). */
+export function encodeLine(seq: number, last: number, occurredAt: string, eventType: string, payload: JsonValue, key?: string): string {
+  const keyed = key === undefined ? '' : `,"key":${JSON.stringify(key)}`;
+  return `{"seq":${seq},"last":${last},"occurredAt":"${occurredAt}","eventType":${JSON.stringify(eventType)},"payload":${JSON.stringify(payload)}${keyed}}\n`;
 }
 
 /** A line's event, or `undefined` when the text is not a well-formed event line. */
@@ -37,7 +41,7 @@ export function parseLine(text: string): StoredEvent | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const line = value as Partial<Record<keyof StoredEvent, unknown>>;
-  const { seq, last, occurredAt, eventType } = line;
+  const { seq, last, occurredAt, eventType, key } = line;
   if (
     typeof seq !== 'number' ||
     !Number.isSafeInteger(seq) ||
@@ -47,7 +51,8 @@ export function parseLine(text: string): StoredEvent | undefined {
     last < seq ||
     typeof occurredAt !== 'string' ||
     typeof eventType !== 'string' ||
-    !('payload' in line)
+    !('payload' in line) ||
+    (key !== undefined && (typeof key !== 'string' || seq !== last))
   ) {
     return undefined;
   }

@@ -28,6 +28,7 @@ interface Planned {
   readonly lineStarts: number[];
   readonly end: number;
   readonly records: EventRecord[];
+  readonly key: string | undefined;
 }
 
 /**
@@ -83,20 +84,20 @@ export class LogWriter {
     const planned: Planned[] = [];
     let offset = segment.size;
     let position = this.log.head;
-    for (const { events } of run) {
+    for (const { events, key } of run) {
       const first = position + 1;
       const last = position + events.length;
       const lineStarts: number[] = new Array(events.length);
       const records: EventRecord[] = new Array(events.length);
       for (let i = 0; i < events.length; i++) {
         const event = events[i] as ValidEvent;
-        const line = encodeLine(first + i, last, iso, event.eventType, event.payload);
+        const line = encodeLine(first + i, last, iso, event.eventType, event.payload, i === events.length - 1 ? key : undefined);
         texts.push(line);
         lineStarts[i] = offset;
         offset += Buffer.byteLength(line, 'utf8');
         records[i] = Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt, eventType: event.eventType, payload: event.payload });
       }
-      planned.push({ first, last, lineStarts, end: offset, records });
+      planned.push({ first, last, lineStarts, end: offset, records, key });
       position = last;
     }
     const bytes = Buffer.from(texts.join(''), 'utf8');
@@ -111,7 +112,7 @@ export class LogWriter {
       throw error;
     }
     this.undo = undefined;
-    for (const batch of planned) this.log.addOwn(batch.lineStarts, batch.end, batch.records);
+    for (const batch of planned) this.log.addOwn(batch.lineStarts, batch.end, batch.records, batch.key);
     try {
       this.log.headFile.write(this.log.published());
     } catch {

@@ -1,4 +1,5 @@
 import type { EventRecord } from 'factstore';
+import type { CommittedBatch } from 'factstore/backend';
 import { BatchScanner, CorruptLogError, scanAsync, scanSync, type ScanEnd } from './batch-scanner.js';
 import type { StoredEvent } from './lines.js';
 import { errorCode, type FileSystem } from './file-system.js';
@@ -33,6 +34,8 @@ export class Log {
   readonly index = new LogIndex();
   readonly reader: LogReader;
   readonly headFile: HeadFile;
+  /** The idempotency key of every keyed batch in the log → the first position of that batch. */
+  readonly idempotencyKeys = new Map<string, number>();
   private readonly building = new Map<string, Promise<void>>();
   /** Records of positions from here on are kept parsed as they are read (at open: only the newest). */
   private keepFrom = 1;
@@ -172,14 +175,23 @@ export class Log {
   }
 
   /** Adds one batch this process has written and synced at the end of the newest segment. */
-  addOwn(lineStarts: readonly number[], end: number, records: readonly EventRecord[]): void {
+  addOwn(lineStarts: readonly number[], end: number, records: readonly EventRecord[], key: string | undefined): void {
     const first = this.map.head + 1;
     this.map.addBatch(lineStarts, end);
+    if (key !== undefined) this.idempotencyKeys.set(key, first);
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as EventRecord;
       this.index.add(first + i, record.eventType, record.payload);
       this.reader.recent.add(first + i, record);
     }
+  }
+
+  /** The committed batch (with its records) appended with idempotency key `key`, if there is one. */
+  keyedBatch(key: string): CommittedBatch | undefined {
+    const first = this.idempotencyKeys.get(key);
+    if (first === undefined) return undefined;
+    const [range] = this.map.batchesAfter(first - 1, 1);
+    return range ? this.reader.batches([range])[0] : undefined;
   }
 
   /**
@@ -236,6 +248,8 @@ export class Log {
     const dates = new DateCache();
     const recent = this.reader.recent;
     return new BatchScanner(segment.path, segment.last + 1, segment.size, (events, starts, end) => {
+      const key = (events[events.length - 1] as StoredEvent).key;
+      if (key !== undefined) this.idempotencyKeys.set(key, this.map.head + 1);
       this.map.addBatch(starts, end);
       for (const event of events) {
         this.index.add(event.seq, event.eventType, event.payload);

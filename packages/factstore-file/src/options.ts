@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { InvalidInputError, type InvalidInputIssue } from 'factstore';
-import { checkOptions } from 'factstore/backend';
+import { checkOptions, LEASE_MS } from 'factstore/backend';
 
 /** Options of {@link FileStore.open}. */
 export interface FileStoreOptions {
@@ -35,6 +35,13 @@ export interface FileStoreOptions {
    * bytes an event) and the index.
    */
   cachedEvents?: number;
+  /**
+   * How long a durable stream's name stays held by a process that stopped renewing it, in ms
+   * (default 3000). The holder renews every third of it, and stops starting handler calls two
+   * thirds into it when it could not renew; a name whose holder died on this host is free at once,
+   * one whose holder is paused or on another host after this long.
+   */
+  leaseMs?: number;
 }
 
 /** TypeBox schema of {@link FileStoreOptions}. */
@@ -45,6 +52,7 @@ export const FileStoreOptions = Type.Object(
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
     lockTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     cachedEvents: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 30 })),
+    leaseMs: Type.Optional(Type.Integer({ minimum: 300, maximum: 600_000 })),
   },
   { additionalProperties: false },
 );
@@ -70,6 +78,7 @@ export function validateOpen(path: unknown, options: unknown): { path: string; o
       pollIntervalMs: o.pollIntervalMs ?? 10,
       lockTimeoutMs: o.lockTimeoutMs ?? 10_000,
       cachedEvents: o.cachedEvents ?? DEFAULT_CACHED_EVENTS,
+      leaseMs: o.leaseMs ?? LEASE_MS,
     },
   };
 }

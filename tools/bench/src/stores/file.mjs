@@ -6,8 +6,7 @@ import { closeSync, fdatasync, mkdtempSync, openSync, readSync, rmSync, write } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-// factstore-file is not (yet) a dependency of tools/bench: its build is imported by path
-import { FileStore } from '../../../../packages/factstore-file/dist/index.mjs';
+import { FileStore } from 'factstore-file';
 
 export const name = 'file';
 
