@@ -1,4 +1,4 @@
-// pnpm bench [--store memory,sqlite,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
+// pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
 // Runs every workload on every store beside its baseline, prints a table, and writes it as
 // markdown and JSON to .bench-results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const sizes = (option('sizes') ?? (quick ? '10000,100000' : '100000,1000000,1000
 const available = {
   memory: () => import('./stores/memory.mjs'),
   sqlite: () => import('./stores/sqlite.mjs'),
+  file: () => import('./stores/file.mjs'),
   postgres: () => import('./stores/postgres.mjs'),
 };
 const storeNames = (option('store') ?? Object.keys(available).join(',')).split(',');

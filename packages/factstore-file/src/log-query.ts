@@ -1,0 +1,125 @@
+import type { EventRecord, QueryResult } from 'factstore';
+import type { EventMatcher, ValidQuery } from 'factstore/backend';
+import type { Log } from './log.js';
+
+/** How many consecutive events a scan reads at once (one read per segment). */
+const SCAN_PAGE = 1024;
+/** How many candidates are read at once (nearby lines coalesced into one read). */
+const CANDIDATE_PAGE = 256;
+/** How many of a list's newest candidates are read at once when looking for the context version. */
+const VERSION_PAGE = 16;
+
+/**
+ * A query's answer from the log as it is now (synchronous, so it is one consistent snapshot):
+ * candidates from the index when it can narrow, otherwise a scan, each candidate checked with the
+ * contract's matcher.
+ */
+export function answerQuery(log: Log, query: ValidQuery, matcher: EventMatcher): QueryResult {
+  const version = contextVersion(log, query, matcher);
+  const records = version === 0 ? [] : matching(log, query, matcher);
+  const last = records.at(-1);
+  return {
+    eventRecords: records,
+    lastReturnedSequenceNumber: last ? last.sequenceNumber : null,
+    currentContextVersion: version === 0 ? null : BigInt(version),
+  };
+}
+
+/** The highest matching position, 0 when nothing matches. */
+export function contextVersion(log: Log, query: ValidQuery, matcher: EventMatcher): number {
+  const head = log.head;
+  if (head === 0) return 0;
+  const candidates = log.index.candidates(query);
+  if (candidates === undefined) {
+    if (matchesEverything(query)) return head;
+    for (let high = head; high >= 1; high -= SCAN_PAGE) {
+      const records = log.reader.range(Math.max(1, high - SCAN_PAGE + 1), high);
+      for (let i = records.length - 1; i >= 0; i--)
+        if (matcher(records[i] as EventRecord)) return Number((records[i] as EventRecord).sequenceNumber);
+    }
+    return 0;
+  }
+  if (candidates.exact) return log.index.highestOf(candidates);
+  let best = 0;
+  const newestFirst = [...candidates.lists].sort((a, b) => (b.at(-1) ?? 0) - (a.at(-1) ?? 0));
+  for (const list of newestFirst) {
+    if ((list.at(-1) ?? 0) <= best) break;
+    search: for (let end = list.length; end > 0; end -= VERSION_PAGE) {
+      const page = list.slice(Math.max(0, end - VERSION_PAGE), end);
+      if ((page.at(-1) as number) <= best) break;
+      const records = log.reader.at(page);
+      for (let i = records.length - 1; i >= 0; i--) {
+        const position = page[i] as number;
+        if (position <= best) break search;
+        if (matcher(records[i] as EventRecord)) {
+          best = position;
+          break search;
+        }
+      }
+    }
+  }
+  return best;
+}
+
+/** The matching records after `minSequenceNumber`, ascending, at most `limit`. */
+function matching(log: Log, query: ValidQuery, matcher: EventMatcher): EventRecord[] {
+  const head = log.head;
+  const after = query.minSequenceNumber === undefined ? 0 : Math.min(Number(query.minSequenceNumber), head);
+  const limit = query.limit ?? Infinity;
+  const out: EventRecord[] = [];
+  const candidates = log.index.candidates(query);
+  if (candidates === undefined) {
+    for (let low = after + 1; low <= head && out.length < limit; low += SCAN_PAGE) {
+      for (const record of log.reader.range(low, Math.min(head, low + SCAN_PAGE - 1))) {
+        if (!matcher(record)) continue;
+        out.push(record);
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
+  }
+  const lists = candidates.lists;
+  const heads = lists.map((list) => firstAfter(list, after));
+  let previous = after;
+  for (;;) {
+    // the next page of candidates: the union of the lists, ascending, without repeats
+    const page: number[] = [];
+    while (page.length < CANDIDATE_PAGE) {
+      let next = Infinity;
+      for (let l = 0; l < lists.length; l++) {
+        const list = lists[l] as readonly number[];
+        let at = heads[l] as number;
+        while (at < list.length && (list[at] as number) <= previous) at++;
+        heads[l] = at;
+        if (at < list.length && (list[at] as number) < next) next = list[at] as number;
+      }
+      if (next === Infinity) break;
+      page.push(next);
+      previous = next;
+    }
+    if (page.length === 0) return out;
+    for (const record of log.reader.at(page)) {
+      if (!matcher(record)) continue;
+      out.push(record);
+      if (out.length >= limit) return out;
+    }
+  }
+}
+
+/** Whether a query without usable candidates matches every event (no filter, or one without constraints). */
+function matchesEverything(query: ValidQuery): boolean {
+  const filters = query.filters;
+  if (filters === undefined || filters.length === 0) return true;
+  return filters.some((filter) => filter.eventTypes === undefined && filter.payloadPredicates === undefined);
+}
+
+function firstAfter(list: readonly number[], position: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((list[mid] as number) <= position) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

@@ -1,0 +1,4 @@
+import { describeStoreKit } from 'factstore-test-support';
+import { fileAdapter } from './adapter.js';
+
+describeStoreKit(fileAdapter);
