@@ -2,7 +2,7 @@
 // outside the workspace, and use them there from ESM, CommonJS, Jest and node --test.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,7 +34,14 @@ function project(name, dependencies) {
 before(() => {
   const packs = join(work, 'packs');
   mkdirSync(packs);
-  for (const pkg of ['factstore', 'factstore-memory', 'factstore-conformance', 'factstore-sqlite', 'factstore-postgres']) {
+  for (const pkg of [
+    'factstore',
+    'factstore-memory',
+    'factstore-conformance',
+    'factstore-sqlite',
+    'factstore-postgres',
+    'factstore-file',
+  ]) {
     execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, 'packages', pkg), stdio: 'ignore' });
   }
   for (const file of readdirSync(packs)) tarballs[file.replace(/-\d+\.\d+\.\d+\.tgz$/, '')] = join(packs, file);
@@ -70,6 +77,39 @@ describe('installed from tarballs with npm', () => {
     assert.equal(sh('node', ['cjs.cjs'], dir).trim(), 'true');
     assert.equal(existsSync(join(dir, 'node_modules', 'sqlite3')), false);
     assert.equal(existsSync(join(dir, 'node_modules', 'postgres')), false);
+  });
+
+  it('factstore-file installs with no native build and no sqlite3 or postgres, and keeps its log across processes', () => {
+    const dir = project('file-user', [tarballs['factstore'], tarballs['factstore-file']]);
+    writeFileSync(
+      join(dir, 'write.mjs'),
+      `import { FileStore } from 'factstore-file';
+       const store = await FileStore.open('data/facts');
+       const r = await store.append([{ eventType: 'account-opened', payload: { accountId: 'a1' } }], { idempotencyKey: 'open-a1' });
+       await store.close();
+       console.log(String(r.lastSequenceNumber));`,
+    );
+    writeFileSync(
+      join(dir, 'read.cjs'),
+      `const { FileStore } = require('factstore-file');
+       (async () => {
+         const store = await FileStore.open('data/facts');
+         const again = await store.append([{ eventType: 'account-opened', payload: { accountId: 'a1' } }], { idempotencyKey: 'open-a1' });
+         const { eventRecords } = await store.query({ filters: [{ payloadPredicates: [{ accountId: 'a1' }] }] });
+         await store.close();
+         console.log(String(again.lastSequenceNumber), eventRecords.length);
+       })();`,
+    );
+    assert.equal(sh('node', ['write.mjs'], dir).trim(), '1');
+    assert.equal(sh('node', ['read.cjs'], dir).trim(), '1 1');
+    const lines = readFileSync(join(dir, 'data', 'facts', 'segments', readdirSync(join(dir, 'data', 'facts', 'segments'))[0]), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(JSON.parse(lines[0]).eventType, 'account-opened'); // plain JSON Lines
+    for (const native of ['sqlite3', 'postgres', 'node-gyp-build', 'bindings'])
+      assert.equal(existsSync(join(dir, 'node_modules', native)), false, native);
+    const built = readdirSync(join(dir, 'node_modules'), { recursive: true }).filter((f) => String(f).endsWith('.node'));
+    assert.deepEqual(built, [], 'no native addon anywhere');
   });
 
   it('factstore-conformance checks a third-party store under default Jest and under node --test', () => {
