@@ -1,17 +1,26 @@
-// A short tour of factstore on SQLite, printing what happens at each step.
-// The store is one file in the folder given as the first argument (default: ./demo-data).
+// A short tour of factstore, printing what happens at each step: on SQLite (one file) by default,
+// or with `--store file` on the file store (a folder of JSON Lines). The data goes into the folder
+// given as the other argument (default: ./demo-data).
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { FileStore } from 'factstore-file';
 import { SqliteStore } from 'factstore-sqlite';
+
+const argv = process.argv.slice(2);
+const storeAt = argv.indexOf('--store');
+const kind = storeAt >= 0 ? argv.splice(storeAt, 2)[1] : 'sqlite';
+if (kind !== 'sqlite' && kind !== 'file') throw new Error(`--store must be sqlite or file, not ${kind}`);
+const Store =
+  kind === 'file' ? { name: 'FileStore', open: (at) => FileStore.open(at) } : { name: 'SqliteStore', open: (at) => SqliteStore.open(at) };
 
 const say = (text) => console.log(text);
 const positions = (records) => records.map((r) => String(r.sequenceNumber)).join(', ');
 
-const folder = resolve(process.argv[2] ?? 'demo-data');
-const file = join(folder, 'demo.db');
+const folder = resolve(argv[0] ?? 'demo-data');
+const file = join(folder, kind === 'file' ? 'facts' : 'demo.db');
 rmSync(folder, { recursive: true, force: true }); // every run starts from an empty log
-const store = await SqliteStore.open(file);
-say(`factstore demo (store: SqliteStore in ${file})\n`);
+const store = await Store.open(file);
+say(`factstore demo (store: ${Store.name} in ${file})\n`);
 
 // 1. Facts go into one ordered log: each append is one batch with one consecutive range.
 const opened = await store.append([
@@ -61,8 +70,8 @@ say(`   unsubscribed, one more append, registered again: resumed with ${again.jo
 
 await store.close();
 
-// 5. Everything is in the file: a new process (here: a new store) sees the same log and cursor.
-const reopened = await SqliteStore.open(file);
+// 5. Everything is stored: a new process (here: a new store) sees the same log and cursor.
+const reopened = await Store.open(file);
 const all = await reopened.query({});
 const later = [];
 const resumed = await reopened.streamAllDurable('ledger', (batch) => later.push(`[${positions(batch)}]`));
