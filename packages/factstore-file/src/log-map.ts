@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { firstAfter } from 'factstore/backend';
 import { segmentName } from './layout.js';
 
 /** One segment file as far as it is known to hold whole, committed batches. */
@@ -104,13 +105,7 @@ export class LogMap {
    */
   batchesAfter(after: number, maxEvents: number): { first: number; last: number }[] {
     const starts = this.batchStarts;
-    let low = 0;
-    let high = starts.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((starts[mid] as number) <= after) low = mid + 1;
-      else high = mid;
-    }
+    const low = firstAfter(starts, after);
     const out: { first: number; last: number }[] = [];
     if (low < starts.length && starts[low] !== after + 1) {
       throw new Error(`position ${after} is not the end of a batch: batches are read from batch boundaries only`);

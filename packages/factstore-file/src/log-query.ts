@@ -1,5 +1,5 @@
 import type { EventRecord, QueryResult } from 'factstore';
-import type { EventMatcher, ValidQuery } from 'factstore/backend';
+import { PostingUnion, type EventMatcher, type ValidQuery } from 'factstore/backend';
 import type { Log } from './log.js';
 
 /** How many consecutive events a scan reads at once (one read per segment). */
@@ -78,24 +78,14 @@ function matching(log: Log, query: ValidQuery, matcher: EventMatcher): EventReco
     }
     return out;
   }
-  const lists = candidates.lists;
-  const heads = lists.map((list) => firstAfter(list, after));
-  let previous = after;
+  const union = new PostingUnion(candidates.lists, after);
   for (;;) {
     // the next page of candidates: the union of the lists, ascending, without repeats
     const page: number[] = [];
     while (page.length < CANDIDATE_PAGE) {
-      let next = Infinity;
-      for (let l = 0; l < lists.length; l++) {
-        const list = lists[l] as readonly number[];
-        let at = heads[l] as number;
-        while (at < list.length && (list[at] as number) <= previous) at++;
-        heads[l] = at;
-        if (at < list.length && (list[at] as number) < next) next = list[at] as number;
-      }
-      if (next === Infinity) break;
+      const next = union.next();
+      if (next === undefined) break;
       page.push(next);
-      previous = next;
     }
     if (page.length === 0) return out;
     for (const record of log.reader.at(page)) {
@@ -111,15 +101,4 @@ function matchesEverything(query: ValidQuery): boolean {
   const filters = query.filters;
   if (filters === undefined || filters.length === 0) return true;
   return filters.some((filter) => filter.eventTypes === undefined && filter.payloadPredicates === undefined);
-}
-
-function firstAfter(list: readonly number[], position: number): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((list[mid] as number) <= position) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }

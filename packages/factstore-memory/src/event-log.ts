@@ -1,5 +1,5 @@
 import type { EventRecord } from 'factstore';
-import type { CommittedBatch, ValidEvent } from 'factstore/backend';
+import { firstAfter, type CommittedBatch, type ValidEvent } from 'factstore/backend';
 
 /** The in-memory log: every record at index `position - 1`, and where each batch starts. */
 export class EventLog {
@@ -36,7 +36,7 @@ export class EventLog {
   /** Whole batches starting after `after`, about `maxEvents` events, at least one batch if any. */
   batchesAfter(after: number, maxEvents: number): CommittedBatch[] {
     const out: CommittedBatch[] = [];
-    let at = this.firstBatchAfter(after);
+    let at = firstAfter(this.batchStarts, after);
     let events = 0;
     while (at < this.batchStarts.length && (out.length === 0 || events < maxEvents)) {
       const start = this.batchStarts[at] as number;
@@ -46,17 +46,6 @@ export class EventLog {
       at++;
     }
     return out;
-  }
-
-  private firstBatchAfter(position: number): number {
-    let low = 0;
-    let high = this.batchStarts.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((this.batchStarts[mid] as number) <= position) low = mid + 1;
-      else high = mid;
-    }
-    return low;
   }
 }
 

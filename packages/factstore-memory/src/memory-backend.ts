@@ -7,6 +7,7 @@ import {
 } from 'factstore';
 import {
   compileMatcher,
+  PostingUnion,
   replayCommitted,
   type AppendCondition,
   type CommittedBatch,
@@ -137,33 +138,13 @@ export class MemoryBackend implements StoreBackend {
       }
       return out;
     }
-    const heads = lists.map((list) => firstAfter(list, after));
-    let previous = after;
+    const union = new PostingUnion(lists, after);
     while (out.length < limit) {
-      let next = Infinity;
-      for (let l = 0; l < lists.length; l++) {
-        const list = lists[l] as readonly number[];
-        let at = heads[l] as number;
-        while (at < list.length && (list[at] as number) <= previous) at++;
-        heads[l] = at;
-        if (at < list.length && (list[at] as number) < next) next = list[at] as number;
-      }
-      if (next === Infinity) break;
+      const next = union.next();
+      if (next === undefined) break;
       const record = records[next - 1] as EventRecord;
       if (matcher(record)) out.push(record);
-      previous = next;
     }
     return out;
   }
-}
-
-function firstAfter(list: readonly number[], position: number): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((list[mid] as number) <= position) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }

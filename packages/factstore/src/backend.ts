@@ -12,6 +12,7 @@ export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
 export { readWholeBatches, type BatchRange, type BatchSource } from './store/whole-batches.js';
 export { rowToRecord, type EventRow } from './store/rows.js';
+export { firstAfter, PostingUnion } from './store/posting-lists.js';
 export { DurableLeases, HEARTBEAT_MS, LEASE_MS } from './store/durable-leases.js';
 export { checkFormat, NewerFormatError, upgradeFormat } from './store/format.js';
 export { AppendIdentities, identityKey, keyIdentity, replayCommitted, sameEvents } from './store/idempotency.js';
