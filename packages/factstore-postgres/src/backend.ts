@@ -4,6 +4,7 @@ import {
   CANDIDATE_PAGE,
   decideGroup,
   GroupCommit,
+  readCommittedBatches,
   readQuery,
   readWholeBatches,
   type AppendCondition,
@@ -170,14 +171,7 @@ export class PostgresBackend implements StoreBackend {
             ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint }[]
           ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
         head: () => this.readHead(tx),
-        records: async (first, last) =>
-          Array.from(
-            (await tx.unsafe(
-              `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
-              [positionParam(first), positionParam(last)] as never[],
-            )) as unknown as EventRow[],
-            toRecord,
-          ),
+        records: (first, last) => this.readRecords(tx, first, last),
       }),
     );
   }
@@ -239,24 +233,25 @@ export class PostgresBackend implements StoreBackend {
   }
 
   /** The committed batches (with their records) of those `identities` that are in the log. */
-  private async committedBatches(db: Runner, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
-    const found = new Map<string, CommittedBatch>();
-    if (identities.length === 0) return found;
-    const ranges = (await db.unsafe(`SELECT first_seq, last_seq, append_key FROM ${this.t.batches} WHERE append_key = ANY($1::text[])`, [
-      [...identities],
-    ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[];
-    for (const range of ranges) {
-      const rows = (await db.unsafe(
-        `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
-        [positionParam(BigInt(range.first_seq)), positionParam(BigInt(range.last_seq))] as never[],
-      )) as unknown as EventRow[];
-      found.set(range.append_key, {
-        firstSequenceNumber: BigInt(range.first_seq),
-        lastSequenceNumber: BigInt(range.last_seq),
-        records: Array.from(rows, toRecord),
-      });
-    }
-    return found;
+  private committedBatches(db: Runner, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
+    return readCommittedBatches(identities, {
+      ranges: async (keys) =>
+        (
+          (await db.unsafe(`SELECT first_seq, last_seq, append_key FROM ${this.t.batches} WHERE append_key = ANY($1::text[])`, [
+            [...keys],
+          ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[]
+        ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq), identity: r.append_key })),
+      records: (first, last) => this.readRecords(db, first, last),
+    });
+  }
+
+  /** The records from `first` to `last` on `db`, ascending. */
+  private async readRecords(db: Runner, first: bigint, last: bigint): Promise<EventRecord[]> {
+    const rows = (await db.unsafe(
+      `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
+      [positionParam(first), positionParam(last)] as never[],
+    )) as unknown as EventRow[];
+    return Array.from(rows, toRecord);
   }
 
   /** The last committed position on `db`. */

@@ -6,6 +6,7 @@ import {
   CANDIDATE_PAGE,
   decideGroup,
   GroupCommit,
+  readCommittedBatches,
   readQuery,
   readWholeBatches,
   type AppendCondition,
@@ -16,7 +17,7 @@ import {
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
-import { DurableStreamActiveError, DurableStreamQueryMismatchError, type QueryResult } from 'factstore';
+import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import { Connection } from './connection.js';
 import { prepareSchema, TAG } from './schema.js';
 import { candidates, contextVersions, planQuery, positionParam, predicateKeys, toRecord, type PlanScope } from './plan.js';
@@ -159,28 +160,6 @@ export class SqliteBackend implements StoreBackend {
     return out;
   }
 
-  /** The committed batches (with their records) of those `identities` that are in the log, on `db`. */
-  private async committedBatches(db: Connection, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
-    const found = new Map<string, CommittedBatch>();
-    if (identities.length === 0) return found;
-    const ranges = await db.all<{ first_seq: number; last_seq: number; append_key: string }>(
-      'SELECT first_seq, last_seq, append_key FROM batches WHERE append_key IN (SELECT value FROM json_each(?))',
-      [JSON.stringify(identities)],
-    );
-    for (const range of ranges) {
-      const rows = await db.all<EventRow>(
-        'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq',
-        [range.first_seq, range.last_seq],
-      );
-      found.set(range.append_key, {
-        firstSequenceNumber: BigInt(range.first_seq),
-        lastSequenceNumber: BigInt(range.last_seq),
-        records: Array.from(rows, toRecord),
-      });
-    }
-    return found;
-  }
-
   async query(query: ValidQuery): Promise<QueryResult> {
     await this.ensureIndexed(predicateKeys(query));
     const plan = planQuery(query, this.scope);
@@ -207,14 +186,7 @@ export class SqliteBackend implements StoreBackend {
             )
           ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
         head: () => this.readHead(db),
-        records: async (first, last) =>
-          Array.from(
-            await db.all<EventRow>('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
-              positionParam(first),
-              positionParam(last),
-            ]),
-            toRecord,
-          ),
+        records: (first, last) => this.readRecords(db, first, last),
       }),
     );
   }
@@ -308,6 +280,29 @@ export class SqliteBackend implements StoreBackend {
     // TRUNCATE empties the WAL file; when another process still reads, it checkpoints what it can
     await this.write.exclusive(() => this.write.run('PRAGMA wal_checkpoint(TRUNCATE)')).catch(() => {});
     await this.write.close().catch(() => {});
+  }
+
+  /** The committed batches (with their records) of those `identities` that are in the log, on `db`. */
+  private committedBatches(db: Connection, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
+    return readCommittedBatches(identities, {
+      ranges: async (keys) =>
+        (
+          await db.all<{ first_seq: number; last_seq: number; append_key: string }>(
+            'SELECT first_seq, last_seq, append_key FROM batches WHERE append_key IN (SELECT value FROM json_each(?))',
+            [JSON.stringify(keys)],
+          )
+        ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq), identity: r.append_key })),
+      records: (first, last) => this.readRecords(db, first, last),
+    });
+  }
+
+  /** The records from `first` to `last` on `db`, ascending. */
+  private async readRecords(db: Connection, first: bigint, last: bigint): Promise<EventRecord[]> {
+    const rows = await db.all<EventRow>('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
+      positionParam(first),
+      positionParam(last),
+    ]);
+    return Array.from(rows, toRecord);
   }
 
   /** The last committed position on `db`. */

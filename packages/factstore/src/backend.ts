@@ -10,7 +10,7 @@
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
-export { readWholeBatches, type BatchRange, type BatchSource } from './store/whole-batches.js';
+export { readCommittedBatches, readWholeBatches, type BatchRange, type BatchSource, type IdentifiedRange } from './store/whole-batches.js';
 export { rowToRecord, type EventRow } from './store/rows.js';
 export { firstAfter, PostingUnion } from './store/posting-lists.js';
 export { DurableLeases, HEARTBEAT_MS, LEASE_MS } from './store/durable-leases.js';

@@ -43,3 +43,30 @@ export async function readWholeBatches(after: bigint, maxEvents: number, source:
   const used = ranges.slice(0, take);
   return assembleBatches(used, await source.records(first.first, (used[used.length - 1] as BatchRange).last));
 }
+
+/** A batch's range and the identity stored with it (its idempotency key or the store's identity of the append). */
+export interface IdentifiedRange extends BatchRange {
+  readonly identity: string;
+}
+
+/**
+ * The committed batches, with their records, of those `identities` that are in the log, read
+ * from one snapshot: what `decideGroup` needs for idempotency keys, and what a store's `landed`
+ * check after a failed commit answers.
+ */
+export async function readCommittedBatches(
+  identities: readonly string[],
+  source: {
+    /** The ranges of the batches stored with one of `identities`. */
+    ranges(identities: readonly string[]): Promise<IdentifiedRange[]>;
+    /** The records from `first` to `last`, ascending. */
+    records: BatchSource['records'];
+  },
+): Promise<Map<string, CommittedBatch>> {
+  const found = new Map<string, CommittedBatch>();
+  if (identities.length === 0) return found;
+  for (const { first, last, identity } of await source.ranges(identities)) {
+    found.set(identity, { firstSequenceNumber: first, lastSequenceNumber: last, records: await source.records(first, last) });
+  }
+  return found;
+}
