@@ -126,14 +126,12 @@ export class Subscription implements EventStream {
           if (this.state !== 'running') break;
           if (batch.firstSequenceNumber !== this.cursor + 1n) break; // not contiguous: read again
           const records = batch.records.filter(this.spec.matcher);
-          // the fence: a durable stream starts a handler call only while its lease is surely its own
-          if (
-            records.length > 0 &&
-            this.spec.durable &&
-            !(await this.leases.confirm(this.spec.durable.name, () => this.state !== 'running'))
-          )
-            break;
-          if (records.length > 0 && !(await this.deliver(records))) return;
+          if (records.length > 0) {
+            // the fence: a durable stream starts a handler call only while its lease is surely its own
+            const held = this.holdsLease();
+            if (held !== true && !(await held)) break;
+            if (!(await this.deliver(records))) return;
+          }
           this.cursor = batch.lastSequenceNumber;
         }
         await this.saveCursor();
@@ -141,6 +139,16 @@ export class Subscription implements EventStream {
     } finally {
       await this.finish();
     }
+  }
+
+  /**
+   * Whether a handler call may start: always for a live stream; for a durable one, at once while
+   * its lease is fresh, else once a renewal confirmed it (false: lost, or the stream stops).
+   */
+  private holdsLease(): boolean | Promise<boolean> {
+    const durable = this.spec.durable;
+    if (!durable || this.leases.isFresh(durable.name)) return true;
+    return this.leases.confirm(durable.name, () => this.state !== 'running');
   }
 
   /** Calls the handler once; false when a durable stream failed and has stopped. */

@@ -24,6 +24,7 @@ export type GroupOutcome = CommittedBatch | Error;
 export class GroupCommit<T> {
   private readonly waiting: Waiter<T>[] = [];
   private committing = false;
+  private readonly take: (waiting: readonly T[]) => number;
 
   /**
    * @param commit writes a group, returning one outcome per item, in order
@@ -37,7 +38,9 @@ export class GroupCommit<T> {
       readonly take?: (waiting: readonly T[]) => number;
       readonly landed?: (items: readonly T[]) => Promise<(CommittedBatch | undefined)[]>;
     } = {},
-  ) {}
+  ) {
+    this.take = options.take ?? ((waiting) => Math.min(waiting.length, 256));
+  }
 
   /** Queues one append; resolves with its batch once its group has committed. */
   submit(item: T): Promise<CommittedBatch> {
@@ -51,8 +54,7 @@ export class GroupCommit<T> {
     this.committing = true;
     try {
       while (this.waiting.length > 0) {
-        const take = this.options.take ?? ((waiting: readonly T[]) => Math.min(waiting.length, 256));
-        const count = Math.max(1, Math.min(this.waiting.length, take(this.waiting.map((w) => w.item))));
+        const count = Math.max(1, Math.min(this.waiting.length, this.take(this.waiting.map((w) => w.item))));
         await this.run(this.waiting.splice(0, count));
       }
     } finally {
@@ -105,7 +107,7 @@ interface Waiter<T> {
   reject(error: unknown): void;
 }
 
-function settle(waiter: { resolve(batch: CommittedBatch): void; reject(error: unknown): void }, outcome: GroupOutcome | undefined): void {
+function settle(waiter: Waiter<unknown>, outcome: GroupOutcome | undefined): void {
   if (outcome instanceof Error) waiter.reject(outcome);
   else if (outcome === undefined) waiter.reject(new Error('group commit returned no outcome for an append'));
   else waiter.resolve(outcome);
@@ -168,11 +170,11 @@ export async function decideGroup<T extends GroupAppend>(
   read: (contexts: readonly GroupContext[], identities: readonly string[]) => Promise<LockedRead>,
 ): Promise<GroupVerdicts<T>> {
   const contexts: GroupContext[] = [];
-  const identities: string[] = [];
-  for (const item of group) {
+  // the stored identity of each keyed append (undefined for one without a key)
+  const keyed = group.map((item) => (item.key === undefined ? undefined : (item.identity ?? keyIdentity(item.key))));
+  for (const item of group)
     if (item.condition) contexts.push({ query: item.condition.query, matcher: compileMatcher(item.condition.query) });
-    if (item.key !== undefined) identities.push(item.identity ?? keyIdentity(item.key));
-  }
+  const identities = keyed.filter((identity): identity is string => identity !== undefined);
   const { head, versions, committed } = await read(contexts, identities);
   const accepted: T[] = [];
   // per append: its index among the accepted, an error, or a batch already committed
@@ -180,19 +182,20 @@ export async function decideGroup<T extends GroupAppend>(
   const taken = new Map<string, number>(); // identity → index among the accepted
   let last = head;
   let c = 0; // the next condition's index in contexts and versions
-  for (const item of group) {
+  for (const [i, item] of group.entries()) {
     const context = item.condition ? (contexts[c] as GroupContext) : undefined;
     const read = item.condition ? (versions[c++] ?? null) : null;
-    const identity = item.key === undefined ? undefined : (item.identity ?? keyIdentity(item.key));
-    if (item.key !== undefined && identity !== undefined) {
+    const identity = keyed[i];
+    if (identity !== undefined) {
+      const key = item.key as string;
       const earlier = committed?.get(identity);
       if (earlier) {
-        verdicts.push(settleKey(() => replayCommitted(earlier, item.events, item.key as string)));
+        verdicts.push(settleKey(() => replayCommitted(earlier, item.events, key)));
         continue;
       }
       const ahead = taken.get(identity);
       if (ahead !== undefined) {
-        verdicts.push({ sameAs: ahead, key: item.key, events: item.events });
+        verdicts.push({ sameAs: ahead, key, events: item.events });
         continue;
       }
     }
