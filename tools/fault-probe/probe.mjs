@@ -7,7 +7,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { startProxy, startThrowawayServer, terminateStorm, watchedChild } from 'factstore-test-support';
+import { startProxy, startThrowawayServer, terminateStorm, watchedChild } from 'factstore-test-support/faults';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

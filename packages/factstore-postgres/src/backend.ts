@@ -14,9 +14,10 @@ import {
   type StoreBackend,
   type ValidEvent,
   type ValidQuery,
+  withDeadline,
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
-import { openConnection, type PostgresConnection, type Runner } from './connection.js';
+import { arrayLiteral, endPool, openConnection, serverAddress, type PostgresConnection, type Runner } from './connection.js';
 import { prepareSchema } from './schema.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
 import type { PostgresStoreOptions } from './options.js';
@@ -35,6 +36,7 @@ export class PostgresBackend implements StoreBackend {
   private readonly channel: string;
   private listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
   private poller: NodeJS.Timeout | undefined;
+  private readonly groups: GroupCommit<GroupAppend>;
 
   private constructor(
     private readonly sql: Sql,
@@ -46,15 +48,19 @@ export class PostgresBackend implements StoreBackend {
     this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors` };
     this.scope = { events: this.t.events, offset: 0 };
     this.channel = `factstore_${options.schema}`;
+    this.groups = this.groupCommit();
   }
 
-  /** Connects (creating the schema and its tables when missing) and checks the format. */
+  /**
+   * Connects (creating the schema and its tables when missing) and checks the format, within
+   * `connectTimeoutMs` whatever the server does.
+   */
   static async open(connection: PostgresConnection, options: Required<PostgresStoreOptions>): Promise<PostgresBackend> {
-    const { sql, owned } = openConnection(connection);
+    const { sql, owned } = openConnection(connection, options.connectTimeoutMs);
     try {
-      await prepareSchema(sql, options.schema);
+      await withDeadline(prepareSchema(sql, options.schema), options.connectTimeoutMs, `PostgreSQL at ${serverAddress(sql)}`);
     } catch (error) {
-      if (owned) await sql.end({ timeout: 1 }).catch(() => {});
+      if (owned) await endPool(sql, 0);
       throw error;
     }
     return new PostgresBackend(sql, options, owned);
@@ -77,33 +83,36 @@ export class PostgresBackend implements StoreBackend {
    * for the appends' identities in `batches` and resolves those it finds; the unique `append_key`
    * makes a second copy impossible even when the first commit completes after that look.
    */
-  private readonly groups = new GroupCommit<GroupAppend>(
-    (group) =>
-      group.some((item) => item.condition || item.key !== undefined)
-        ? this.sql.begin(async (tx) => {
-            const verdicts = await decideGroup(group, async (contexts, identities) => {
-              // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
-              const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
-              const [[row], versions, committed] = await Promise.all([
-                locked,
-                contextVersions(tx, this.scope, contexts),
-                this.committedBatches(tx, identities),
-              ]);
-              return { head: BigInt(row?.last_seq ?? 0), versions, committed };
-            });
-            return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
-          })
-        : this.writeBatches(this.sql, group),
-    {
-      landed: async (items) => {
-        const found = await this.committedBatches(
-          this.sql,
-          items.map((item) => item.identity as string),
-        );
-        return items.map((item) => found.get(item.identity as string));
+  private groupCommit(): GroupCommit<GroupAppend> {
+    return new GroupCommit<GroupAppend>(
+      (group) =>
+        group.some((item) => item.condition || item.key !== undefined)
+          ? this.sql.begin(async (tx) => {
+              const verdicts = await decideGroup(group, async (contexts, identities) => {
+                // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
+                const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
+                const [[row], versions, committed] = await Promise.all([
+                  locked,
+                  contextVersions(tx, this.scope, contexts),
+                  this.committedBatches(tx, identities),
+                ]);
+                return { head: BigInt(row?.last_seq ?? 0), versions, committed };
+              });
+              return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
+            })
+          : this.writeBatches(this.sql, group),
+      {
+        landed: async (items) => {
+          const found = await this.committedBatches(
+            this.sql,
+            items.map((item) => item.identity as string),
+          );
+          return items.map((item) => found.get(item.identity as string));
+        },
+        timeoutMs: this.options.callTimeoutMs,
       },
-    },
-  );
+    );
+  }
 
   /**
    * Writes appends as one statement: bumps the counter row (locked until commit; it numbers the
@@ -134,7 +143,16 @@ export class PostgresBackend implements StoreBackend {
             bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq, append_key)
                    SELECT h.base + b.f, h.base + b.l, b.k FROM h, unnest($5::int[], $6::int[], $8::text[]) AS b(f, l, k))
        SELECT h.base, pg_notify($7, (h.base + 1)::text || '-' || (h.base + $1)::text) FROM h`,
-      [types.length, at, types, payloads, firsts, lasts, this.channel, keys] as never[],
+      [
+        types.length,
+        at,
+        arrayLiteral(types),
+        arrayLiteral(payloads),
+        arrayLiteral(firsts),
+        arrayLiteral(lasts),
+        this.channel,
+        arrayLiteral(keys),
+      ],
     );
     const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
     let offset = 0;
@@ -148,7 +166,8 @@ export class PostgresBackend implements StoreBackend {
     });
   }
 
-  async query(query: ValidQuery): Promise<QueryResult> {
+  /** The answer to a query: one statement for a small context, else a read-only snapshot. */
+  private async answer(query: ValidQuery): Promise<QueryResult> {
     const plan = planQuery(query, this.scope);
     const after = query.minSequenceNumber ?? 0n;
     const limit = query.limit ?? Infinity;
@@ -160,7 +179,16 @@ export class PostgresBackend implements StoreBackend {
     return this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, plan), plan.matcher, after, limit));
   }
 
+  async query(query: ValidQuery): Promise<QueryResult> {
+    return this.bound(this.answer(query), 'the query');
+  }
+
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    return this.bound(this.readLog(after, maxEvents), 'the read of the log');
+  }
+
+  /** Whole batches after `after`, up to about `maxEvents` events, in one snapshot. */
+  private readLog(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
     return this.sql.begin('isolation level repeatable read read only', (tx) =>
       readWholeBatches(after, maxEvents, {
         ranges: async (from, limit) =>
@@ -177,12 +205,16 @@ export class PostgresBackend implements StoreBackend {
   }
 
   async head(): Promise<bigint> {
-    return this.readHead(this.sql);
+    return this.bound(this.readHead(this.sql), 'the read of the head');
   }
 
   // a lease row rather than an advisory lock: it needs no pinned connection, and it survives
   // reconnects and server restarts; a holder that stops renewing it loses it after the lease length
   async claimDurable(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
+    return this.bound(this.claim(name, canonicalQuery, holder, leaseMs), 'the claim of a durable name');
+  }
+
+  private claim(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
     return this.sql.begin(async (tx) => {
       await tx.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [
         name,
@@ -200,23 +232,33 @@ export class PostgresBackend implements StoreBackend {
   }
 
   async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
-    const rows = await this.sql.unsafe(
-      `UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1 AND name = ANY($2::text[]) RETURNING name`,
-      [holder, [...names]] as never[],
+    const rows = await this.bound(
+      this.sql.unsafe(
+        `UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1 AND name = ANY($2::text[]) RETURNING name`,
+        [holder, arrayLiteral(names)],
+      ),
+      'the renewal of leases',
     );
     return Array.from(rows as unknown as { name: string }[], (row) => row.name);
   }
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
-    const result = await this.sql.unsafe(
-      `UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2 AND holder = $3`,
-      [positionParam(position), name, holder],
+    const result = await this.bound(
+      this.sql.unsafe(`UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2 AND holder = $3`, [
+        positionParam(position),
+        name,
+        holder,
+      ]),
+      'the save of a cursor',
     );
     return result.count > 0;
   }
 
   async releaseDurable(name: string, holder: string): Promise<void> {
-    await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, holder]);
+    await this.bound(
+      this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, holder]),
+      'the release of a durable name',
+    );
   }
 
   watch(onCommit: () => void): void {
@@ -227,9 +269,19 @@ export class PostgresBackend implements StoreBackend {
 
   async close(): Promise<void> {
     clearInterval(this.poller);
-    // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
-    await (await this.listening)?.unlisten().catch(() => {});
-    if (this.owned) await this.sql.end({ timeout: 5 });
+    const ending = async () => {
+      // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
+      await (await this.listening)?.unlisten().catch(() => {});
+    };
+    const bound = this.options.closeTimeoutMs;
+    const started = performance.now();
+    await withDeadline(ending(), bound / 2, 'UNLISTEN').catch(() => {});
+    if (this.owned) await endPool(this.sql, Math.max(0, bound - (performance.now() - started)));
+  }
+
+  /** `work` within `callTimeoutMs`, else a `BACKEND_FAILURE` that names `what`. */
+  private bound<T>(work: Promise<T>, what: string): Promise<T> {
+    return withDeadline(work, this.options.callTimeoutMs, what);
   }
 
   /** The committed batches (with their records) of those `identities` that are in the log. */
@@ -238,8 +290,8 @@ export class PostgresBackend implements StoreBackend {
       ranges: async (keys) =>
         (
           (await db.unsafe(`SELECT first_seq, last_seq, append_key FROM ${this.t.batches} WHERE append_key = ANY($1::text[])`, [
-            [...keys],
-          ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[]
+            arrayLiteral(keys),
+          ])) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[]
         ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq), identity: r.append_key })),
       records: (first, last) => this.readRecords(db, first, last),
     });

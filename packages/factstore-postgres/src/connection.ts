@@ -6,8 +6,27 @@ export type PostgresConnection = string | Options<Record<string, PostgresType>> 
 /** Something that runs SQL: the pool, or a transaction. */
 export type Runner = Sql | TransactionSql;
 
-/** A parameter as the store binds it: positions go as decimal text (cast to `bigint` in the SQL). */
-export type Param = string | number | string[] | number[] | Date;
+/**
+ * A parameter as the store binds it: positions go as decimal text (cast to `bigint` in the SQL),
+ * arrays as array literals ({@link arrayLiteral}, cast to `text[]` or `int[]` in the SQL).
+ */
+export type Param = string | number | Date;
+
+/**
+ * An array as a PostgreSQL array literal (`{"a","b"}`, `{1,2}`), bound as text and cast in the
+ * SQL. The store serializes arrays itself so that it needs no array types from the server: its
+ * own pools connect with `fetch_types: false`, which takes the driver's type query (whose failure
+ * during a connection's startup escapes as an unhandled rejection) out of every connect.
+ */
+export function arrayLiteral(values: readonly (string | number)[]): string {
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string | number;
+    if (i > 0) literal += ',';
+    literal += typeof value === 'number' ? String(value) : `"${value.replace(/["\\]/g, '\\$&')}"`;
+  }
+  return `${literal}}`;
+}
 
 /** Whether a value is a postgres.js instance (a tagged-template function with `begin`). */
 export function isSql(value: unknown): value is Sql {
@@ -16,12 +35,37 @@ export function isSql(value: unknown): value is Sql {
 
 /**
  * The postgres.js pool a store uses: the caller's own instance as it is (`owned` false: `close()`
- * leaves it open), or a new one from a URL or options, with `bigint` columns read as `bigint` and
- * notices silenced (`owned` true).
+ * leaves it open), or a new one from a URL or options (`owned` true) with `bigint` columns read as
+ * `bigint`, notices silenced, the driver's `connect_timeout` from `connectTimeoutMs`, and
+ * `fetch_types: false` (the store binds arrays as literals, see {@link arrayLiteral}).
  */
-export function openConnection(connection: PostgresConnection): { sql: Sql; owned: boolean } {
+export function openConnection(connection: PostgresConnection, connectTimeoutMs: number): { sql: Sql; owned: boolean } {
   if (isSql(connection)) return { sql: connection, owned: false };
-  const types = { bigint: postgres.BigInt };
-  if (typeof connection === 'string') return { sql: postgres(connection, { types, onnotice: () => {} }), owned: true };
-  return { sql: postgres({ onnotice: () => {}, ...connection, types }), owned: true };
+  const fixed = {
+    types: { bigint: postgres.BigInt },
+    fetch_types: false,
+    connect_timeout: Math.max(1, Math.ceil(connectTimeoutMs / 1000)),
+  };
+  if (typeof connection === 'string') return { sql: postgres(connection, { onnotice: () => {}, ...fixed }), owned: true };
+  return { sql: postgres({ onnotice: () => {}, ...connection, ...fixed }), owned: true };
+}
+
+/** Where a pool connects, for messages: `host:port` (the first of several), or the socket path. */
+export function serverAddress(sql: Sql): string {
+  const options = sql.options as { host?: readonly string[]; port?: readonly number[]; path?: string };
+  if (options.path) return options.path;
+  return `${options.host?.[0] ?? 'localhost'}:${options.port?.[0] ?? 5432}`;
+}
+
+/**
+ * Ends a pool within `ms`: in-flight queries get until the bound, then their connections are
+ * terminated; a pool whose end does not settle by then (a server that never answers) is abandoned.
+ */
+export async function endPool(sql: Sql, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    sql.end({ timeout: ms / 2000 }).catch(() => {}),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref())),
+  ]);
+  clearTimeout(timer);
 }

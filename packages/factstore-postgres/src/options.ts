@@ -15,6 +15,25 @@ export interface PostgresStoreOptions {
    * thirds into it when it could not renew; a name whose holder died is free after it.
    */
   leaseMs?: number;
+  /**
+   * The bound on `connect()`, in ms (default 5000): whatever the server does (refuses, accepts and
+   * closes, never answers), `connect()` settles within it, with `BACKEND_FAILURE` when the
+   * schema could not be prepared. Also the driver's `connect_timeout` of each pool connection.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * The bound on every call's answer, in ms (default 10000): an append, query or stream read
+   * issued while the server is down or unreachable fails with `BACKEND_FAILURE` within it instead
+   * of waiting for the server to come back. An append given up on after its commit was sent
+   * rejects with `mayHaveCommitted` set (retry it with the same idempotency key). Calls that
+   * answer within it are unaffected, however long the outage was.
+   */
+  callTimeoutMs?: number;
+  /**
+   * The bound on `close()`, in ms (default 2000): streams stop, cursors are saved and the pool is
+   * ended within it; connections to a server that does not answer are abandoned after it.
+   */
+  closeTimeoutMs?: number;
 }
 
 /** TypeBox schema of {@link PostgresStoreOptions}. */
@@ -23,6 +42,9 @@ export const PostgresStoreOptions = Type.Object(
     schema: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,50}$' })),
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 600_000 })),
     leaseMs: Type.Optional(Type.Integer({ minimum: 300, maximum: 600_000 })),
+    connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+    callTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+    closeTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
   },
   { additionalProperties: false },
 );
@@ -43,6 +65,13 @@ export function validateOptions(
   if (issues.length > 0) throw new InvalidInputError(issues);
   return {
     connection: connection as PostgresConnection,
-    options: { schema: o.schema ?? 'factstore', pollIntervalMs: o.pollIntervalMs ?? 1000, leaseMs: o.leaseMs ?? LEASE_MS },
+    options: {
+      schema: o.schema ?? 'factstore',
+      pollIntervalMs: o.pollIntervalMs ?? 1000,
+      leaseMs: o.leaseMs ?? LEASE_MS,
+      connectTimeoutMs: o.connectTimeoutMs ?? 5000,
+      callTimeoutMs: o.callTimeoutMs ?? 10_000,
+      closeTimeoutMs: o.closeTimeoutMs ?? 2000,
+    },
   };
 }

@@ -11,7 +11,7 @@ import {
   type GroupContext,
   type ValidQuery,
 } from 'factstore/backend';
-import type { Param, Runner } from './connection.js';
+import { arrayLiteral, type Param, type Runner } from './connection.js';
 
 /** What a plan may use besides the query: the qualified `events` table, and how many `$n` placeholders precede its own. */
 export interface PlanScope {
@@ -42,7 +42,7 @@ export const toRecord = (row: EventRow) => rowToRecord(row);
 export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
   const { where, params, exact } = planWhere<Param>(query, {
     placeholder: (n) => `$${scope.offset + n}`,
-    eventTypes: (types, bind) => `event_type = ANY(${bind([...types])}::text[])`,
+    eventTypes: (types, bind) => `event_type = ANY(${bind(arrayLiteral(types))}::text[])`,
     payloadPredicates: (predicates, bind) =>
       `(${predicates.map((p) => `payload @> ${bind(JSON.stringify(p))}::text::jsonb`).join(' OR ')})`,
   });

@@ -15,6 +15,7 @@ export { rowToRecord, type EventRow } from './store/rows.js';
 export { firstAfter, PostingUnion } from './store/posting-lists.js';
 export { DurableLeases, HEARTBEAT_MS, LEASE_MS } from './store/durable-leases.js';
 export { checkFormat, NewerFormatError, upgradeFormat } from './store/format.js';
+export { DeadlineExceededError, withDeadline } from './store/deadline.js';
 export { AppendIdentities, identityKey, keyIdentity, replayCommitted, sameEvents } from './store/idempotency.js';
 export { ALL_ROWS, NO_ROWS, planWhere, type Bind, type SqlNarrowing } from './store/sql-plan.js';
 export {

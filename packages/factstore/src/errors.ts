@@ -108,11 +108,20 @@ export class StoreClosedError extends FactStoreError {
   }
 }
 
-/** The database failed; `cause` is the driver's error. Nothing of the failed call is visible. */
+/**
+ * The database failed, or did not answer within the store's bound; `cause` is the driver's error.
+ * Nothing of the failed call is visible, unless {@link BackendFailureError.mayHaveCommitted} is
+ * true: then an append's outcome is unknown (its commit was sent and no answer came back), and
+ * only a retry with the same idempotency key is safe: it resolves with the first commit's result
+ * if that one landed, and writes the batch once if it did not.
+ */
 export class BackendFailureError extends FactStoreError {
   readonly code = 'BACKEND_FAILURE' as const;
-  constructor(message: string, cause?: unknown) {
+  /** True when the failed call was an append that may have committed (see the class docs). */
+  readonly mayHaveCommitted: boolean;
+  constructor(message: string, cause?: unknown, options: { readonly mayHaveCommitted?: boolean } = {}) {
     super(cause === undefined ? `backend failure: ${message}` : `backend failure: ${message}: ${describe(cause)}`, { cause });
+    this.mayHaveCommitted = options.mayHaveCommitted ?? false;
   }
 }
 

@@ -2,6 +2,7 @@ import { BackendFailureError, ConditionalAppendConflictError } from '../errors.j
 import { compileMatcher, type EventMatcher } from '../matching/query-match.js';
 import type { ValidEvent, ValidQuery } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch } from './backend.js';
+import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { keyIdentity, replayCommitted } from './idempotency.js';
 
 /** What one append in a group came to: its batch, or the error it alone fails with (a conflict). */
@@ -20,32 +21,48 @@ export type GroupOutcome = CommittedBatch | Error;
  * question cannot be answered, each append rejects with a `BackendFailureError` that says its
  * outcome is unknown. Without `landed` (a store whose failed commits never commit), the appends
  * of a failed group are committed again alone.
+ *
+ * With `timeoutMs`, every append settles within that bound: one still waiting for its turn when
+ * it is up rejects having written nothing; a commit that has not answered by then is given up on
+ * (it may still complete: its appends reject with `mayHaveCommitted`, unless the check whether
+ * they landed finds them, which gets the last part of the bound).
  */
 export class GroupCommit<T> {
   private readonly waiting: Waiter<T>[] = [];
   private committing = false;
   private readonly take: (waiting: readonly T[]) => number;
+  private readonly timeoutMs: number;
 
   /**
    * @param commit writes a group, returning one outcome per item, in order
    * @param options `take`: how many of the waiting items (at least 1) the next group takes
    *   (default: up to 256); `landed`: the committed batch of each item that is in the log
-   *   (`undefined` for one that is not), read after a failed commit
+   *   (`undefined` for one that is not), read after a failed commit; `timeoutMs`: the bound within
+   *   which every submitted item settles (default: none)
    */
   constructor(
     private readonly commit: (group: readonly T[]) => Promise<GroupOutcome[]>,
     private readonly options: {
       readonly take?: (waiting: readonly T[]) => number;
       readonly landed?: (items: readonly T[]) => Promise<(CommittedBatch | undefined)[]>;
+      readonly timeoutMs?: number;
     } = {},
   ) {
     this.take = options.take ?? ((waiting) => Math.min(waiting.length, 256));
+    this.timeoutMs = options.timeoutMs ?? Infinity;
   }
 
   /** Queues one append; resolves with its batch once its group has committed. */
   submit(item: T): Promise<CommittedBatch> {
     return new Promise<CommittedBatch>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      const waiter = new Waiter(item, this.timeoutMs, resolve, reject, () => {
+        // still queued when its time is up: it was never sent
+        const at = this.waiting.indexOf(waiter);
+        if (at < 0) return false;
+        this.waiting.splice(at, 1);
+        return true;
+      });
+      this.waiting.push(waiter);
       if (!this.committing) void this.drain();
     });
   }
@@ -64,19 +81,28 @@ export class GroupCommit<T> {
 
   /** Commits a group; after a failure, settles what landed and commits the rest alone. */
   private async run(group: Waiter<T>[]): Promise<void> {
+    const deadline = Math.min(...group.map((w) => w.deadline));
+    // the check whether a commit that did not answer landed gets the last fifth of the bound, at most 1 s
+    const reserve = Math.min(1000, this.timeoutMs / 5);
     let failure: unknown;
     try {
-      const outcomes = await this.commit(group.map((w) => w.item));
+      const outcomes = await withDeadline(this.commit(group.map((w) => w.item)), deadline - reserve - now(), 'the commit');
       group.forEach((w, i) => settle(w, outcomes[i]));
       return;
     } catch (error) {
       failure = error;
+      // given up on, the commit may still complete: whatever happens to these appends now, say so
+      if (error instanceof DeadlineExceededError) for (const w of group) w.uncertain = true;
     }
     let rest = group;
     if (this.options.landed) {
       let found: (CommittedBatch | undefined)[];
       try {
-        found = await this.options.landed(group.map((w) => w.item));
+        found = await withDeadline(
+          this.options.landed(group.map((w) => w.item)),
+          Math.max(reserve, deadline - now()),
+          'the check whether the commit landed',
+        );
       } catch (checkError) {
         for (const w of group)
           w.reject(
@@ -86,6 +112,7 @@ export class GroupCommit<T> {
                 [failure, checkError],
                 `the commit failed (${describe(failure)}), and so did the check whether it landed (${describe(checkError)})`,
               ),
+              { mayHaveCommitted: true },
             ),
           );
         return;
@@ -96,15 +123,62 @@ export class GroupCommit<T> {
         return !batch;
       });
     }
-    if (rest.length === 1 && group.length === 1) (rest[0] as Waiter<T>).reject(failure);
-    else for (const w of rest) await this.run([w]);
+    for (const w of rest) {
+      if ((rest.length === 1 && group.length === 1) || w.deadline - now() <= reserve) w.fail(failure);
+      else await this.run([w]);
+    }
   }
 }
 
-interface Waiter<T> {
-  readonly item: T;
-  resolve(batch: CommittedBatch): void;
-  reject(error: unknown): void;
+const now = (): number => performance.now();
+
+/** One submitted item, its promise's settlers, and its deadline. */
+class Waiter<T> {
+  readonly deadline: number;
+  /** Set once a commit that included it was given up on: it may have committed. */
+  uncertain = false;
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly item: T,
+    timeoutMs: number,
+    private readonly settleResolve: (batch: CommittedBatch) => void,
+    private readonly settleReject: (error: unknown) => void,
+    dequeue: () => boolean,
+  ) {
+    this.deadline = now() + timeoutMs;
+    if (Number.isFinite(timeoutMs)) {
+      this.timer = setTimeout(() => {
+        if (dequeue())
+          this.settleReject(
+            new BackendFailureError(
+              `the append was not sent within ${timeoutMs} ms (earlier commits did not get through): nothing was written`,
+            ),
+          );
+      }, timeoutMs);
+    }
+  }
+
+  resolve(batch: CommittedBatch): void {
+    clearTimeout(this.timer);
+    this.settleResolve(batch);
+  }
+
+  reject(error: unknown): void {
+    clearTimeout(this.timer);
+    this.settleReject(error);
+  }
+
+  /** Rejects with the commit's failure, saying when the outcome is unknown. */
+  fail(failure: unknown): void {
+    this.reject(
+      this.uncertain
+        ? new BackendFailureError('the append did not commit within its bound and may still commit: its outcome is unknown', failure, {
+            mayHaveCommitted: true,
+          })
+        : failure,
+    );
+  }
 }
 
 function settle(waiter: Waiter<unknown>, outcome: GroupOutcome | undefined): void {
