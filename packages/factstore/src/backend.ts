@@ -47,6 +47,7 @@ export {
   validateDurableName,
   validateEvents,
   validateExpectedVersion,
+  validateAll,
   validateHandler,
   validateQuery,
   type ValidEvent,
