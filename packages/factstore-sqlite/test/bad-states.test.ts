@@ -62,7 +62,7 @@ describe('SqliteStore refuses bad states with clear errors', () => {
     const result = JSON.parse(run.stdout.trim());
     expect(result.code).toBe('BACKEND_FAILURE');
     expect(result.cause).toBe('EACCES');
-    expect(result.message).toMatch(/cannot open SQLite store/);
+    expect(result.message).toContain(`cannot open SQLite file ${join(readOnly, 'missing', 'store.db')}: `);
   });
 
   it('a file that is not SQLite: BACKEND_FAILURE, and the file is left as it was', async () => {

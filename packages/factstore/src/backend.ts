@@ -43,6 +43,7 @@ export { compileMatcher, filterMatches, queryMatches, type EventMatcher, type Ma
 export { canonicalJson, canonicalQuery } from './matching/canonical.js';
 export {
   checkOptions,
+  NoOptions,
   validateAppendOptions,
   validateDurableName,
   validateEvents,

@@ -164,6 +164,9 @@ export function validateAll<const T extends readonly (() => unknown)[]>(...check
   return results as { -readonly [K in keyof T]: ReturnType<T[K]> };
 }
 
+/** The options schema of a store that takes none: any key is refused by name. */
+export const NoOptions = Type.Object({}, { additionalProperties: false });
+
 const compiledOptions = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
 /**
