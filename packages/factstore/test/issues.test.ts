@@ -50,6 +50,12 @@ describe('the translation of TypeBox errors', () => {
     ]);
   });
 
+  it('an undefined payload is a missing one, also when the rest of the batch is well formed', () => {
+    expect(issuesOf(() => validateEvents([{ eventType: 'e', payload: undefined }]))).toEqual([
+      { path: 'events[0].payload', message: 'is required (a JSON value)' },
+    ]);
+  });
+
   it('reports a missing field once, not as missing and as the wrong type', () => {
     const issues = issuesOf(() => validateEvents([{ payload: 1 }]));
     expect(issues).toEqual([{ path: 'events[0].eventType', message: 'is required (a non-empty string of at most 256 characters)' }]);

@@ -67,7 +67,9 @@ export function validateEvents(events: unknown, path = 'events'): ValidEvent[] {
     if (typeof event.eventType === 'string') checkString(event.eventType, pathAt(pathAt(path, i), 'eventType'), issues);
     let payload = event.payload === undefined ? PROBLEM : copier.tryCopy(event.payload);
     if (payload === PROBLEM) {
-      if (event.payload !== undefined) reportJson(issues, (found) => copier.report(event.payload, found, path, i, 'payload'));
+      // an undefined payload counts as absent (the schema check may have said so already)
+      if (event.payload === undefined) issues.add(pathAt(pathAt(path, i), 'payload'), 'is required (a JSON value)');
+      else reportJson(issues, (found) => copier.report(event.payload, found, path, i, 'payload'));
       payload = null;
     }
     out[i] = Object.freeze({ eventType: event.eventType as string, payload });
