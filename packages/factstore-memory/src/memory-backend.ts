@@ -43,7 +43,8 @@ export class MemoryBackend implements StoreBackend {
     if (condition) {
       const actual = this.contextVersion(condition.query, compileMatcher(condition.query));
       const version = actual === 0 ? null : BigInt(actual);
-      if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version, condition.query);
+      if (version !== condition.expectedVersion)
+        throw new ConditionalAppendConflictError(condition.expectedVersion, version, condition.query);
     }
     const batch = this.log.append(events);
     let position = this.log.head - events.length;

@@ -25,7 +25,9 @@ describe('PostgresStore.connect errors a user can act on', () => {
   it('an unknown option is INVALID_INPUT naming the key and the accepted ones, before connecting', async () => {
     const error = await connectError('postgres://nobody@127.0.0.1:1/none', { scheme: 'facts' });
     expect(error.code).toBe('INVALID_INPUT');
-    expect(error.issues).toEqual([{ path: 'options.scheme', message: 'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs)' }]);
+    expect(error.issues).toEqual([
+      { path: 'options.scheme', message: 'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs)' },
+    ]);
   });
 
   it('a server that is not there: "cannot connect to PostgreSQL at host:port (ECONNREFUSED)", the driver error as cause', async () => {
@@ -48,7 +50,8 @@ describe('PostgresStore.connect errors a user can act on', () => {
   });
 
   it('names every address tried and the configured one when the error has none', () => {
-    const refused = (address: string) => Object.assign(new Error(`connect ECONNREFUSED ${address}:5432`), { code: 'ECONNREFUSED', address, port: 5432 });
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}:5432`), { code: 'ECONNREFUSED', address, port: 5432 });
     const both = Object.assign(new AggregateError([refused('::1'), refused('127.0.0.1')]), { code: 'ECONNREFUSED' });
     expect(describeConnectFailure(both, 'postgres://localhost/db', 'factstore').message).toBe(
       'backend failure: cannot connect to PostgreSQL at [::1]:5432, 127.0.0.1:5432 (ECONNREFUSED)',

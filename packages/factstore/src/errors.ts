@@ -121,9 +121,7 @@ export class DurableStreamQueryMismatchError extends FactStoreError {
     const stored = storedQuery === undefined ? undefined : parseCanonical(storedQuery);
     const given = givenQuery === undefined ? undefined : parseCanonical(givenQuery);
     const both = stored && given ? `: stored ${formatQuery(stored)}, given ${formatQuery(given)}` : '';
-    super(
-      `durable stream ${JSON.stringify(streamName)} was resumed with a different query${both} (a new query needs a new name)`,
-    );
+    super(`durable stream ${JSON.stringify(streamName)} was resumed with a different query${both} (a new query needs a new name)`);
     this.storedQuery = stored;
     this.givenQuery = given;
   }

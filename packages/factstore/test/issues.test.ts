@@ -128,17 +128,26 @@ describe('the translation of TypeBox errors', () => {
     expect(error.message).toBe(
       'invalid input (2 problems): events[0].eventType: must be a non-empty string; options.retries: is not an accepted key (accepted: idempotencyKey)',
     );
-    expect(validateAll(() => 1, () => 'two')).toEqual([1, 'two']);
+    expect(
+      validateAll(
+        () => 1,
+        () => 'two',
+      ),
+    ).toEqual([1, 'two']);
   });
 
   it('prints one problem as one sentence with its path', () => {
-    expect(messageOf(() => validateEvents([{ eventType: '', payload: 1 }]))).toBe('invalid input: events[0].eventType: must be a non-empty string');
+    expect(messageOf(() => validateEvents([{ eventType: '', payload: 1 }]))).toBe(
+      'invalid input: events[0].eventType: must be a non-empty string',
+    );
   });
 
   it('lists at most 20 problems in the message and keeps them all in issues', () => {
     const events = Array.from({ length: 30 }, () => ({ eventType: 'e', payload: [undefined] }));
     const issues = issuesOf(() => validateEvents(events));
     expect(issues).toHaveLength(30);
-    expect(messageOf(() => validateEvents(events))).toMatch(/^invalid input \(30 problems\): events\[0\]\.payload\[0\]: .*; and 10 more \(see issues\)$/);
+    expect(messageOf(() => validateEvents(events))).toMatch(
+      /^invalid input \(30 problems\): events\[0\]\.payload\[0\]: .*; and 10 more \(see issues\)$/,
+    );
   });
 });

@@ -106,7 +106,14 @@ export const errorCases = defineCases('errors', {
       );
       assert.deepEqual(
         error.issues.map((issue) => issue.path),
-        ['events[0].eventType', 'events[1].eventType', 'events[3].note', 'events[3].eventType', 'events[3].payload.at', 'options.idempotency'],
+        [
+          'events[0].eventType',
+          'events[1].eventType',
+          'events[3].note',
+          'events[3].eventType',
+          'events[3].payload.at',
+          'options.idempotency',
+        ],
         JSON.stringify(error.issues),
       );
       assertPlain(error);

@@ -99,7 +99,9 @@ export function explain(error: ValueError): string {
       return known.length === 0 ? 'is not an accepted key (none are accepted)' : `is not an accepted key (accepted: ${known.join(', ')})`;
     }
     case ValueErrorType.StringMinLength:
-      return schema.minLength === 1 ? 'must be a non-empty string' : `must be at least ${schema.minLength} characters long (got ${lengthOf(value)})`;
+      return schema.minLength === 1
+        ? 'must be a non-empty string'
+        : `must be at least ${schema.minLength} characters long (got ${lengthOf(value)})`;
     case ValueErrorType.StringMaxLength:
       return `must be at most ${schema.maxLength} characters long (got ${lengthOf(value)})`;
     case ValueErrorType.StringPattern:

@@ -143,6 +143,9 @@ export class JsonCopier {
   /** In the fast walk: stop at once. In the reporting walk: note where, and go on. */
   private problem(message: string): void {
     if (this.issues === null || this.trail === null) throw PROBLEM;
-    this.issues.push({ path: this.trail.reduce<string>((path, segment, i) => (i === 0 ? String(segment) : pathAt(path, segment)), ''), message });
+    this.issues.push({
+      path: this.trail.reduce<string>((path, segment, i) => (i === 0 ? String(segment) : pathAt(path, segment)), ''),
+      message,
+    });
   }
 }

@@ -36,6 +36,7 @@ export interface ValidHandler {
 // The envelopes are checked by TypeBox; JSON values inside them by copyJsonValue (TypeBox cannot
 // see cycles or class instances), so their schema slot is Unknown here.
 const jsonSlot = () => Type.Unknown({ description: 'a JSON value' });
+const eventCheck = lazy(() => newEventSchema(jsonSlot()));
 const eventsCheck = lazy(() => Type.Array(newEventSchema(jsonSlot())));
 const queryCheck = lazy(() => eventQuerySchema(jsonSlot()));
 const positionCheck = lazy(() => PositionInput);
@@ -49,22 +50,24 @@ export function validateEvents(events: unknown, path = 'events'): ValidEvent[] {
   const issues = new IssueList();
   if (!Array.isArray(events)) fail(issues.add(path, `must be an array of events (got ${shown(events)})`));
   const given: unknown[] = events;
-  let checked = given;
-  if (!eventsCheck().Check(given)) {
-    // slow path: drop undefined-valued keys (they count as absent), then note what is left
-    checked = (given as unknown[]).map((event, i) => cleanEnvelope(event, pathAt(path, i), issues));
-    checkSchema(eventsCheck(), checked, path, issues);
-  }
-  // the checks TypeBox cannot make run on every event that has the fields, so that one call
-  // reports every problem of every event
-  const out: ValidEvent[] = new Array(checked.length);
+  // slow path: event by event, so that the problems come in the order of the events; keys whose
+  // value is undefined are dropped first (they count as absent)
+  const slow = !eventsCheck().Check(given);
+  const out: ValidEvent[] = new Array(given.length);
   const copier = new JsonCopier();
-  for (let i = 0; i < checked.length; i++) {
-    const event = checked[i] as { eventType?: unknown; payload?: unknown };
+  for (let i = 0; i < given.length; i++) {
+    let event = given[i] as { eventType?: unknown; payload?: unknown };
+    if (slow) {
+      event = cleanEnvelope(event, pathAt(path, i), issues) as typeof event;
+      checkSchema(eventCheck(), event, pathAt(path, i), issues);
+    }
+    // the checks TypeBox cannot make run on every event that has the fields, so that one call
+    // reports every problem of every event
     if (!isRecord(event)) continue;
     const proto: unknown = Object.getPrototypeOf(event);
     if (proto !== Object.prototype && proto !== null) issues.add(pathAt(path, i), `must be a plain object (got ${shown(event)})`);
-    if (typeof event.eventType === 'string') checkString(event.eventType, pathAt(pathAt(path, i), 'eventType'), issues);
+    const badType = typeof event.eventType === 'string' ? badStringMessage(event.eventType) : null;
+    if (badType !== null) issues.add(pathAt(pathAt(path, i), 'eventType'), badType);
     let payload = event.payload === undefined ? PROBLEM : copier.tryCopy(event.payload);
     if (payload === PROBLEM) {
       // an undefined payload counts as absent (the schema check may have said so already)
