@@ -70,7 +70,7 @@ export class DurableCursors {
     try {
       const file = `${base}.json`;
       const stored = readCursor(this.files, file, name);
-      if (stored && stored.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+      if (stored && stored.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name, stored.query, canonicalQuery);
       const position = stored?.position ?? 0;
       const held: Held = {
         name,

@@ -57,11 +57,12 @@ export class FileStore extends EventStoreBase {
  */
 export async function openFileStore(path: string, options?: FileStoreOptions, fileSystem: FileSystem = nodeFileSystem): Promise<FileStore> {
   const valid = validateOpen(path, options);
+  const folder = resolve(valid.path);
   let backend: FileBackend;
   try {
-    backend = await FileBackend.open(resolve(valid.path), valid.options, fileSystem);
+    backend = await FileBackend.open(folder, valid.options, fileSystem);
   } catch (error) {
-    throw new BackendFailureError(`cannot open file store at ${JSON.stringify(valid.path)}: ${(error as Error).message}`, error);
+    throw new BackendFailureError(`cannot open file store folder ${folder}`, error);
   }
   return construct(backend, valid.options.leaseMs);
 }

@@ -28,6 +28,19 @@ async function someStore() {
 }
 
 describe('FileStore refuses bad states with clear errors, changing nothing', () => {
+  it('an unknown option is INVALID_INPUT naming the key and the accepted ones; nothing is created', async () => {
+    const path = join(tempFolder(), 'never');
+    const error = await openError(path, { durabilty: 'none' });
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.issues).toEqual([
+      {
+        path: 'options.durabilty',
+        message: 'is not an accepted key (accepted: durability, segmentBytes, pollIntervalMs, lockTimeoutMs, cachedEvents, leaseMs)',
+      },
+    ]);
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('bad arguments: INVALID_INPUT before touching the disk', async () => {
     const folder = tempFolder();
     for (const [path, options] of [
@@ -144,7 +157,7 @@ describe('FileStore refuses bad states with clear errors, changing nothing', () 
       const result = JSON.parse(run.stdout.trim());
       expect(result.code).toBe('BACKEND_FAILURE');
       expect(result.cause).toBe('EACCES');
-      expect(result.message).toMatch(/cannot open file store/);
+      expect(result.message).toContain(`cannot open file store folder ${target}: `);
     }
     for (const dir of [path, join(path, 'segments'), join(path, 'cursors')]) chmodSync(dir, 0o755);
   });

@@ -2,4 +2,4 @@
  * factstore-memory: the in-memory factstore.
  * @packageDocumentation
  */
-export { MemoryStore } from './memory-store.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';

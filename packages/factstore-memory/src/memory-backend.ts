@@ -43,7 +43,8 @@ export class MemoryBackend implements StoreBackend {
     if (condition) {
       const actual = this.contextVersion(condition.query, compileMatcher(condition.query));
       const version = actual === 0 ? null : BigInt(actual);
-      if (version !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, version);
+      if (version !== condition.expectedVersion)
+        throw new ConditionalAppendConflictError(condition.expectedVersion, version, condition.query);
     }
     const batch = this.log.append(events);
     let position = this.log.head - events.length;
@@ -76,7 +77,7 @@ export class MemoryBackend implements StoreBackend {
     const current = this.holders.get(name);
     if (current !== undefined && current !== holder) throw new DurableStreamActiveError(name);
     let cursor = this.cursors.get(name);
-    if (cursor && cursor.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+    if (cursor && cursor.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name, cursor.query, canonicalQuery);
     if (!cursor) this.cursors.set(name, (cursor = { query: canonicalQuery, position: 0n }));
     this.holders.set(name, holder);
     return cursor.position;

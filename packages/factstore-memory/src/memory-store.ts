@@ -1,4 +1,5 @@
-import { EventStoreBase } from 'factstore/backend';
+import { InvalidInputError, type InvalidInputIssue } from 'factstore';
+import { checkOptions, EventStoreBase, NoOptions } from 'factstore/backend';
 import { MemoryBackend } from './memory-backend.js';
 
 /**
@@ -20,7 +21,18 @@ import { MemoryBackend } from './memory-backend.js';
  * ```
  */
 export class MemoryStore extends EventStoreBase {
-  constructor() {
+  /**
+   * @param options none yet: `{}` or nothing
+   * @throws {@link InvalidInputError} for any key (`new MemoryStore({ foo: 1 })`) or a value that
+   *   is not an object
+   */
+  constructor(options?: MemoryStoreOptions) {
+    const issues: InvalidInputIssue[] = [];
+    checkOptions(NoOptions, options, issues);
+    if (issues.length > 0) throw new InvalidInputError(issues);
     super(new MemoryBackend());
   }
 }
+
+/** Options of {@link MemoryStore}: none yet; any key is refused with `INVALID_INPUT`. */
+export type MemoryStoreOptions = Record<string, never>;

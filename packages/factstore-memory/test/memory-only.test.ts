@@ -5,6 +5,24 @@ const opened = (accountId: string) => ({ eventType: 'account-opened', payload: {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('MemoryStore specifics', () => {
+  it('takes no options: an unknown key or a non-object is INVALID_INPUT, naming it', () => {
+    const refused = (options: unknown) => {
+      try {
+        new MemoryStore(options as never);
+      } catch (error) {
+        return error as Error & { code: string; issues: { path: string; message: string }[] };
+      }
+      throw new Error('expected INVALID_INPUT');
+    };
+    const unknown = refused({ foo: 1 });
+    expect(unknown.code).toBe('INVALID_INPUT');
+    expect(unknown.issues).toEqual([{ path: 'options.foo', message: 'is not an accepted key (none are accepted)' }]);
+    expect(unknown.message).toBe('invalid input: options.foo: is not an accepted key (none are accepted)');
+    expect(refused('fast').issues).toEqual([{ path: 'options', message: 'must be a plain object (got "fast")' }]);
+    expect(new MemoryStore({}).closed).toBe(false);
+    expect(new MemoryStore({ foo: undefined } as never).closed).toBe(false);
+  });
+
   it('durable cursors live only as long as the instance', async () => {
     const first = new MemoryStore();
     await first.append([opened('a1')]);

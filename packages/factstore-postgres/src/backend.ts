@@ -225,7 +225,7 @@ export class PostgresBackend implements StoreBackend {
         [name, leaseMs / 1000] as never[],
       );
       if (row?.holder !== null && row?.holder !== holder && row?.alive) throw new DurableStreamActiveError(name);
-      if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+      if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name, row?.query, canonicalQuery);
       await tx.unsafe(`UPDATE ${this.t.cursors} SET holder = $2, heartbeat = clock_timestamp() WHERE name = $1`, [name, holder]);
       return BigInt(row.position);
     });

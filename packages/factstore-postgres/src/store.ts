@@ -1,6 +1,6 @@
-import { BackendFailureError } from 'factstore';
 import { EventStoreBase } from 'factstore/backend';
 import { PostgresBackend } from './backend.js';
+import { describeConnectFailure } from './connect-failure.js';
 import type { PostgresConnection } from './connection.js';
 import { validateOptions, type PostgresStoreOptions } from './options.js';
 
@@ -37,7 +37,7 @@ export class PostgresStore extends EventStoreBase {
     try {
       backend = await PostgresBackend.open(valid.connection, valid.options);
     } catch (error) {
-      throw new BackendFailureError(`cannot use PostgreSQL schema ${JSON.stringify(valid.options.schema)}`, error);
+      throw describeConnectFailure(error, valid.connection, valid.options.schema);
     }
     return new PostgresStore(backend, valid.options.leaseMs);
   }

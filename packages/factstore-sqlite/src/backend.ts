@@ -205,7 +205,7 @@ export class SqliteBackend implements StoreBackend {
       if (row && row.holder !== null && row.holder !== holder && (row.heartbeat ?? 0) > now - leaseMs) {
         throw new DurableStreamActiveError(name);
       }
-      if (row && row.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name);
+      if (row && row.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name, row.query, canonicalQuery);
       if (row) await this.write.run('UPDATE cursors SET holder = ?, heartbeat = ? WHERE name = ?', [holder, now, name]);
       else
         await this.write.run('INSERT INTO cursors (name, query, position, holder, heartbeat) VALUES (?, ?, 0, ?, ?)', [

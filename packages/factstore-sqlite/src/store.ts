@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { BackendFailureError } from 'factstore';
 import { EventStoreBase } from 'factstore/backend';
 import { SqliteBackend } from './backend.js';
@@ -38,7 +39,7 @@ export class SqliteStore extends EventStoreBase {
     try {
       backend = await SqliteBackend.open(valid.path, valid.options);
     } catch (error) {
-      throw new BackendFailureError(`cannot open SQLite store at ${JSON.stringify(valid.path)}`, error);
+      throw new BackendFailureError(`cannot open SQLite file ${resolve(valid.path)}`, error);
     }
     return new SqliteStore(backend, valid.options.leaseMs);
   }

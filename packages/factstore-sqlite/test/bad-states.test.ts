@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SqliteStore } from '../src/index.js';
 import { sql } from './sqlite-file.js';
@@ -17,6 +17,18 @@ async function openError(path: unknown, options?: unknown) {
 }
 
 describe('SqliteStore refuses bad states with clear errors', () => {
+  it('an unknown option is INVALID_INPUT naming the key and the accepted ones; nothing is created', async () => {
+    const path = join(tempFolder(), 'never.db');
+    const error = await openError(path, { synchronous: 'FULL', journal: 'delete', leaseMs: 5 });
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.issues).toEqual([
+      { path: 'options.journal', message: 'is not an accepted key (accepted: synchronous, busyTimeoutMs, pollIntervalMs, leaseMs)' },
+      { path: 'options.leaseMs', message: 'must be an integer from 300 to 600000 (got 5)' },
+    ]);
+    expect(error.message).toMatch(/^invalid input \(2 problems\): options\.journal: is not an accepted key/);
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('bad arguments: INVALID_INPUT before touching the disk', async () => {
     for (const [path, options] of [
       ['', undefined],
@@ -62,7 +74,7 @@ describe('SqliteStore refuses bad states with clear errors', () => {
     const result = JSON.parse(run.stdout.trim());
     expect(result.code).toBe('BACKEND_FAILURE');
     expect(result.cause).toBe('EACCES');
-    expect(result.message).toMatch(/cannot open SQLite store/);
+    expect(result.message).toContain(`cannot open SQLite file ${join(readOnly, 'missing', 'store.db')}: `);
   });
 
   it('a file that is not SQLite: BACKEND_FAILURE, and the file is left as it was', async () => {

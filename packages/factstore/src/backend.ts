@@ -44,10 +44,12 @@ export { compileMatcher, filterMatches, queryMatches, type EventMatcher, type Ma
 export { canonicalJson, canonicalQuery } from './matching/canonical.js';
 export {
   checkOptions,
+  NoOptions,
   validateAppendOptions,
   validateDurableName,
   validateEvents,
   validateExpectedVersion,
+  validateAll,
   validateHandler,
   validateQuery,
   type ValidEvent,

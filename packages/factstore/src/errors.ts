@@ -4,6 +4,8 @@
  * load both the ESM and the CommonJS build of this package.
  * @module
  */
+import type { JsonValue } from './json.js';
+import type { EventQuery } from './query.js';
 
 /** The stable codes of every factstore error. */
 export type FactStoreErrorCode =
@@ -37,18 +39,25 @@ export class EmptyAppendError extends FactStoreError {
   }
 }
 
-/** `appendIf` found the context at another version than the caller expected; nothing was written. */
+/**
+ * `appendIf` found the context at another version than the caller expected; nothing was written.
+ * The message says what was compared: the context query (compactly), the expected and the actual
+ * version.
+ */
 export class ConditionalAppendConflictError extends FactStoreError {
   readonly code = 'CONDITIONAL_APPEND_CONFLICT' as const;
   /**
    * @param expected the version the caller expected (`null`: no matching event may exist)
    * @param actual the context version the store found (`null`: no matching event exists)
+   * @param contextQuery the context that was compared (the `appendIf`'s `contextQuery`, validated)
    */
   constructor(
     readonly expected: bigint | null,
     readonly actual: bigint | null,
+    readonly contextQuery?: EventQuery,
   ) {
-    super(`context version mismatch: expected ${expected ?? 'null'}, actual ${actual ?? 'null'}`);
+    const context = contextQuery === undefined ? '' : ` for the context ${formatQuery(contextQuery)}`;
+    super(`context version mismatch${context}: expected ${versionText(expected)}, actual ${versionText(actual)}; nothing was written`);
   }
 }
 
@@ -60,15 +69,23 @@ export interface InvalidInputIssue {
   message: string;
 }
 
+/** How many problems an {@link InvalidInputError}'s message lists at most (its `issues` has them all). */
+export const MAX_LISTED_ISSUES = 20;
+
 /** An argument breaks the input rules; nothing was read or written. */
 export class InvalidInputError extends FactStoreError {
   readonly code = 'INVALID_INPUT' as const;
   /** Every problem found, at least one. */
   readonly issues: InvalidInputIssue[];
+  /**
+   * @param issues every problem found; the message lists them (the first
+   *   {@link MAX_LISTED_ISSUES}), one `path: sentence` each
+   */
   constructor(issues: InvalidInputIssue[]) {
-    const first = issues[0];
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-    super(`invalid input: ${first ? `${first.path}: ${first.message}` : 'unknown problem'}${more}`);
+    const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => `${issue.path}: ${issue.message}`);
+    if (issues.length > MAX_LISTED_ISSUES) listed.push(`and ${issues.length - MAX_LISTED_ISSUES} more (see issues)`);
+    const head = issues.length > 1 ? `invalid input (${issues.length} problems): ` : 'invalid input: ';
+    super(`${head}${listed.length > 0 ? listed.join('; ') : 'unknown problem'}`);
     this.issues = issues;
   }
 }
@@ -81,11 +98,32 @@ export class DurableStreamActiveError extends FactStoreError {
   }
 }
 
-/** A durable stream name was resumed with a query other than the one stored with its cursor. */
+/**
+ * A durable stream name was resumed with a query other than the one stored with its cursor. The
+ * message shows both, in the canonical form they were compared in.
+ */
 export class DurableStreamQueryMismatchError extends FactStoreError {
   readonly code = 'DURABLE_STREAM_QUERY_MISMATCH' as const;
-  constructor(readonly streamName: string) {
-    super(`durable stream ${JSON.stringify(streamName)} was resumed with a different query`);
+  /** The query stored with the name's cursor (canonical form: sorted, without cursor fields). */
+  readonly storedQuery: EventQuery | undefined;
+  /** The query the name was registered with now (canonical form). */
+  readonly givenQuery: EventQuery | undefined;
+  /**
+   * @param streamName the durable name
+   * @param storedQuery the stored query's canonical text (`canonicalQuery` of `factstore/backend`)
+   * @param givenQuery the given query's canonical text
+   */
+  constructor(
+    readonly streamName: string,
+    storedQuery?: string,
+    givenQuery?: string,
+  ) {
+    const stored = storedQuery === undefined ? undefined : parseCanonical(storedQuery);
+    const given = givenQuery === undefined ? undefined : parseCanonical(givenQuery);
+    const both = stored && given ? `: stored ${formatQuery(stored)}, given ${formatQuery(given)}` : '';
+    super(`durable stream ${JSON.stringify(streamName)} was resumed with a different query${both} (a new query needs a new name)`);
+    this.storedQuery = stored;
+    this.givenQuery = given;
   }
 }
 
@@ -119,8 +157,15 @@ export class BackendFailureError extends FactStoreError {
   readonly code = 'BACKEND_FAILURE' as const;
   /** True when the failed call was an append that may have committed (see the class docs). */
   readonly mayHaveCommitted: boolean;
-  constructor(message: string, cause?: unknown, options: { readonly mayHaveCommitted?: boolean } = {}) {
-    super(cause === undefined ? `backend failure: ${message}` : `backend failure: ${message}: ${describe(cause)}`, { cause });
+  /**
+   * @param message what failed, e.g. `append failed`
+   * @param cause the original error; its message is appended to `message` unless `describesCause`
+   *   says that `message` says it already
+   * @param options `mayHaveCommitted`: see {@link BackendFailureError.mayHaveCommitted}
+   */
+  constructor(message: string, cause?: unknown, options: { readonly describesCause?: boolean; readonly mayHaveCommitted?: boolean } = {}) {
+    const tail = cause === undefined || options.describesCause ? '' : `: ${describe(cause)}`;
+    super(`backend failure: ${message}${tail}`, { cause });
     this.mayHaveCommitted = options.mayHaveCommitted ?? false;
   }
 }
@@ -198,6 +243,41 @@ const ERROR_CODES: ReadonlySet<string> = new Set<FactStoreErrorCode>([
   'IDEMPOTENCY_KEY_REUSED',
   'DURABLE_STREAM_LEASE_LOST',
 ]);
+
+function versionText(version: bigint | null): string {
+  return version === null ? 'null (no matching event)' : `${version}`;
+}
+
+const MAX_QUERY_TEXT = 300;
+
+/** A query in a line, as a caller would write it: `{ filters: [{ eventTypes: ["a"], payloadPredicates: [{"id":1}] }] }`. */
+function formatQuery(query: EventQuery): string {
+  const filters = query.filters ?? [];
+  if (filters.length === 0) return '{} (every event)';
+  const parts = filters.map((filter) => {
+    const keys: string[] = [];
+    if (filter.eventTypes !== undefined) keys.push(`eventTypes: ${JSON.stringify(filter.eventTypes)}`);
+    if (filter.payloadPredicates !== undefined) keys.push(`payloadPredicates: ${JSON.stringify(filter.payloadPredicates)}`);
+    return keys.length === 0 ? '{}' : `{ ${keys.join(', ')} }`;
+  });
+  const text = `{ filters: [${parts.join(', ')}] }`;
+  return text.length <= MAX_QUERY_TEXT ? text : `${text.slice(0, MAX_QUERY_TEXT - 1)}…`;
+}
+
+/** The query of a canonical text (`null` lists are absent ones). */
+function parseCanonical(text: string): EventQuery | undefined {
+  try {
+    const parsed = JSON.parse(text) as { filters?: { eventTypes: string[] | null; payloadPredicates: JsonValue[] | null }[] };
+    return {
+      filters: (parsed.filters ?? []).map((f) => ({
+        ...(f.eventTypes === null ? {} : { eventTypes: f.eventTypes }),
+        ...(f.payloadPredicates === null ? {} : { payloadPredicates: f.payloadPredicates }),
+      })),
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 function describe(value: unknown): string {
   if (value instanceof Error) return value.message;

@@ -31,12 +31,15 @@ export function eventFilterSchema(predicate: TSchema) {
 export const EventFilter = eventFilterSchema(JsonValue);
 
 /** A position or version given as input: a non-negative `bigint` or safe-integer `number`. */
-export const PositionInput = Type.Union([
-  // exclusiveMaximum 2^63 rather than maximum 2^63 - 1: TypeBox's compiler writes the bound as a
-  // number literal, and 2^63 - 1 is not exactly representable as a number while 2^63 is.
-  Type.BigInt({ minimum: 0n, exclusiveMaximum: MAX_POSITION + 1n }),
-  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
-]);
+export const PositionInput = Type.Union(
+  [
+    // exclusiveMaximum 2^63 rather than maximum 2^63 - 1: TypeBox's compiler writes the bound as a
+    // number literal, and 2^63 - 1 is not exactly representable as a number while 2^63 is.
+    Type.BigInt({ minimum: 0n, exclusiveMaximum: MAX_POSITION + 1n }),
+    Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  ],
+  { description: 'a non-negative integer (a safe-integer number, or a bigint of at most 2^63 - 1)' },
+);
 
 /** What to read: filters (OR), an exclusive start position and a maximum count. */
 export interface EventQuery {

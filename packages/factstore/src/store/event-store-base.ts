@@ -13,7 +13,9 @@ import {
   validateEvents,
   validateExpectedVersion,
   validateHandler,
+  validateAll,
   validateQuery,
+  type ValidHandler,
   type ValidQuery,
 } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
@@ -63,8 +65,10 @@ export abstract class EventStoreBase implements EventStore {
 
   async append(events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     this.ensureOpen();
-    const valid = validateEvents(events);
-    const key = validateAppendOptions(options);
+    const [valid, key] = validateAll(
+      () => validateEvents(events),
+      () => validateAppendOptions(options),
+    );
     if (valid.length === 0) throw new EmptyAppendError();
     return this.commit(this.backend.append(valid, undefined, key), 'append failed');
   }
@@ -76,10 +80,12 @@ export abstract class EventStoreBase implements EventStore {
     options?: AppendOptions,
   ): Promise<AppendResult> {
     this.ensureOpen();
-    const valid = validateEvents(events);
-    const query = validateQuery(contextQuery, 'contextQuery');
-    const expectedVersion = validateExpectedVersion(expectedContextVersion);
-    const key = validateAppendOptions(options);
+    const [valid, query, expectedVersion, key] = validateAll(
+      () => validateEvents(events),
+      () => validateQuery(contextQuery, 'contextQuery'),
+      () => validateExpectedVersion(expectedContextVersion),
+      () => validateAppendOptions(options),
+    );
     if (valid.length === 0) throw new EmptyAppendError();
     const condition: AppendCondition = { query, expectedVersion };
     return this.commit(this.backend.append(valid, condition, key), 'conditional append failed');
@@ -91,24 +97,37 @@ export abstract class EventStoreBase implements EventStore {
     return this.track(this.backend.query(valid), 'query failed');
   }
 
-  streamAll(handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
-    return this.registerLive(ALL, handler, options);
+  async streamAll(handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
+    this.ensureOpen();
+    return this.registerLive(ALL, validateHandler(handler, options));
   }
 
   async streamTo(query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
     this.ensureOpen();
-    return this.registerLive(validateQuery(query), handler, options);
+    const [valid, validHandler] = validateAll(
+      () => validateQuery(query),
+      () => validateHandler(handler, options),
+    );
+    return this.registerLive(valid, validHandler);
   }
 
   async streamAllDurable(name: string, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
     this.ensureOpen();
-    return this.registerDurable(validateDurableName(name), ALL, handler, options);
+    const [validName, validHandler] = validateAll(
+      () => validateDurableName(name),
+      () => validateHandler(handler, options),
+    );
+    return this.registerDurable(validName, ALL, validHandler);
   }
 
   async streamToDurable(name: string, query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
     this.ensureOpen();
-    const validName = validateDurableName(name);
-    return this.registerDurable(validName, validateQuery(query), handler, options);
+    const [validName, valid, validHandler] = validateAll(
+      () => validateDurableName(name),
+      () => validateQuery(query),
+      () => validateHandler(handler, options),
+    );
+    return this.registerDurable(validName, valid, validHandler);
   }
 
   close(): Promise<void> {
@@ -116,9 +135,7 @@ export abstract class EventStoreBase implements EventStore {
     return this.closing;
   }
 
-  private async registerLive(query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
-    this.ensureOpen();
-    const valid = validateHandler(handler, options);
+  private async registerLive(query: ValidQuery, valid: ValidHandler): Promise<EventStream> {
     const cursor = await this.track(this.feed.currentHead(), 'stream registration failed');
     this.ensureOpen();
     const subscription = this.subscribe({ id: this.nextStreamId++, matcher: compileMatcher(query), cursor, ...valid });
@@ -126,8 +143,7 @@ export abstract class EventStoreBase implements EventStore {
     return subscription;
   }
 
-  private async registerDurable(name: string, query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
-    const valid = validateHandler(handler, options);
+  private async registerDurable(name: string, query: ValidQuery, valid: ValidHandler): Promise<EventStream> {
     const id = this.nextStreamId++;
     // a lease can be lost before the subscription exists: keep it for the subscription
     const target: { subscription?: Subscription; lostEarly?: DurableStreamLeaseLostError } = {};

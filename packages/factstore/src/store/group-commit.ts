@@ -277,7 +277,7 @@ export async function decideGroup<T extends GroupAppend>(
       // the accepted appends ahead of it come after everything the read saw
       const actual = latestMatch(accepted, last, context.matcher) ?? read;
       if (actual !== item.condition.expectedVersion) {
-        verdicts.push(new ConditionalAppendConflictError(item.condition.expectedVersion, actual));
+        verdicts.push(new ConditionalAppendConflictError(item.condition.expectedVersion, actual, item.condition.query));
         continue;
       }
     }

@@ -1,5 +1,6 @@
 import type { InvalidInputIssue } from '../errors.js';
 import type { JsonValue } from '../json.js';
+import { pathAt } from './issues.js';
 
 /** How deep a JSON value may nest before it is refused. */
 export const MAX_JSON_DEPTH = 256;
@@ -12,6 +13,12 @@ export function badStringReason(value: string): string | null {
   if (!value.isWellFormed()) return 'contains a lone surrogate';
   if (value.includes('\u0000')) return 'contains \\u0000';
   return null;
+}
+
+/** The sentence for a string that cannot be stored (see {@link badStringReason}), or `null` when it can. */
+export function badStringMessage(value: string): string | null {
+  const reason = badStringReason(value);
+  return reason === null ? null : `must not contain \\u0000 or lone surrogates (it ${reason})`;
 }
 
 /**
@@ -68,12 +75,12 @@ export class JsonCopier {
   private copy(value: unknown, depth: number): JsonValue {
     switch (typeof value) {
       case 'string': {
-        const reason = badStringReason(value);
-        if (reason !== null) this.problem(`string ${reason}`);
+        const message = badStringMessage(value);
+        if (message !== null) this.problem(message);
         return value;
       }
       case 'number':
-        if (!Number.isFinite(value)) this.problem(`${value} is not a finite number`);
+        if (!Number.isFinite(value)) this.problem(`must be a finite number (got ${value})`);
         return value === 0 ? 0 : value;
       case 'boolean':
         return value;
@@ -81,21 +88,21 @@ export class JsonCopier {
         if (value === null) return null;
         return this.copyObject(value, depth);
       case 'undefined':
-        this.problem('undefined is not a JSON value');
+        this.problem('must be a JSON value (got undefined)');
         return null;
       default:
-        this.problem(`a ${typeof value} is not a JSON value`);
+        this.problem(`must be a JSON value (got a ${typeof value})`);
         return null;
     }
   }
 
   private copyObject(value: object, depth: number): JsonValue {
     if (this.ancestors.includes(value)) {
-      this.problem('cycle: the value contains itself');
+      this.problem('is a cycle: the value contains itself');
       return null;
     }
     if (depth >= MAX_JSON_DEPTH) {
-      this.problem(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+      this.problem(`is nested deeper than ${MAX_JSON_DEPTH} levels`);
       return null;
     }
     const trail = this.trail;
@@ -113,17 +120,17 @@ export class JsonCopier {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (value as { constructor?: { name?: unknown } }).constructor?.name;
-      this.problem(`a ${typeof kind === 'string' && kind ? kind : 'class instance'} is not a plain JSON object`);
+      this.problem(`must be a plain JSON object (got a ${typeof kind === 'string' && kind ? kind : 'class instance'})`);
       return null;
     }
-    if (Object.getOwnPropertySymbols(value).length > 0) this.problem('symbol keys are not JSON');
+    if (Object.getOwnPropertySymbols(value).length > 0) this.problem('must not have symbol keys (they are not JSON)');
     this.ancestors.push(value);
     const out: { [key: string]: JsonValue } = {};
     for (const key in value) {
       if (!Object.hasOwn(value, key)) continue;
       trail?.push(key);
       const reason = badStringReason(key);
-      if (reason !== null) this.problem(`key ${reason}`);
+      if (reason !== null) this.problem(`is a key that contains ${reason.slice('contains '.length)}, which cannot be stored`);
       const item = this.copy((value as Record<string, unknown>)[key], depth + 1);
       if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
       else out[key] = item;
@@ -136,6 +143,9 @@ export class JsonCopier {
   /** In the fast walk: stop at once. In the reporting walk: note where, and go on. */
   private problem(message: string): void {
     if (this.issues === null || this.trail === null) throw PROBLEM;
-    this.issues.push({ path: this.trail.join('/'), message });
+    this.issues.push({
+      path: this.trail.reduce<string>((path, segment, i) => (i === 0 ? String(segment) : pathAt(path, segment)), ''),
+      message,
+    });
   }
 }

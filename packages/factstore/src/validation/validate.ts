@@ -5,7 +5,8 @@ import { AppendOptions, newEventSchema } from '../event.js';
 import type { JsonValue } from '../json.js';
 import { eventQuerySchema, PositionInput } from '../query.js';
 import { DurableStreamName, type StreamHandler, StreamOptions } from '../stream.js';
-import { badStringReason, copyJsonValue, JsonCopier, PROBLEM } from './json-input.js';
+import { badStringMessage, copyJsonValue, JsonCopier, PROBLEM } from './json-input.js';
+import { checkSchema, IssueList, pathAt, shown } from './issues.js';
 
 /** A validated event: a frozen copy of what the caller gave. */
 export interface ValidEvent {
@@ -34,68 +35,74 @@ export interface ValidHandler {
 
 // The envelopes are checked by TypeBox; JSON values inside them by copyJsonValue (TypeBox cannot
 // see cycles or class instances), so their schema slot is Unknown here.
-const eventsCheck = lazy(() => Type.Array(newEventSchema(Type.Unknown())));
-const queryCheck = lazy(() => eventQuerySchema(Type.Unknown()));
+const jsonSlot = () => Type.Unknown({ description: 'a JSON value' });
+const eventCheck = lazy(() => newEventSchema(jsonSlot()));
+const eventsCheck = lazy(() => Type.Array(newEventSchema(jsonSlot())));
+const queryCheck = lazy(() => eventQuerySchema(jsonSlot()));
 const positionCheck = lazy(() => PositionInput);
 const nameCheck = lazy(() => DurableStreamName);
 
 /**
  * Validates the events of `append`/`appendIf` and returns frozen copies.
- * @throws {@link InvalidInputError} listing every problem found.
+ * @throws {@link InvalidInputError} listing every problem of every event, one per path.
  */
 export function validateEvents(events: unknown, path = 'events'): ValidEvent[] {
-  const issues: InvalidInputIssue[] = [];
-  if (!Array.isArray(events)) fail([{ path, message: 'must be an array of events' }]);
+  const issues = new IssueList();
+  if (!Array.isArray(events)) fail(issues.add(path, `must be an array of events (got ${shown(events)})`));
   const given: unknown[] = events;
-  let checked = given;
-  if (!eventsCheck().Check(given)) {
-    // slow path: drop undefined-valued keys (they count as absent), then report what is left
-    checked = (given as unknown[]).map((event, i) => cleanEnvelope(event, `${path}/${i}`, issues));
-    typeCheck(eventsCheck(), checked, path, issues);
-    if (issues.length > 0) fail(issues);
-  }
-  const out: ValidEvent[] = new Array(checked.length);
+  // slow path: event by event, so that the problems come in the order of the events; keys whose
+  // value is undefined are dropped first (they count as absent)
+  const slow = !eventsCheck().Check(given);
+  const out: ValidEvent[] = new Array(given.length);
   const copier = new JsonCopier();
-  for (let i = 0; i < checked.length; i++) {
-    const event = checked[i] as { eventType: string; payload: unknown };
+  for (let i = 0; i < given.length; i++) {
+    let event = given[i] as { eventType?: unknown; payload?: unknown };
+    if (slow) {
+      event = cleanEnvelope(event, pathAt(path, i), issues) as typeof event;
+      checkSchema(eventCheck(), event, pathAt(path, i), issues);
+    }
+    // the checks TypeBox cannot make run on every event that has the fields, so that one call
+    // reports every problem of every event
+    if (!isRecord(event)) continue;
     const proto: unknown = Object.getPrototypeOf(event);
-    if (proto !== Object.prototype && proto !== null) issues.push({ path: `${path}/${i}`, message: 'must be a plain object' });
-    const reason = badStringReason(event.eventType);
-    if (reason !== null) issues.push({ path: `${path}/${i}/eventType`, message: `string ${reason}` });
-    let payload = copier.tryCopy(event.payload);
+    if (proto !== Object.prototype && proto !== null) issues.add(pathAt(path, i), `must be a plain object (got ${shown(event)})`);
+    const badType = typeof event.eventType === 'string' ? badStringMessage(event.eventType) : null;
+    if (badType !== null) issues.add(pathAt(pathAt(path, i), 'eventType'), badType);
+    let payload = event.payload === undefined ? PROBLEM : copier.tryCopy(event.payload);
     if (payload === PROBLEM) {
-      copier.report(event.payload, issues, path, i, 'payload');
+      // an undefined payload counts as absent (the schema check may have said so already)
+      if (event.payload === undefined) issues.add(pathAt(pathAt(path, i), 'payload'), 'is required (a JSON value)');
+      else reportJson(issues, (found) => copier.report(event.payload, found, path, i, 'payload'));
       payload = null;
     }
-    out[i] = Object.freeze({ eventType: event.eventType, payload });
+    out[i] = Object.freeze({ eventType: event.eventType as string, payload });
   }
-  if (issues.length > 0) fail(issues);
+  if (!issues.empty) fail(issues);
   return out;
 }
 
 /**
  * Validates a query (or an `appendIf` context, or a stream query).
- * @throws {@link InvalidInputError} listing every problem found.
+ * @throws {@link InvalidInputError} listing every problem found, one per path.
  */
 export function validateQuery(query: unknown, path = 'query'): ValidQuery {
-  const issues: InvalidInputIssue[] = [];
-  if (query === undefined) fail([{ path, message: 'is required (write {} for every event)' }]);
+  const issues = new IssueList();
+  if (query === undefined) fail(issues.add(path, 'is required (write {} for every event)'));
   const cleaned = cleanEnvelope(query, path, issues);
   const filtersIn = (cleaned as { filters?: unknown } | undefined)?.filters;
   const filters = Array.isArray(filtersIn)
-    ? filtersIn.map((filter, i) => cleanEnvelope(filter, `${path}/filters/${i}`, issues))
+    ? filtersIn.map((filter, i) => cleanEnvelope(filter, pathAt(pathAt(path, 'filters'), i), issues))
     : filtersIn;
   const candidate = isRecord(cleaned) && filters !== undefined ? { ...cleaned, filters } : cleaned;
-  typeCheck(queryCheck(), candidate, path, issues);
-  if (issues.length > 0) fail(issues);
-  const q = candidate as { filters?: Record<string, unknown>[]; minSequenceNumber?: bigint | number; limit?: number };
+  checkSchema(queryCheck(), candidate, path, issues);
+  const q = candidate as { filters?: unknown; minSequenceNumber?: bigint | number; limit?: number };
   const out: { filters?: ValidFilter[]; minSequenceNumber?: bigint; limit?: number } = {};
-  if (q.filters !== undefined) {
-    out.filters = q.filters.map((filter, i) => validFilter(filter, `${path}/filters/${i}`, issues));
+  if (Array.isArray(q?.filters)) {
+    out.filters = q.filters.map((filter: unknown, i) => validFilter(filter, pathAt(pathAt(path, 'filters'), i), issues));
   }
+  if (!issues.empty) fail(issues);
   if (q.minSequenceNumber !== undefined) out.minSequenceNumber = BigInt(q.minSequenceNumber);
   if (q.limit !== undefined) out.limit = q.limit;
-  if (issues.length > 0) fail(issues);
   return Object.freeze(out);
 }
 
@@ -105,10 +112,9 @@ export function validateQuery(query: unknown, path = 'query'): ValidQuery {
  */
 export function validateExpectedVersion(version: unknown, path = 'expectedContextVersion'): bigint | null {
   if (version === null) return null;
-  if (version === undefined) fail([{ path, message: 'is required (write null for "no matching event")' }]);
-  const issues: InvalidInputIssue[] = [];
-  typeCheck(positionCheck(), version, path, issues);
-  if (issues.length > 0) fail(issues);
+  const issues = new IssueList();
+  if (version === undefined) fail(issues.add(path, 'is required (write null for "no matching event")'));
+  if (!checkSchema(positionCheck(), version, path, issues)) fail(issues);
   return BigInt(version as bigint | number);
 }
 
@@ -118,43 +124,63 @@ export function validateExpectedVersion(version: unknown, path = 'expectedContex
  * @throws {@link InvalidInputError} for unknown keys or a bad key
  */
 export function validateAppendOptions(options: unknown): string | undefined {
-  const issues: InvalidInputIssue[] = [];
-  const key = checkOptions<AppendOptions>(AppendOptions, options, issues, {
-    '/idempotencyKey': 'must be a string of 1 to 200 characters',
-  }).idempotencyKey;
-  if (issues.length === 0 && key !== undefined) {
-    const reason = badStringReason(key);
-    if (reason !== null) issues.push({ path: 'options/idempotencyKey', message: `string ${reason}` });
-  }
-  if (issues.length > 0) fail(issues);
+  const issues = new IssueList();
+  const key = optionsIn<AppendOptions>(AppendOptions, options, issues).idempotencyKey;
+  if (typeof key === 'string') checkString(key, 'options.idempotencyKey', issues);
+  if (!issues.empty) fail(issues);
   return key;
 }
 
 /** Validates a durable stream name: a non-empty string of at most 200 characters. */
 export function validateDurableName(name: unknown, path = 'name'): string {
-  const issues: InvalidInputIssue[] = [];
-  typeCheck(nameCheck(), name, path, issues);
-  if (issues.length === 0) checkString(name as string, path, issues);
-  if (issues.length > 0) fail(issues);
+  const issues = new IssueList();
+  if (checkSchema(nameCheck(), name, path, issues)) checkString(name as string, path, issues);
+  if (!issues.empty) fail(issues);
   return name as string;
 }
 
 /** Validates a stream handler and its options. */
 export function validateHandler(handler: unknown, options: unknown, path = 'handler'): ValidHandler {
-  const issues: InvalidInputIssue[] = [];
-  if (typeof handler !== 'function') issues.push({ path, message: 'must be a function' });
-  const onError = checkOptions<StreamOptions>(StreamOptions, options, issues).onError;
-  if (issues.length > 0) fail(issues);
+  const issues = new IssueList();
+  if (typeof handler !== 'function') issues.add(path, `must be a function (got ${shown(handler)})`);
+  const onError = optionsIn<StreamOptions>(StreamOptions, options, issues).onError;
+  if (!issues.empty) fail(issues);
   return { handler: handler as StreamHandler, onError };
 }
+
+/**
+ * Runs the validations of one call's arguments and returns their results in order; when any of
+ * them fails, throws one {@link InvalidInputError} with the problems of all of them, so that a
+ * call reports every problem at once (`append(events, options)`: those of the events and of the
+ * options).
+ */
+export function validateAll<const T extends readonly (() => unknown)[]>(...checks: T): { -readonly [K in keyof T]: ReturnType<T[K]> } {
+  const results: unknown[] = [];
+  const issues: InvalidInputIssue[] = [];
+  for (const check of checks) {
+    try {
+      results.push(check());
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues);
+  return results as { -readonly [K in keyof T]: ReturnType<T[K]> };
+}
+
+/** The options schema of a store that takes none: any key is refused by name. */
+export const NoOptions = Type.Object({}, { additionalProperties: false });
 
 const compiledOptions = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
 /**
  * Checks an options object against its TypeBox schema, for stores' `open`/`connect` options:
  * `undefined` counts as `{}`, keys whose value is `undefined` as absent, and anything but a plain
- * object is refused. Problems are pushed to `issues` (paths under `options`), with the message of
- * `messages[path]` where one is given. Returns the cleaned options.
+ * object is refused; a key the schema does not have is refused by name (schemas are closed with
+ * `additionalProperties: false`). Problems are pushed to `issues` (paths under `options`, such as
+ * `options.leaseMs`), one plain sentence each, or the sentence of `messages[pointer]` where one is
+ * given (`pointer` as TypeBox writes it, e.g. `/schema`). Returns the cleaned options.
  */
 export function checkOptions<T>(
   schema: TSchema,
@@ -162,37 +188,54 @@ export function checkOptions<T>(
   issues: InvalidInputIssue[],
   messages: Readonly<Record<string, string>> = {},
 ): T {
-  let check = compiledOptions.get(schema);
-  if (!check) compiledOptions.set(schema, (check = TypeCompiler.Compile(schema)));
-  const found: InvalidInputIssue[] = [];
-  const cleaned = cleanEnvelope(options === undefined ? {} : options, 'options', found);
-  typeCheck(check, cleaned, 'options', found);
-  for (const issue of found) issues.push({ path: issue.path, message: messages[issue.path.slice('options'.length)] ?? issue.message });
-  return cleaned as T;
+  const found = new IssueList();
+  const cleaned = optionsIn<T>(schema, options, found, messages);
+  issues.push(...found.list());
+  return cleaned;
 }
 
-function validFilter(filter: Record<string, unknown>, path: string, issues: InvalidInputIssue[]): ValidFilter {
+function optionsIn<T>(schema: TSchema, options: unknown, issues: IssueList, messages: Readonly<Record<string, string>> = {}): T {
+  let check = compiledOptions.get(schema);
+  if (!check) compiledOptions.set(schema, (check = TypeCompiler.Compile(schema)));
+  const cleaned = cleanEnvelope(options === undefined ? {} : options, 'options', issues);
+  checkSchema(check, cleaned, 'options', issues, messages);
+  return (isRecord(cleaned) ? cleaned : {}) as T;
+}
+
+function validFilter(filter: unknown, path: string, issues: IssueList): ValidFilter {
   const out: { eventTypes?: string[]; payloadPredicates?: JsonValue[] } = {};
-  const types = filter.eventTypes as string[] | undefined;
-  if (types !== undefined) {
-    types.forEach((type, i) => checkString(type, `${path}/eventTypes/${i}`, issues));
+  if (!isRecord(filter)) return out;
+  const types = filter.eventTypes;
+  if (Array.isArray(types)) {
+    types.forEach((type, i) => {
+      if (typeof type === 'string') checkString(type, pathAt(pathAt(path, 'eventTypes'), i), issues);
+    });
     out.eventTypes = Object.freeze([...types]) as string[];
   }
-  const predicates = filter.payloadPredicates as unknown[] | undefined;
-  if (predicates !== undefined) {
+  const predicates = filter.payloadPredicates;
+  if (Array.isArray(predicates)) {
+    const at = pathAt(path, 'payloadPredicates');
     out.payloadPredicates = Object.freeze(
-      predicates.map((p, i) => copyJsonValue(p, `${path}/payloadPredicates/${i}`, issues)),
+      predicates.map((p, i) => reportJson(issues, (found) => copyJsonValue(p, pathAt(at, i), found))),
     ) as JsonValue[];
   }
   return Object.freeze(out);
 }
 
+/** Runs a JSON walk that pushes to an array, and notes what it found in `issues`. */
+function reportJson<T>(issues: IssueList, walk: (found: InvalidInputIssue[]) => T): T {
+  const found: InvalidInputIssue[] = [];
+  const result = walk(found);
+  for (const issue of found) issues.add(issue.path, issue.message);
+  return result;
+}
+
 /** Plain objects lose their `undefined`-valued keys; anything else is left for the schema check. */
-function cleanEnvelope(value: unknown, path: string, issues: InvalidInputIssue[]): unknown {
+function cleanEnvelope(value: unknown, path: string, issues: IssueList): unknown {
   if (!isRecord(value)) return value;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    issues.push({ path, message: 'must be a plain object' });
+    issues.add(path, `must be a plain object (got ${shown(value)})`);
     return value;
   }
   const out: Record<string, unknown> = {};
@@ -207,31 +250,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkString(value: string, path: string, issues: InvalidInputIssue[]): void {
-  const reason = badStringReason(value);
-  if (reason !== null) issues.push({ path, message: `string ${reason}` });
+function checkString(value: string, path: string, issues: IssueList): void {
+  const message = badStringMessage(value);
+  if (message !== null) issues.add(path, message);
 }
 
-const MAX_REPORTED_ISSUES = 20;
-
-function typeCheck(check: TypeCheck<TSchema>, value: unknown, path: string, issues: InvalidInputIssue[]): void {
-  if (issues.length > 0 || check.Check(value)) return;
-  for (const error of check.Errors(value)) {
-    issues.push({ path: `${path}${error.path}`, message: explain(error.message, error.path) });
-    if (issues.length >= MAX_REPORTED_ISSUES) break;
-  }
-}
-
-function explain(message: string, at: string): string {
-  if (/\/(minSequenceNumber)$/.test(at) || at === '') {
-    if (message === 'Expected union value') return 'must be a non-negative bigint (at most 2^63 - 1) or safe-integer number';
-  }
-  if (message === 'Unexpected property') return 'unknown key (only the documented keys are accepted)';
-  return message;
-}
-
-function fail(issues: InvalidInputIssue[]): never {
-  throw new InvalidInputError(issues);
+function fail(issues: IssueList): never {
+  throw new InvalidInputError(issues.list());
 }
 
 function lazy(schema: () => TSchema): () => TypeCheck<TSchema> {
