@@ -17,7 +17,7 @@ import {
   withDeadline,
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
-import { arrayLiteral, endPool, openConnection, serverAddress, type PostgresConnection, type Runner } from './connection.js';
+import { arrayLiteral, endPool, openConnection, type PostgresConnection, type Runner } from './connection.js';
 import { prepareSchema } from './schema.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
 import type { PostgresStoreOptions } from './options.js';
@@ -58,7 +58,7 @@ export class PostgresBackend implements StoreBackend {
   static async open(connection: PostgresConnection, options: Required<PostgresStoreOptions>): Promise<PostgresBackend> {
     const { sql, owned } = openConnection(connection, options.connectTimeoutMs);
     try {
-      await withDeadline(prepareSchema(sql, options.schema), options.connectTimeoutMs, `PostgreSQL at ${serverAddress(sql)}`);
+      await withDeadline(prepareSchema(sql, options.schema), options.connectTimeoutMs, 'the schema');
     } catch (error) {
       if (owned) await endPool(sql, 0);
       throw error;

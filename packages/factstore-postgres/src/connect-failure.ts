@@ -1,4 +1,5 @@
 import { BackendFailureError } from 'factstore';
+import { DeadlineExceededError } from 'factstore/backend';
 import { isSql, type PostgresConnection } from './connection.js';
 
 /** Codes of a server that cannot be reached (Node's socket and DNS errors, postgres.js's own). */
@@ -26,10 +27,20 @@ const REFUSED = /^(28...|3D000|53300|57P03)$/;
  * The error `PostgresStore.connect` rejects with when opening failed: "cannot connect to
  * PostgreSQL at host:port (ECONNREFUSED)" when the server could not be reached, "cannot connect
  * to PostgreSQL at host:port: <the server's reason> (28P01)" when it refused the connection, and
- * otherwise "cannot use PostgreSQL schema …" with the server's message. Always a
+ * "… the schema was not ready within the connect timeout of 5000 ms" when no answer came in time
+ * (a silent server, or one that accepts and closes every connection), and otherwise "cannot use
+ * PostgreSQL schema …" with the server's message. Always a
  * `BackendFailureError` whose `cause` is the driver's error.
  */
 export function describeConnectFailure(error: unknown, connection: PostgresConnection, schema: string): BackendFailureError {
+  if (error instanceof DeadlineExceededError) {
+    const where = configured(connection);
+    return new BackendFailureError(
+      `cannot connect to PostgreSQL${where ? ` at ${where}` : ''}: the schema was not ready within the connect timeout of ${error.ms} ms`,
+      error,
+      { describesCause: true },
+    );
+  }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (UNREACHABLE.has(code) || REFUSED.test(code))) {
     const where = endpoints(error) || configured(connection);

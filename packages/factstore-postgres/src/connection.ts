@@ -50,13 +50,6 @@ export function openConnection(connection: PostgresConnection, connectTimeoutMs:
   return { sql: postgres({ onnotice: () => {}, ...connection, ...fixed }), owned: true };
 }
 
-/** Where a pool connects, for messages: `host:port` (the first of several), or the socket path. */
-export function serverAddress(sql: Sql): string {
-  const options = sql.options as { host?: readonly string[]; port?: readonly number[]; path?: string };
-  if (options.path) return options.path;
-  return `${options.host?.[0] ?? 'localhost'}:${options.port?.[0] ?? 5432}`;
-}
-
 /**
  * Ends a pool within `ms`: in-flight queries get until the bound, then their connections are
  * terminated; a pool whose end does not settle by then (a server that never answers) is abandoned.
