@@ -1,11 +1,11 @@
 import {
   AppendIdentities,
-  answerFromNewest,
-  CANDIDATE_PAGE,
+  answerQuickly,
   decideGroup,
   GroupCommit,
   readCommittedBatches,
   readQuery,
+  readRange,
   readWholeBatches,
   type AppendCondition,
   type CommittedBatch,
@@ -150,14 +150,11 @@ export class PostgresBackend implements StoreBackend {
 
   async query(query: ValidQuery): Promise<QueryResult> {
     const plan = planQuery(query, this.scope);
-    const after = query.minSequenceNumber ?? 0n;
-    const limit = query.limit ?? Infinity;
-    // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
-    const quick = plan.exact
-      ? undefined
-      : answerFromNewest(await candidates(this.sql, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    const range = readRange(query);
+    // a small context, or the newest N, is answered by one statement (consistent by itself); the rest in a snapshot
+    const quick = await answerQuickly(candidates(this.sql, plan), plan.matcher, range);
     if (quick) return quick;
-    return this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, plan), plan.matcher, after, limit));
+    return this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, plan), plan.matcher, range));
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
@@ -217,6 +214,11 @@ export class PostgresBackend implements StoreBackend {
 
   async releaseDurable(name: string, holder: string): Promise<void> {
     await this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, holder]);
+  }
+
+  async readCursor(name: string): Promise<bigint | null> {
+    const [row] = await this.sql.unsafe(`SELECT position FROM ${this.t.cursors} WHERE name = $1`, [name]);
+    return row === undefined ? null : BigInt(row.position);
   }
 
   watch(onCommit: () => void): void {

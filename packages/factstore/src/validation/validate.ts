@@ -3,8 +3,8 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { InvalidInputError, type InvalidInputIssue } from '../errors.js';
 import { AppendOptions, newEventSchema } from '../event.js';
 import type { JsonValue } from '../json.js';
-import { eventQuerySchema, PositionInput } from '../query.js';
-import { DurableStreamName, type StreamHandler, StreamOptions } from '../stream.js';
+import { DEFAULT_PAGE_SIZE, eventQuerySchema, IterateOptions, PositionInput, type QueryDirection } from '../query.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, DurableStreamName, type StreamHandler, StreamOptions, WaitForDurableOptions } from '../stream.js';
 import { badStringReason, copyJsonValue, JsonCopier, PROBLEM } from './json-input.js';
 
 /** A validated event: a frozen copy of what the caller gave. */
@@ -23,7 +23,9 @@ export interface ValidFilter {
 export interface ValidQuery {
   readonly filters?: readonly ValidFilter[];
   readonly minSequenceNumber?: bigint;
+  readonly beforeSequenceNumber?: bigint;
   readonly limit?: number;
+  readonly direction?: QueryDirection;
 }
 
 /** A validated handler and its options. */
@@ -88,13 +90,19 @@ export function validateQuery(query: unknown, path = 'query'): ValidQuery {
   const candidate = isRecord(cleaned) && filters !== undefined ? { ...cleaned, filters } : cleaned;
   typeCheck(queryCheck(), candidate, path, issues);
   if (issues.length > 0) fail(issues);
-  const q = candidate as { filters?: Record<string, unknown>[]; minSequenceNumber?: bigint | number; limit?: number };
-  const out: { filters?: ValidFilter[]; minSequenceNumber?: bigint; limit?: number } = {};
+  const q = candidate as Omit<ValidQuery, 'filters' | 'minSequenceNumber' | 'beforeSequenceNumber'> & {
+    filters?: Record<string, unknown>[];
+    minSequenceNumber?: bigint | number;
+    beforeSequenceNumber?: bigint | number;
+  };
+  const out: { -readonly [K in keyof ValidQuery]: ValidQuery[K] } = {};
   if (q.filters !== undefined) {
     out.filters = q.filters.map((filter, i) => validFilter(filter, `${path}/filters/${i}`, issues));
   }
   if (q.minSequenceNumber !== undefined) out.minSequenceNumber = BigInt(q.minSequenceNumber);
+  if (q.beforeSequenceNumber !== undefined) out.beforeSequenceNumber = BigInt(q.beforeSequenceNumber);
   if (q.limit !== undefined) out.limit = q.limit;
+  if (q.direction !== undefined) out.direction = q.direction;
   if (issues.length > 0) fail(issues);
   return Object.freeze(out);
 }
@@ -110,6 +118,50 @@ export function validateExpectedVersion(version: unknown, path = 'expectedContex
   typeCheck(positionCheck(), version, path, issues);
   if (issues.length > 0) fail(issues);
   return BigInt(version as bigint | number);
+}
+
+/**
+ * Validates a position given as input (`waitForDurable`'s): a non-negative `bigint` (at most
+ * 2^63 − 1) or safe-integer `number`, like `minSequenceNumber`.
+ */
+export function validatePosition(position: unknown, path = 'position'): bigint {
+  const issues: InvalidInputIssue[] = [];
+  if (position === undefined) fail([{ path, message: 'is required' }]);
+  typeCheck(positionCheck(), position, path, issues);
+  if (issues.length > 0) fail(issues);
+  return BigInt(position as bigint | number);
+}
+
+/**
+ * Validates the options of `iterate`.
+ * @returns the page size (default `DEFAULT_PAGE_SIZE`)
+ */
+export function validateIterateOptions(options: unknown): number {
+  const issues: InvalidInputIssue[] = [];
+  const { pageSize } = checkOptions<IterateOptions>(IterateOptions, options, issues, {
+    '/pageSize': 'must be a positive safe integer',
+  });
+  if (issues.length > 0) fail(issues);
+  return pageSize ?? DEFAULT_PAGE_SIZE;
+}
+
+/** Validated options of `waitForDurable`. */
+export interface ValidWaitOptions {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Validates the options of `waitForDurable` (`timeoutMs` default `DEFAULT_WAIT_TIMEOUT_MS`). */
+export function validateWaitOptions(options: unknown): ValidWaitOptions {
+  const issues: InvalidInputIssue[] = [];
+  const { timeoutMs, signal } = checkOptions<WaitForDurableOptions>(WaitForDurableOptions, options, issues, {
+    '/timeoutMs': 'must be a non-negative safe integer',
+  });
+  if (issues.length === 0 && signal !== undefined && !(signal instanceof AbortSignal)) {
+    issues.push({ path: 'options/signal', message: 'must be an AbortSignal' });
+  }
+  if (issues.length > 0) fail(issues);
+  return { timeoutMs: timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS, signal };
 }
 
 /**
@@ -223,9 +275,10 @@ function typeCheck(check: TypeCheck<TSchema>, value: unknown, path: string, issu
 }
 
 function explain(message: string, at: string): string {
-  if (/\/(minSequenceNumber)$/.test(at) || at === '') {
+  if (/\/(minSequenceNumber|beforeSequenceNumber)$/.test(at) || at === '') {
     if (message === 'Expected union value') return 'must be a non-negative bigint (at most 2^63 - 1) or safe-integer number';
   }
+  if (/\/direction$/.test(at) && message === 'Expected union value') return "must be 'forward' or 'backward'";
   if (message === 'Unexpected property') return 'unknown key (only the documented keys are accepted)';
   return message;
 }
