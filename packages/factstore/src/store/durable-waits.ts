@@ -3,8 +3,9 @@ import { StoreClosedError, WaitTimeoutError } from '../errors.js';
 
 /**
  * How often `waitForDurable` reads a durable name's stored cursor while it waits, in ms. Saves
- * made by this store instance wake the wait at once; saves by other processes (or other instances
- * on the same store) are seen within one interval.
+ * made by this store instance end the wait at once; saves by other processes (or other instances
+ * on the same store) are seen within one interval, or sooner when the store's watch for other
+ * processes' writes notices them (SQLite's `data_version` poll does).
  */
 export const WAIT_POLL_MS = 20;
 
@@ -81,6 +82,11 @@ export class DurableWaits {
       waiter.reached = true;
       waiter.wake();
     }
+  }
+
+  /** Makes every wait read its cursor now (another process may have saved one: the store's watch noticed a change). */
+  poke(): void {
+    for (const waiter of this.waiters) waiter.wake();
   }
 
   /** Ends every wait with {@link StoreClosedError}. */

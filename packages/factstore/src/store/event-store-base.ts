@@ -74,7 +74,10 @@ export abstract class EventStoreBase implements EventStore {
       },
       options.leaseMs,
     );
-    backend.watch?.(() => void this.feed.refresh());
+    backend.watch?.(() => {
+      void this.feed.refresh();
+      this.waits.poke();
+    });
   }
 
   /** Whether `close()` has been called. */
