@@ -58,8 +58,9 @@ export interface EventStore {
    * Resolves once durable stream `name` has saved its cursor at or past `position` (typically the
    * `lastSequenceNumber` of an append whose effect a projection must show): read-your-writes for
    * projections. Saves by this store instance end the wait at once; saves by other processes on
-   * the same store (SQLite, file, PostgreSQL) are polled every 20 ms. A name no one registered
-   * yet is waited for too (it may be registered later).
+   * the same store (SQLite, file, PostgreSQL) are seen by reading the stored cursor every 10 ms
+   * (one read per name, however many wait for it). A name no one registered yet is waited for
+   * too (it may be registered later).
    * @throws {@link WaitTimeoutError} (`WAIT_TIMEOUT`) when `timeoutMs` (default 5000) passes first;
    * the signal's `reason` when `signal` is aborted; {@link InvalidInputError} for a bad name,
    * position (the rules of `minSequenceNumber`) or options; {@link StoreClosedError} after (or

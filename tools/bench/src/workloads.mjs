@@ -301,12 +301,17 @@ export async function liveLatency(store, { quick }) {
   ];
 }
 
+/** Starts one of the scripts beside this file as a child process with IPC. */
+async function forkBeside(script, args) {
+  const { fork } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  return fork(fileURLToPath(new URL(`./${script}`, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
 /** 7b. live delivery latency across processes: another process appends, this one streams. */
 export async function crossProcessLatency(store, { quick }) {
   if (!store.locate) return [];
   progress(`${store.name}: live latency across processes`);
-  const { fork } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
   const target = await store.open();
   const reader = await store.openAt(store.locate(target));
   const delivered = new Map();
@@ -314,9 +319,7 @@ export async function crossProcessLatency(store, { quick }) {
     const at = performance.timeOrigin + performance.now();
     for (const record of batch) delivered.set(Number(record.sequenceNumber), at);
   });
-  const appender = fork(fileURLToPath(new URL('./remote-appender.mjs', import.meta.url)), [store.name, String(store.locate(target))], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const appender = await forkBeside('remote-appender.mjs', [store.name, String(store.locate(target))]);
   const acks = new Map();
   let waiting;
   appender.on('message', (message) => {
@@ -408,17 +411,9 @@ export async function newestOfEntity(store, { total, quick }) {
 export async function readYourWrites(store, { quick }) {
   if (!store.locate) return [];
   progress(`${store.name}: read-your-writes across processes`);
-  const { fork } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
   const target = await store.open();
   const name = `projection-${Date.now()}`;
-  const projector = fork(
-    fileURLToPath(new URL('./remote-projector.mjs', import.meta.url)),
-    [store.name, String(store.locate(target)), name],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
+  const projector = await forkBeside('remote-projector.mjs', [store.name, String(store.locate(target)), name]);
   const saved = new Map();
   await new Promise((resolve) => {
     projector.on('message', (message) => {
