@@ -20,6 +20,11 @@ export function seqs(records: readonly EventRecord[]): number[] {
   return records.map((r) => Number(r.sequenceNumber));
 }
 
+/** A value as text for assertion messages, bigints written as `5n`. */
+export function show(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
 /** A handler that records every delivered batch. */
 export interface Recorder {
   readonly handler: (batch: readonly EventRecord[]) => void;

@@ -133,6 +133,12 @@ export class DurableCursors {
     return true;
   }
 
+  /** The cursor of `name` as its file holds it (whichever process wrote it), `null` when it has none. */
+  read(name: string): bigint | null {
+    const stored = readCursor(this.files, `${this.layout.cursorBase(name)}.json`, name);
+    return stored === undefined ? null : BigInt(stored.position);
+  }
+
   /** Waits for the last save of `name` to be on disk, then frees the name (its cursor stays). */
   async release(name: string, holder: string): Promise<void> {
     const held = this.held.get(name);

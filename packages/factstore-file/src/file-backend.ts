@@ -175,6 +175,10 @@ export class FileBackend implements StoreBackend {
     return this.cursors.save(name, position, holder);
   }
 
+  async readCursor(name: string): Promise<bigint | null> {
+    return this.cursors.read(name);
+  }
+
   releaseDurable(name: string, holder: string): Promise<void> {
     return this.cursors.release(name, holder);
   }

@@ -1,5 +1,5 @@
 import type { EventRecord, QueryResult } from 'factstore';
-import { PostingUnion, type EventMatcher, type ValidQuery } from 'factstore/backend';
+import { PostingUnion, readRange, type EventMatcher, type ValidQuery } from 'factstore/backend';
 import type { Log } from './log.js';
 
 /** How many consecutive events a scan reads at once (one read per segment). */
@@ -61,39 +61,54 @@ export function contextVersion(log: Log, query: ValidQuery, matcher: EventMatche
   return best;
 }
 
-/** The matching records after `minSequenceNumber`, ascending, at most `limit`. */
+/** The matching records of the query's range, in its direction, at most `limit`. */
 function matching(log: Log, query: ValidQuery, matcher: EventMatcher): EventRecord[] {
   const head = log.head;
-  const after = query.minSequenceNumber === undefined ? 0 : Math.min(Number(query.minSequenceNumber), head);
-  const limit = query.limit ?? Infinity;
+  const range = readRange(query);
+  const after = Number(range.after < BigInt(head) ? range.after : head);
+  const before = range.before === null || range.before > BigInt(head) ? head + 1 : Number(range.before);
+  const { limit, backward } = range;
   const out: EventRecord[] = [];
   const candidates = log.index.candidates(query);
+  // the next page of records to check, in the walk's direction; empty once the range is done
+  let nextPage: () => EventRecord[];
   if (candidates === undefined) {
-    for (let low = after + 1; low <= head && out.length < limit; low += SCAN_PAGE) {
-      for (const record of log.reader.range(low, Math.min(head, low + SCAN_PAGE - 1))) {
-        if (!matcher(record)) continue;
-        out.push(record);
-        if (out.length >= limit) break;
+    let low = backward ? before : after + 1; // backward: the page ends below `low`; forward: starts at it
+    nextPage = backward
+      ? () => {
+          const high = low - 1;
+          low = Math.max(after + 1, high - SCAN_PAGE + 1);
+          return high < low ? [] : log.reader.range(low, high).reverse();
+        }
+      : () => {
+          const high = Math.min(before - 1, low + SCAN_PAGE - 1);
+          const records = low > high ? [] : log.reader.range(low, high);
+          low = high + 1;
+          return records;
+        };
+  } else {
+    const union = new PostingUnion(candidates.lists, { after, before, backward });
+    nextPage = () => {
+      // the next page of candidates: the union of the lists without repeats, read ascending
+      const page: number[] = [];
+      while (page.length < CANDIDATE_PAGE) {
+        const next = union.next();
+        if (next === undefined) break;
+        page.push(next);
       }
-    }
-    return out;
+      return backward ? log.reader.at(page.reverse()).reverse() : log.reader.at(page);
+    };
   }
-  const union = new PostingUnion(candidates.lists, after);
-  for (;;) {
-    // the next page of candidates: the union of the lists, ascending, without repeats
-    const page: number[] = [];
-    while (page.length < CANDIDATE_PAGE) {
-      const next = union.next();
-      if (next === undefined) break;
-      page.push(next);
-    }
-    if (page.length === 0) return out;
-    for (const record of log.reader.at(page)) {
+  while (out.length < limit) {
+    const records = nextPage();
+    if (records.length === 0) break;
+    for (const record of records) {
       if (!matcher(record)) continue;
       out.push(record);
-      if (out.length >= limit) return out;
+      if (out.length >= limit) break;
     }
   }
+  return out;
 }
 
 /** Whether a query without usable candidates matches every event (no filter, or one without constraints). */

@@ -8,6 +8,7 @@ import {
 import {
   compileMatcher,
   PostingUnion,
+  readRange,
   replayCommitted,
   type AppendCondition,
   type CommittedBatch,
@@ -99,6 +100,10 @@ export class MemoryBackend implements StoreBackend {
     if (this.holders.get(name) === holder) this.holders.delete(name);
   }
 
+  async readCursor(name: string): Promise<bigint | null> {
+    return this.cursors.get(name)?.position ?? null;
+  }
+
   async close(): Promise<void> {}
 
   /** The highest matching position, 0 when nothing matches. */
@@ -125,27 +130,30 @@ export class MemoryBackend implements StoreBackend {
     return best;
   }
 
-  /** The matching records after `minSequenceNumber`, ascending, at most `limit`. */
+  /** The matching records of the query's range, in its direction, at most `limit`. */
   private matching(query: ValidQuery, matcher: EventMatcher): EventRecord[] {
     const records = this.log.records;
-    const after = query.minSequenceNumber === undefined ? 0 : Math.min(Number(query.minSequenceNumber), records.length);
-    const limit = query.limit ?? Infinity;
+    const range = readRange(query);
+    const after = Number(range.after < BigInt(records.length) ? range.after : records.length);
+    const before = range.before === null || range.before > BigInt(records.length) ? records.length + 1 : Number(range.before);
+    const { limit, backward } = range;
     const out: EventRecord[] = [];
     const lists = this.index.candidates(query);
-    if (lists === undefined) {
-      for (let i = after; i < records.length && out.length < limit; i++) {
-        const record = records[i] as EventRecord;
-        if (matcher(record)) out.push(record);
-      }
-      return out;
-    }
-    const union = new PostingUnion(lists, after);
+    const union = lists === undefined ? undefined : new PostingUnion(lists, { after, before, backward });
+    // no usable lists: every position of the range is a candidate
+    const next = union ? () => union.next() : scan(after, before, backward);
     while (out.length < limit) {
-      const next = union.next();
-      if (next === undefined) break;
-      const record = records[next - 1] as EventRecord;
+      const position = next();
+      if (position === undefined) break;
+      const record = records[position - 1] as EventRecord;
       if (matcher(record)) out.push(record);
     }
     return out;
   }
+}
+
+/** The positions strictly between `after` and `before`, one per call, ascending or newest first. */
+function scan(after: number, before: number, backward: boolean): () => number | undefined {
+  let at = backward ? before : after;
+  return backward ? () => (--at > after ? at : undefined) : () => (++at < before ? at : undefined);
 }

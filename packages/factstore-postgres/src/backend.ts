@@ -1,11 +1,11 @@
 import {
   AppendIdentities,
-  answerFromNewest,
-  CANDIDATE_PAGE,
+  answerQuickly,
   decideGroup,
   GroupCommit,
   readCommittedBatches,
   readQuery,
+  readRange,
   readWholeBatches,
   type AppendCondition,
   type CommittedBatch,
@@ -169,14 +169,11 @@ export class PostgresBackend implements StoreBackend {
   /** The answer to a query: one statement for a small context, else a read-only snapshot. */
   private async answer(query: ValidQuery): Promise<QueryResult> {
     const plan = planQuery(query, this.scope);
-    const after = query.minSequenceNumber ?? 0n;
-    const limit = query.limit ?? Infinity;
-    // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
-    const quick = plan.exact
-      ? undefined
-      : answerFromNewest(await candidates(this.sql, plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    const range = readRange(query);
+    // a small context, or the newest N, is answered by one statement (consistent by itself); the rest in a snapshot
+    const quick = await answerQuickly(candidates(this.sql, plan), plan.matcher, range);
     if (quick) return quick;
-    return this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, plan), plan.matcher, after, limit));
+    return this.sql.begin('isolation level repeatable read read only', (tx) => readQuery(candidates(tx, plan), plan.matcher, range));
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
@@ -259,6 +256,11 @@ export class PostgresBackend implements StoreBackend {
       this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, holder]),
       'the release of a durable name',
     );
+  }
+
+  async readCursor(name: string): Promise<bigint | null> {
+    const [row] = await this.sql.unsafe(`SELECT position FROM ${this.t.cursors} WHERE name = $1`, [name]);
+    return row === undefined ? null : BigInt(row.position);
   }
 
   watch(onCommit: () => void): void {

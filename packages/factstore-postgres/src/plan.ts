@@ -5,6 +5,7 @@ import {
   planWhere,
   readContextVersions,
   rowToRecord,
+  seqBounds,
   type CandidateRows,
   type EventMatcher,
   type EventRow,
@@ -52,10 +53,13 @@ export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMat
 /** The candidate rows of a plan (placeholders from `$1`), for the contract's reads (`readQuery`, `readContextVersion`). */
 export function candidates(db: Runner, plan: SqlPlan): CandidateRows {
   const none = plan.where === NO_ROWS;
-  const next = `$${plan.params.length + 1}`;
-  const then = `$${plan.params.length + 2}`;
-  const read = async (sql: string, params: Param[]) =>
-    Array.from((await db.unsafe(sql, params as never[])) as unknown as EventRow[], toRecord);
+  /** The candidates strictly between `above` and `below` (no bound where absent), in `order`, at most `count`. */
+  const read = async (above: bigint | null | undefined, below: bigint | null | undefined, count: number, order: 'ASC' | 'DESC') => {
+    if (none) return [];
+    const bounds = seqBounds(above, below, plan.params.length, (n) => `$${n}::bigint`, positionParam);
+    const sql = `SELECT ${ROW} FROM ${plan.events} WHERE (${plan.where})${bounds.sql} ORDER BY seq ${order} LIMIT $${plan.params.length + bounds.params.length + 1}`;
+    return Array.from((await db.unsafe(sql, [...plan.params, ...bounds.params, count] as never[])) as unknown as EventRow[], toRecord);
+  };
   return {
     exact: plan.exact,
     async highest() {
@@ -63,24 +67,8 @@ export function candidates(db: Runner, plan: SqlPlan): CandidateRows {
       const [row] = await db.unsafe(`SELECT MAX(seq) AS head FROM ${plan.events} WHERE ${plan.where}`, plan.params as never[]);
       return row?.head === null || row?.head === undefined ? null : BigInt(row.head);
     },
-    async before(below, count) {
-      if (none) return [];
-      if (below === null)
-        return read(`SELECT ${ROW} FROM ${plan.events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${next}`, [...plan.params, count]);
-      return read(`SELECT ${ROW} FROM ${plan.events} WHERE (${plan.where}) AND seq < ${next}::bigint ORDER BY seq DESC LIMIT ${then}`, [
-        ...plan.params,
-        positionParam(below),
-        count,
-      ]);
-    },
-    async after(after, count) {
-      if (none) return [];
-      return read(`SELECT ${ROW} FROM ${plan.events} WHERE (${plan.where}) AND seq > ${next}::bigint ORDER BY seq LIMIT ${then}`, [
-        ...plan.params,
-        positionParam(after),
-        count,
-      ]);
-    },
+    before: (below, count, above) => read(above, below, count, 'DESC'),
+    after: (after, count, below) => read(after, below, count, 'ASC'),
   };
 }
 

@@ -2,12 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   AppendIdentities,
-  answerFromNewest,
-  CANDIDATE_PAGE,
+  answerQuickly,
   decideGroup,
   GroupCommit,
   readCommittedBatches,
   readQuery,
+  readRange,
   readWholeBatches,
   type AppendCondition,
   type CommittedBatch,
@@ -163,15 +163,12 @@ export class SqliteBackend implements StoreBackend {
   async query(query: ValidQuery): Promise<QueryResult> {
     await this.ensureIndexed(predicateKeys(query));
     const plan = planQuery(query, this.scope);
-    const after = query.minSequenceNumber ?? 0n;
-    const limit = query.limit ?? Infinity;
-    // a small context is answered by one statement (consistent by itself); a larger one in a snapshot
-    const quick = plan.exact
-      ? undefined
-      : answerFromNewest(await candidates(this.statementReader(), plan).before(null, CANDIDATE_PAGE), plan.matcher, after, limit);
+    const range = readRange(query);
+    // a small context, or the newest N, is answered by one statement (consistent by itself); the rest in a snapshot
+    const quick = await answerQuickly(candidates(this.statementReader(), plan), plan.matcher, range);
     if (quick) return quick;
     const db = this.reader();
-    return db.transaction('DEFERRED', () => readQuery(candidates(db, plan), plan.matcher, after, limit));
+    return db.transaction('DEFERRED', () => readQuery(candidates(db, plan), plan.matcher, range));
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
@@ -244,6 +241,11 @@ export class SqliteBackend implements StoreBackend {
     await this.write.exclusive(() =>
       this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
     );
+  }
+
+  async readCursor(name: string): Promise<bigint | null> {
+    const row = await this.statementReader().get<{ position: number }>('SELECT position FROM cursors WHERE name = ?', [name]);
+    return row === undefined ? null : BigInt(row.position);
   }
 
   private dataVersion: number | undefined;

@@ -5,6 +5,7 @@ import {
   planWhere,
   readContextVersions,
   rowToRecord,
+  seqBounds,
   type CandidateRows,
   type EventMatcher,
   type EventRow,
@@ -80,6 +81,17 @@ export function predicateKeys(query: ValidQuery): Set<string> {
 /** The candidate rows of a plan on one connection, for the contract's reads (`readQuery`, `readContextVersion`). */
 export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
   const none = plan.where === NO_ROWS;
+  /** The candidates strictly between `above` and `below` (no bound where absent), in `order`, at most `count`. */
+  const read = async (above: bigint | null | undefined, below: bigint | null | undefined, count: number, order: 'ASC' | 'DESC') => {
+    if (none) return [];
+    const bounds = seqBounds(above, below, plan.params.length, () => '?', positionParam);
+    const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where})${bounds.sql} ORDER BY seq ${order} LIMIT ?`, [
+      ...plan.params,
+      ...bounds.params,
+      count,
+    ]);
+    return Array.from(rows, toRecord);
+  };
   return {
     exact: plan.exact,
     async highest() {
@@ -87,23 +99,8 @@ export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
       const row = await db.get<{ head: number | null }>(`SELECT MAX(seq) AS head FROM events WHERE ${plan.where}`, plan.params);
       return row?.head ? BigInt(row.head) : null;
     },
-    async before(below, count) {
-      if (none) return [];
-      const rows = await db.all<EventRow>(
-        `SELECT ${ROW} FROM events WHERE (${plan.where})${below === null ? '' : ' AND seq < ?'} ORDER BY seq DESC LIMIT ?`,
-        below === null ? [...plan.params, count] : [...plan.params, positionParam(below), count],
-      );
-      return Array.from(rows, toRecord);
-    },
-    async after(after, count) {
-      if (none) return [];
-      const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where}) AND seq > ? ORDER BY seq LIMIT ?`, [
-        ...plan.params,
-        positionParam(after),
-        count,
-      ]);
-      return Array.from(rows, toRecord);
-    },
+    before: (below, count, above) => read(above, below, count, 'DESC'),
+    after: (after, count, below) => read(after, below, count, 'ASC'),
   };
 }
 

@@ -12,12 +12,13 @@ export { EventStoreBase } from './store/event-store-base.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
 export { readCommittedBatches, readWholeBatches, type BatchRange, type BatchSource, type IdentifiedRange } from './store/whole-batches.js';
 export { rowToRecord, type EventRow } from './store/rows.js';
-export { firstAfter, PostingUnion } from './store/posting-lists.js';
+export { firstAfter, PostingUnion, type PostingRange } from './store/posting-lists.js';
+export { DurableWaits, WAIT_POLL_MS } from './store/durable-waits.js';
 export { DurableLeases, HEARTBEAT_MS, LEASE_MS } from './store/durable-leases.js';
 export { checkFormat, NewerFormatError, upgradeFormat } from './store/format.js';
 export { DeadlineExceededError, withDeadline } from './store/deadline.js';
 export { AppendIdentities, identityKey, keyIdentity, replayCommitted, sameEvents } from './store/idempotency.js';
-export { ALL_ROWS, NO_ROWS, planWhere, type Bind, type SqlNarrowing } from './store/sql-plan.js';
+export { ALL_ROWS, NO_ROWS, planWhere, seqBounds, type Bind, type SqlNarrowing } from './store/sql-plan.js';
 export {
   decideGroup,
   GroupCommit,
@@ -29,7 +30,11 @@ export {
 } from './store/group-commit.js';
 export {
   answerFromNewest,
+  answerQuickly,
   CANDIDATE_PAGE,
+  emptyRange,
+  readRange,
+  type ReadRange,
   readContextVersion,
   readContextVersions,
   readMatching,
@@ -51,10 +56,14 @@ export {
   validateExpectedVersion,
   validateAll,
   validateHandler,
+  validateIterateOptions,
+  validatePosition,
   validateQuery,
+  validateWaitOptions,
   type ValidEvent,
   type ValidFilter,
   type ValidHandler,
   type ValidQuery,
+  type ValidWaitOptions,
 } from './validation/validate.js';
 export { badStringReason, copyJsonValue, MAX_JSON_DEPTH } from './validation/json-input.js';

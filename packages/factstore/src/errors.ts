@@ -18,7 +18,8 @@ export type FactStoreErrorCode =
   | 'STORE_CLOSED'
   | 'BACKEND_FAILURE'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'DURABLE_STREAM_LEASE_LOST';
+  | 'DURABLE_STREAM_LEASE_LOST'
+  | 'WAIT_TIMEOUT';
 
 /** Base class of every error factstore throws on purpose. */
 export abstract class FactStoreError extends Error {
@@ -202,6 +203,24 @@ export class DurableStreamLeaseLostError extends FactStoreError {
   }
 }
 
+/**
+ * `waitForDurable` gave up: the durable stream had not saved its cursor at or past the position
+ * within the timeout (also when no one registered the name). Nothing changed.
+ */
+export class WaitTimeoutError extends FactStoreError {
+  readonly code = 'WAIT_TIMEOUT' as const;
+  constructor(
+    /** The durable stream waited for. */
+    readonly streamName: string,
+    /** The position it was to reach. */
+    readonly position: bigint,
+    /** How long the call waited, in ms. */
+    readonly timeoutMs: number,
+  ) {
+    super(`durable stream ${JSON.stringify(streamName)} did not save its cursor at or past ${position} within ${timeoutMs} ms`);
+  }
+}
+
 /** The error class of each code, for {@link isFactStoreError}'s narrowing. */
 export interface FactStoreErrorsByCode {
   EMPTY_APPEND: EmptyAppendError;
@@ -214,6 +233,7 @@ export interface FactStoreErrorsByCode {
   BACKEND_FAILURE: BackendFailureError;
   IDEMPOTENCY_KEY_REUSED: IdempotencyKeyReusedError;
   DURABLE_STREAM_LEASE_LOST: DurableStreamLeaseLostError;
+  WAIT_TIMEOUT: WaitTimeoutError;
 }
 
 /**
@@ -242,6 +262,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<FactStoreErrorCode>([
   'BACKEND_FAILURE',
   'IDEMPOTENCY_KEY_REUSED',
   'DURABLE_STREAM_LEASE_LOST',
+  'WAIT_TIMEOUT',
 ]);
 
 function versionText(version: bigint | null): string {

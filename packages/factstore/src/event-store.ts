@@ -1,6 +1,7 @@
 import type { AppendOptions, AppendResult, NewEvent } from './event.js';
-import type { EventQuery, QueryResult } from './query.js';
-import type { EventStream, StreamHandler, StreamOptions } from './stream.js';
+import type { EventRecord } from './event.js';
+import type { EventQuery, IterateOptions, QueryResult } from './query.js';
+import type { EventStream, StreamHandler, StreamOptions, WaitForDurableOptions } from './stream.js';
 
 /**
  * The contract every factstore store keeps: one ordered, gapless log of facts, read by event
@@ -29,8 +30,43 @@ export interface EventStore {
     expectedContextVersion: bigint | number | null,
     options?: AppendOptions,
   ): Promise<AppendResult>;
-  /** Reads the matching events and the version of the whole matching context, in one snapshot. */
+  /**
+   * Reads the matching events and the version of the whole matching context, in one snapshot.
+   * `direction: 'backward'` returns them newest first (with `limit`: the newest N); page on with
+   * `beforeSequenceNumber` (backward) or `minSequenceNumber` (forward) set to the previous page's
+   * `lastReturnedSequenceNumber`.
+   */
   query(query: EventQuery): Promise<QueryResult>;
+  /**
+   * The records `query` would return, read a page at a time (`pageSize` records, default 1000), in
+   * the query's direction: at most one page is held in memory. `limit` bounds the whole iteration.
+   * The first page fixes its end: going forward, records appended after it are not returned.
+   * Each page is one snapshot; `currentContextVersion` is not reported (use `query` for it).
+   *
+   * @example
+   * ```ts
+   * for await (const record of store.iterate({ filters: [{ eventTypes: ['deposited'] }] }, { pageSize: 500 })) {
+   *   console.log(record.sequenceNumber);
+   * }
+   * ```
+   * @throws {@link InvalidInputError} for a bad query or `pageSize` (not a positive safe integer), at
+   * once; {@link StoreClosedError} at once after `close()`, and from the next step of an iteration
+   * under way when the store closes.
+   */
+  iterate(query: EventQuery, options?: IterateOptions): AsyncIterable<EventRecord>;
+  /**
+   * Resolves once durable stream `name` has saved its cursor at or past `position` (typically the
+   * `lastSequenceNumber` of an append whose effect a projection must show): read-your-writes for
+   * projections. Saves by this store instance end the wait at once; saves by other processes on
+   * the same store (SQLite, file, PostgreSQL) are seen by reading the stored cursor every 10 ms
+   * (one read per name, however many wait for it). A name no one registered yet is waited for
+   * too (it may be registered later).
+   * @throws {@link WaitTimeoutError} (`WAIT_TIMEOUT`) when `timeoutMs` (default 5000) passes first;
+   * the signal's `reason` when `signal` is aborted; {@link InvalidInputError} for a bad name,
+   * position (the rules of `minSequenceNumber`) or options; {@link StoreClosedError} after (or
+   * during) `close()`.
+   */
+  waitForDurable(name: string, position: bigint | number, options?: WaitForDurableOptions): Promise<void>;
   /** Delivers every batch committed after registration, whole. */
   streamAll(handler: StreamHandler, options?: StreamOptions): Promise<EventStream>;
   /** Delivers the matching records of every batch committed after registration. */

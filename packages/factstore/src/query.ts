@@ -41,14 +41,42 @@ export const PositionInput = Type.Union(
   { description: 'a non-negative integer (a safe-integer number, or a bigint of at most 2^63 - 1)' },
 );
 
-/** What to read: filters (OR), an exclusive start position and a maximum count. */
+/** The order in which `query` returns records: `'forward'` (ascending, the default) or `'backward'` (newest first). */
+export type QueryDirection = 'forward' | 'backward';
+
+/** TypeBox schema of {@link QueryDirection}. */
+export const QueryDirection = Type.Union([Type.Literal('forward'), Type.Literal('backward')]);
+
+/**
+ * What to read: filters (OR), an exclusive range of positions, a direction and a maximum count.
+ * The cursor fields (`minSequenceNumber`, `beforeSequenceNumber`), `limit` and `direction` choose
+ * which matching records are returned; they never change the context version, and stream queries
+ * and `appendIf` contexts ignore them (after checking them).
+ *
+ * @example
+ * ```ts
+ * // the newest 10 events of account a1, newest first
+ * const newest: EventQuery = { filters: [{ payloadPredicates: [{ accountId: 'a1' }] }], direction: 'backward', limit: 10 };
+ * ```
+ */
 export interface EventQuery {
   /** Absent or `[]`: every event. Otherwise an event matches when any filter matches. */
   filters?: readonly EventFilter[];
   /** Return only events after this position (exclusive). Does not change the context version. */
   minSequenceNumber?: bigint | number;
-  /** Return at most this many events (a positive integer). Does not change the context version. */
+  /**
+   * Return only events before this position (exclusive): with `direction: 'backward'`, pass the
+   * previous page's `lastReturnedSequenceNumber` to read the next older page. Same rules as
+   * `minSequenceNumber` (non-negative, at most 2^63 − 1). Does not change the context version.
+   */
+  beforeSequenceNumber?: bigint | number;
+  /**
+   * Return at most this many events (a positive integer): the oldest ones going forward, the
+   * newest ones going backward. Does not change the context version.
+   */
   limit?: number;
+  /** `'forward'` (default): ascending. `'backward'`: newest first. Does not change the context version. */
+  direction?: QueryDirection;
 }
 
 /** Builds the {@link EventQuery} schema around a predicate schema. */
@@ -57,7 +85,9 @@ export function eventQuerySchema(predicate: TSchema) {
     {
       filters: Type.Optional(Type.Array(eventFilterSchema(predicate))),
       minSequenceNumber: Type.Optional(PositionInput),
+      beforeSequenceNumber: Type.Optional(PositionInput),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+      direction: Type.Optional(QueryDirection),
     },
     { additionalProperties: false },
   );
@@ -68,13 +98,20 @@ export const EventQuery = eventQuerySchema(JsonValue);
 
 /** What `query` returns. */
 export interface QueryResult {
-  /** The matching events after `minSequenceNumber`, ascending, at most `limit` of them. */
+  /**
+   * The matching events after `minSequenceNumber` and before `beforeSequenceNumber`, in the
+   * query's direction (ascending unless `direction: 'backward'`), at most `limit` of them.
+   */
   eventRecords: EventRecord[];
-  /** The position of the last returned record; `null` when none was returned. */
+  /**
+   * The position of the last returned record in the returned order (going backward: the oldest
+   * returned); `null` when none was returned.
+   */
   lastReturnedSequenceNumber: bigint | null;
   /**
-   * The highest position of every event matching the filters, ignoring `minSequenceNumber` and
-   * `limit`; `null` when nothing matches. Pass it to `appendIf` as the expected version.
+   * The highest position of every event matching the filters, ignoring `minSequenceNumber`,
+   * `beforeSequenceNumber`, `limit` and `direction`; `null` when nothing matches. Pass it to
+   * `appendIf` as the expected version.
    */
   currentContextVersion: bigint | null;
 }
@@ -85,3 +122,21 @@ export const QueryResult = Type.Object({
   lastReturnedSequenceNumber: Type.Union([Type.BigInt(), Type.Null()]),
   currentContextVersion: Type.Union([Type.BigInt(), Type.Null()]),
 });
+
+/** The page size `iterate` uses when none is given. */
+export const DEFAULT_PAGE_SIZE = 1000;
+
+/** Options of `iterate`. */
+export interface IterateOptions {
+  /**
+   * How many records one read takes (a positive safe integer, default {@link DEFAULT_PAGE_SIZE},
+   * 1000): at most one page is held in memory at a time.
+   */
+  pageSize?: number;
+}
+
+/** TypeBox schema of {@link IterateOptions}. */
+export const IterateOptions = Type.Object(
+  { pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) },
+  { additionalProperties: false },
+);

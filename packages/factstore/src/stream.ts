@@ -29,6 +29,29 @@ export const StreamOptions = Type.Object(
   { additionalProperties: false },
 );
 
+/** How long `waitForDurable` waits when no `timeoutMs` is given, in ms. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 5000;
+
+/** Options of `waitForDurable`. */
+export interface WaitForDurableOptions {
+  /**
+   * How long to wait, in ms (a non-negative safe integer, default {@link DEFAULT_WAIT_TIMEOUT_MS},
+   * 5000); then the call rejects with `WaitTimeoutError` (`WAIT_TIMEOUT`). `0` checks once.
+   */
+  timeoutMs?: number;
+  /** Stops waiting when aborted: the call rejects with the signal's `reason`. */
+  signal?: AbortSignal;
+}
+
+/** TypeBox schema of {@link WaitForDurableOptions} (`signal` is checked to be an `AbortSignal` besides). */
+export const WaitForDurableOptions = Type.Object(
+  {
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    signal: Type.Optional(Type.Unsafe<AbortSignal>(Type.Unknown({ description: 'an AbortSignal' }))),
+  },
+  { additionalProperties: false },
+);
+
 /** The handle of one stream registration. */
 export interface EventStream {
   /** Unique within the store instance. */

@@ -14,4 +14,23 @@ describe('posting lists', () => {
     expect(seen).toEqual([3, 7, 8, 9, 12]);
     expect(union.next()).toBeUndefined();
   });
+
+  const walk = (union: PostingUnion) => {
+    const seen: number[] = [];
+    for (let next = union.next(); next !== undefined; next = union.next()) seen.push(next);
+    return seen;
+  };
+
+  it('PostingUnion stops before an upper bound', () => {
+    expect(walk(new PostingUnion([[1, 3, 7, 9], [2, 3, 8], [], [9, 12]], { after: 2, before: 9 }))).toEqual([3, 7, 8]);
+  });
+
+  it('PostingUnion walks backward, newest first, once each, strictly between the bounds', () => {
+    const lists = [[1, 3, 7, 9], [2, 3, 8], [], [9, 12]];
+    expect(walk(new PostingUnion(lists, { backward: true }))).toEqual([12, 9, 8, 7, 3, 2, 1]);
+    expect(walk(new PostingUnion(lists, { backward: true, before: 9 }))).toEqual([8, 7, 3, 2, 1]);
+    expect(walk(new PostingUnion(lists, { backward: true, before: 9, after: 2 }))).toEqual([8, 7, 3]);
+    expect(walk(new PostingUnion(lists, { backward: true, before: 100, after: 11 }))).toEqual([12]);
+    expect(walk(new PostingUnion(lists, { backward: true, before: 1 }))).toEqual([]);
+  });
 });

@@ -36,6 +36,8 @@ const plan = [
   ['replay', (s) => workloads.durableReplay(s, { total })],
   ['latency', (s) => workloads.liveLatency(s, { quick })],
   ['latency-cross', (s) => workloads.crossProcessLatency(s, { quick })],
+  ['newest', (s) => workloads.newestOfEntity(s, { total, quick })],
+  ['read-your-writes', (s) => workloads.readYourWrites(s, { quick })],
 ];
 
 const lowerIsBetter = (unit) => unit === 'ms';

@@ -301,12 +301,17 @@ export async function liveLatency(store, { quick }) {
   ];
 }
 
+/** Starts one of the scripts beside this file as a child process with IPC. */
+async function forkBeside(script, args) {
+  const { fork } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  return fork(fileURLToPath(new URL(`./${script}`, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
 /** 7b. live delivery latency across processes: another process appends, this one streams. */
 export async function crossProcessLatency(store, { quick }) {
   if (!store.locate) return [];
   progress(`${store.name}: live latency across processes`);
-  const { fork } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
   const target = await store.open();
   const reader = await store.openAt(store.locate(target));
   const delivered = new Map();
@@ -314,9 +319,7 @@ export async function crossProcessLatency(store, { quick }) {
     const at = performance.timeOrigin + performance.now();
     for (const record of batch) delivered.set(Number(record.sequenceNumber), at);
   });
-  const appender = fork(fileURLToPath(new URL('./remote-appender.mjs', import.meta.url)), [store.name, String(store.locate(target))], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const appender = await forkBeside('remote-appender.mjs', [store.name, String(store.locate(target))]);
   const acks = new Map();
   let waiting;
   appender.on('message', (message) => {
@@ -349,6 +352,98 @@ export async function crossProcessLatency(store, { quick }) {
       factstore: median(latencies),
       baseline: null,
       note: `p99 ${percentile(latencies, 99).toFixed(2)} ms over ${latencies.length} appends`,
+    },
+  ];
+}
+
+/**
+ * 8. "the newest 10 events of one entity", read backward, in a log of `total` events where each
+ * entity has about 100 events spread over the whole log, beside the baseline's newest-10 read.
+ */
+export async function newestOfEntity(store, { total, quick }) {
+  const n = total.toLocaleString('en');
+  const accounts = Math.max(1, Math.floor(total / 100));
+  const batchOf = (from, count) =>
+    Array.from({ length: count }, (_, k) => ({
+      eventType: CONTEXT_TYPE,
+      payload: { accountId: `acc-${(from + k) % accounts}`, amount: ((from + k) % 97) + 1, currency: 'EUR', note: 'x'.repeat(120) },
+    }));
+  progress(`${store.name}: loading ${n} events for the newest-10 reads`);
+  const target = await store.open();
+  const base = await store.openBaseline();
+  for (let i = 0; i < total; i += 2_000) {
+    const batch = batchOf(i, Math.min(2_000, total - i));
+    await target.append(batch);
+    await base.append(batch);
+    if ((i / 2_000) % 100 === 0 && i > 0) progress(`loaded ${i.toLocaleString('en')} of ${n}`);
+  }
+  await store.analyze?.();
+  settle();
+  const samples = quick ? 300 : 1_000;
+  const pick = (i) => `acc-${(i * 7919 + 13) % accounts}`;
+  const newest = (accountId) => ({ ...contextOf(accountId), direction: 'backward', limit: 10 });
+  progress(`${store.name}: newest 10 of one entity at ${n} events`);
+  await sample(50, (i) => target.query(newest(pick(i)))); // warm up
+  let returned = 0;
+  const reads = await sample(samples, async (i) => {
+    returned = (await target.query(newest(pick(i)))).eventRecords.length;
+  });
+  const baseReads = await sample(store.name === 'memory' ? Math.min(samples, 20) : samples, (i) => base.newest(CONTEXT_TYPE, pick(i), 10));
+  await target.close();
+  await base.close();
+  return [
+    {
+      workload: `newest 10 of one entity, backward, at ${n} events`,
+      unit: 'ms',
+      factstore: median(reads),
+      baseline: median(baseReads),
+      note: `${returned} returned of about ${Math.round(total / accounts)} per entity; p99 ${percentile(reads, 99).toFixed(3)} ms`,
+    },
+  ];
+}
+
+/**
+ * 9. read-your-writes across processes: another process runs a durable stream on the same store;
+ * this one appends and waits with waitForDurable for that stream's cursor. Measured from the
+ * moment the other process's cursor save completed to this process's wait resolving (both clocks
+ * are the machine's), and, in the note, from the append to the wait resolving.
+ */
+export async function readYourWrites(store, { quick }) {
+  if (!store.locate) return [];
+  progress(`${store.name}: read-your-writes across processes`);
+  const target = await store.open();
+  const name = `projection-${Date.now()}`;
+  const projector = await forkBeside('remote-projector.mjs', [store.name, String(store.locate(target)), name]);
+  const saved = new Map();
+  await new Promise((resolve) => {
+    projector.on('message', (message) => {
+      if (message.type === 'saved') saved.set(message.seq, message.at);
+      if (message.type === 'ready') resolve();
+    });
+  });
+  const afterSave = [];
+  const endToEnd = [];
+  for (let i = 0; i < (quick ? 100 : 500); i++) {
+    const started = performance.timeOrigin + performance.now();
+    const { lastSequenceNumber } = await target.append(events(i, 1, 1000));
+    await target.waitForDurable(name, lastSequenceNumber, { timeoutMs: 10_000 });
+    const resolved = performance.timeOrigin + performance.now();
+    endToEnd.push(resolved - started);
+    // the other process's report may arrive just after the wait resolved
+    const deadline = Date.now() + 1000;
+    while (!saved.has(Number(lastSequenceNumber)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    if (saved.has(Number(lastSequenceNumber))) afterSave.push(Math.max(0, resolved - saved.get(Number(lastSequenceNumber))));
+  }
+  projector.send('stop');
+  await new Promise((resolve) => projector.once('exit', resolve));
+  await target.close();
+  return [
+    {
+      workload: 'read-your-writes across processes (cursor saved → waitForDurable resolves)',
+      unit: 'ms',
+      factstore: median(afterSave),
+      baseline: null,
+      note: `p99 ${percentile(afterSave, 99).toFixed(2)} ms over ${afterSave.length} appends; append → resolved: median ${median(endToEnd).toFixed(2)} ms, p99 ${percentile(endToEnd, 99).toFixed(2)} ms`,
     },
   ];
 }

@@ -11,8 +11,10 @@ export function canonicalJson(value: JsonValue): string {
 
 /**
  * The canonical text of a durable stream's query, used to tell whether a name is resumed with the
- * same query: `minSequenceNumber` and `limit` dropped, absent filters equal to `[]`, object keys
- * sorted, and filters, event types and predicates compared as sets (order and duplicates ignored).
+ * same query: `minSequenceNumber`, `beforeSequenceNumber`, `limit` and `direction` dropped (so a
+ * name stored before those fields existed still compares equal), absent filters equal to `[]`,
+ * object keys sorted, and filters, event types and predicates compared as sets (order and
+ * duplicates ignored).
  * An absent list inside a filter stays distinct from an empty one (they mean different things).
  */
 export function canonicalQuery(query: ValidQuery): string {

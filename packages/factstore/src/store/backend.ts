@@ -19,7 +19,7 @@ export interface CommittedBatch {
 
 /** The condition of an `appendIf`: the context query and the version the caller saw. */
 export interface AppendCondition {
-  /** The context; its `minSequenceNumber` and `limit` must be ignored. */
+  /** The context; its `minSequenceNumber`, `beforeSequenceNumber`, `limit` and `direction` must be ignored. */
   readonly query: ValidQuery;
   /** `null`: no matching event may exist. */
   readonly expectedVersion: bigint | null;
@@ -48,8 +48,11 @@ export interface StoreBackend {
   append(events: readonly ValidEvent[], condition?: AppendCondition, idempotencyKey?: string): Promise<CommittedBatch>;
 
   /**
-   * The matching records after `minSequenceNumber` (ascending, at most `limit`), the last
-   * returned position and the context version, all from one consistent snapshot.
+   * The matching records after `minSequenceNumber` and before `beforeSequenceNumber`, in the
+   * query's `direction` (ascending, or newest first for `'backward'`), at most `limit`; the last
+   * returned position (in that order) and the context version (of every matching record), all
+   * from one consistent snapshot. "The newest N" of one entity is read through an index, newest
+   * first, never by a scan of the log.
    */
   query(query: ValidQuery): Promise<QueryResult>;
 
@@ -87,6 +90,13 @@ export interface StoreBackend {
 
   /** Frees a durable name if `holder` holds it (its cursor stays). */
   releaseDurable(name: string, holder: string): Promise<void>;
+
+  /**
+   * The stored cursor of a durable name as any holder saved it last (in this process or, for a
+   * store shared between processes, in any), `null` for a name never registered. Read-only; it
+   * takes no lease. `waitForDurable` polls it.
+   */
+  readCursor(name: string): Promise<bigint | null>;
 
   /**
    * Optional: call `onCommit` whenever something else (another process or store instance) may

@@ -1,6 +1,7 @@
 import type { EventRecord } from '../event.js';
 import type { QueryResult } from '../query.js';
 import type { EventMatcher } from '../matching/query-match.js';
+import type { ValidQuery } from '../validation/validate.js';
 
 /**
  * How a store reads the candidates of one query: a superset of its matching events (an index
@@ -8,10 +9,13 @@ import type { EventMatcher } from '../matching/query-match.js';
  * the matching events says so with `exact`; the matcher still runs, and agrees.
  */
 export interface CandidateRows {
-  /** The candidates below `below` (every one when `null`), highest position first, at most `count`. */
-  before(below: bigint | null, count: number): Promise<readonly EventRecord[]>;
-  /** The candidates above `after`, lowest position first, at most `count`. */
-  after(after: bigint, count: number): Promise<readonly EventRecord[]>;
+  /**
+   * The candidates below `below` (every one when `null`) and above `above` (when given), highest
+   * position first, at most `count`.
+   */
+  before(below: bigint | null, count: number, above?: bigint): Promise<readonly EventRecord[]>;
+  /** The candidates above `after` and below `below` (when given), lowest position first, at most `count`. */
+  after(after: bigint, count: number, below?: bigint | null): Promise<readonly EventRecord[]>;
   /** Whether the candidates are exactly the matching events. */
   readonly exact: boolean;
   /** Optional, for exact candidates: the highest position among them (`null`: none), when the store has a quicker way than `before(null, 1)`. */
@@ -32,6 +36,32 @@ export type Candidate = Pick<EventRecord, 'sequenceNumber' | 'eventType' | 'payl
 /** How many rows one read takes when the candidates are exact. */
 const EXACT_PAGE = 10_000;
 
+/**
+ * Which matching records a query returns: those strictly between `after` and `before` (`null`: no
+ * upper bound), ascending or (`backward`) newest first, at most `limit` of them.
+ */
+export interface ReadRange {
+  readonly after: bigint;
+  readonly before: bigint | null;
+  readonly limit: number;
+  readonly backward: boolean;
+}
+
+/** The {@link ReadRange} of a validated query (its cursor fields, `limit` and `direction`). */
+export function readRange(query: ValidQuery): ReadRange {
+  return {
+    after: query.minSequenceNumber ?? 0n,
+    before: query.beforeSequenceNumber ?? null,
+    limit: query.limit ?? Infinity,
+    backward: query.direction === 'backward',
+  };
+}
+
+/** Whether a range holds no position at all (`before` at most `after + 1`): then no record need be read. */
+export function emptyRange(range: ReadRange): boolean {
+  return range.before !== null && range.before <= range.after + 1n;
+}
+
 /** The context version: the highest matching position, or `null` when nothing matches. */
 export async function readContextVersion(rows: CandidateRows, matcher: EventMatcher): Promise<bigint | null> {
   if (rows.exact && rows.highest) return rows.highest();
@@ -44,12 +74,14 @@ export async function readContextVersion(rows: CandidateRows, matcher: EventMatc
   }
 }
 
-/** The matching records after `after`, ascending, at most `limit`. */
-export async function readMatching(rows: CandidateRows, matcher: EventMatcher, after: bigint, limit: number): Promise<EventRecord[]> {
+/** The matching records of `range`, in its direction. */
+export async function readMatching(rows: CandidateRows, matcher: EventMatcher, range: ReadRange): Promise<EventRecord[]> {
   const out: EventRecord[] = [];
-  for (let from = after; ;) {
+  if (emptyRange(range)) return out;
+  const { after, before, limit, backward } = range;
+  for (let from = backward ? before : after; ;) {
     const page = rows.exact ? Math.min(limit - out.length, EXACT_PAGE) : CANDIDATE_PAGE;
-    const candidates = await rows.after(from, page);
+    const candidates = backward ? await rows.before(from, page, after) : await rows.after(from as bigint, page, before);
     for (const record of candidates) {
       if (!matcher(record)) continue;
       out.push(record);
@@ -61,9 +93,9 @@ export async function readMatching(rows: CandidateRows, matcher: EventMatcher, a
 }
 
 /** A query's answer from reads of one consistent snapshot. */
-export async function readQuery(rows: CandidateRows, matcher: EventMatcher, after: bigint, limit: number): Promise<QueryResult> {
+export async function readQuery(rows: CandidateRows, matcher: EventMatcher, range: ReadRange): Promise<QueryResult> {
   const version = await readContextVersion(rows, matcher);
-  const records = version === null ? [] : await readMatching(rows, matcher, after, limit);
+  const records = version === null ? [] : await readMatching(rows, matcher, range);
   return result(records, version);
 }
 
@@ -107,28 +139,44 @@ export async function readContextVersions(
 }
 
 /**
- * A query's answer from one read of the newest candidates (`before(null, CANDIDATE_PAGE)`), when
- * that read holds every candidate (fewer than a page came back): a context of a few events is
- * answered by one statement, consistent by itself. `undefined` when the page was full; then read
+ * A query's answer from one read of the newest candidates (`newest`, asked for with `page`), when
+ * that read decides it: it held every candidate (fewer than `page` came back), or, going backward,
+ * it already holds the `limit` newest matches of the range. A context of a few events, and "the
+ * newest N", are answered by one statement, consistent by itself. `undefined` otherwise; then read
  * in a snapshot with {@link readQuery}.
  */
 export function answerFromNewest(
   newest: readonly EventRecord[],
   matcher: EventMatcher,
-  after: bigint,
-  limit: number,
+  range: ReadRange,
+  page: number = CANDIDATE_PAGE,
 ): QueryResult | undefined {
-  if (newest.length >= CANDIDATE_PAGE) return undefined;
+  const { after, before, limit, backward } = range;
   let version: bigint | null = null;
   const records: EventRecord[] = [];
   for (const record of newest) {
     if (!matcher(record)) continue;
     version ??= record.sequenceNumber;
-    if (record.sequenceNumber > after) records.push(record);
+    if (record.sequenceNumber > after && (before === null || record.sequenceNumber < before)) records.push(record);
+    if (backward && records.length >= limit) return result(records, version);
   }
-  records.reverse();
+  if (newest.length >= page) return undefined;
+  if (!backward) records.reverse();
   if (records.length > limit) records.length = limit;
   return result(records, version);
+}
+
+/**
+ * {@link answerFromNewest} with the read it needs: the newest candidates, as many as decide the
+ * query when they all match (the `limit` newest going backward from the top, else a page).
+ * `undefined` when that read did not decide, or when exact candidates are better read in a
+ * snapshot (their version comes from `highest()` without reading rows).
+ */
+export async function answerQuickly(rows: CandidateRows, matcher: EventMatcher, range: ReadRange): Promise<QueryResult | undefined> {
+  const newestN = range.backward && range.before === null && range.limit < CANDIDATE_PAGE;
+  if (rows.exact && !newestN) return undefined;
+  const page = newestN ? range.limit : CANDIDATE_PAGE;
+  return answerFromNewest(await rows.before(null, page), matcher, range, page);
 }
 
 function result(records: EventRecord[], version: bigint | null): QueryResult {

@@ -5,8 +5,9 @@ import type { AppendOptions, AppendResult, NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
 import { compileMatcher } from '../matching/query-match.js';
-import type { EventQuery, QueryResult } from '../query.js';
-import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
+import { MAX_POSITION, type EventQuery, type IterateOptions, type QueryResult } from '../query.js';
+import type { EventRecord } from '../event.js';
+import type { EventStream, StreamHandler, StreamOptions, WaitForDurableOptions } from '../stream.js';
 import {
   validateAppendOptions,
   validateDurableName,
@@ -14,12 +15,16 @@ import {
   validateExpectedVersion,
   validateHandler,
   validateAll,
+  validateIterateOptions,
+  validatePosition,
   validateQuery,
+  validateWaitOptions,
   type ValidHandler,
   type ValidQuery,
 } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
 import { DurableLeases } from './durable-leases.js';
+import { DurableWaits } from './durable-waits.js';
 
 const ALL: ValidQuery = Object.freeze({});
 
@@ -38,6 +43,7 @@ const ALL: ValidQuery = Object.freeze({});
 export abstract class EventStoreBase implements EventStore {
   private readonly feed: CommitFeed;
   private readonly leases: DurableLeases;
+  private readonly waits: DurableWaits;
   private readonly subscriptions = new Set<Subscription>();
   private readonly pending = new Set<Promise<unknown>>();
   private nextStreamId = 1;
@@ -54,8 +60,26 @@ export abstract class EventStoreBase implements EventStore {
     options: { readonly leaseMs?: number } = {},
   ) {
     this.feed = new CommitFeed(backend);
-    this.leases = new DurableLeases(backend, options.leaseMs);
-    backend.watch?.(() => void this.feed.refresh());
+    this.waits = new DurableWaits((name) => this.track(backend.readCursor(name), 'waitForDurable failed'));
+    // a cursor saved here ends the waits for it at once (other processes' saves are polled)
+    const saveCursor = async (name: string, position: bigint, holder: string) => {
+      const saved = await backend.saveCursor(name, position, holder);
+      if (saved) this.waits.saved(name, position);
+      return saved;
+    };
+    this.leases = new DurableLeases(
+      {
+        claimDurable: (...args) => backend.claimDurable(...args),
+        renewLeases: (...args) => backend.renewLeases(...args),
+        releaseDurable: (...args) => backend.releaseDurable(...args),
+        saveCursor,
+      },
+      options.leaseMs,
+    );
+    backend.watch?.(() => {
+      void this.feed.refresh();
+      this.waits.poke();
+    });
   }
 
   /** Whether `close()` has been called. */
@@ -95,6 +119,25 @@ export abstract class EventStoreBase implements EventStore {
     this.ensureOpen();
     const valid = validateQuery(query);
     return this.track(this.backend.query(valid), 'query failed');
+  }
+
+  iterate(query: EventQuery, options?: IterateOptions): AsyncIterable<EventRecord> {
+    this.ensureOpen();
+    const [valid, pageSize] = validateAll(
+      () => validateQuery(query),
+      () => validateIterateOptions(options),
+    );
+    return this.pages(valid, pageSize);
+  }
+
+  async waitForDurable(name: string, position: bigint | number, options?: WaitForDurableOptions): Promise<void> {
+    this.ensureOpen();
+    const [validName, target, { timeoutMs, signal }] = validateAll(
+      () => validateDurableName(name),
+      () => validatePosition(position),
+      () => validateWaitOptions(options),
+    );
+    return this.waits.wait(validName, target, timeoutMs, signal);
   }
 
   async streamAll(handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
@@ -170,6 +213,34 @@ export abstract class EventStoreBase implements EventStore {
     return subscription;
   }
 
+  /**
+   * The records of `query`, a page (`query` with `limit` = `pageSize`) at a time, each page
+   * starting after the last record of the one before. The first page fixes the end: going forward,
+   * nothing above its context version is read (records appended later are not part of the answer).
+   */
+  private async *pages(query: ValidQuery, pageSize: number): AsyncGenerator<EventRecord, void, undefined> {
+    const backward = query.direction === 'backward';
+    let left = query.limit ?? Infinity;
+    let page: ValidQuery = query;
+    for (let first = true; left > 0; first = false) {
+      this.ensureOpen();
+      const size = Math.min(pageSize, left);
+      const result = await this.track(this.backend.query(Object.freeze({ ...page, limit: size })), 'query failed');
+      for (const record of result.eventRecords) {
+        yield record;
+        this.ensureOpen(); // a step after close() ends the iteration with STORE_CLOSED
+      }
+      const last = result.lastReturnedSequenceNumber;
+      if (result.eventRecords.length < size || last === null) return;
+      left -= result.eventRecords.length;
+      const version = result.currentContextVersion as bigint;
+      const end = first && !backward && version < MAX_POSITION && (query.beforeSequenceNumber ?? MAX_POSITION) > version + 1n;
+      page = backward
+        ? { ...page, beforeSequenceNumber: last }
+        : { ...page, minSequenceNumber: last, ...(end ? { beforeSequenceNumber: version + 1n } : {}) };
+    }
+  }
+
   private subscribe(spec: ConstructorParameters<typeof Subscription>[0]): Subscription {
     const subscription = new Subscription(spec, this.feed, this.leases, (done) => this.subscriptions.delete(done));
     this.subscriptions.add(subscription);
@@ -204,6 +275,7 @@ export abstract class EventStoreBase implements EventStore {
   }
 
   private async shutDown(): Promise<void> {
+    this.waits.close();
     // stop() does not wait for the handler call that close() itself may be running inside
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     await Promise.allSettled([...this.pending]);

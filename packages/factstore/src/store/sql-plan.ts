@@ -59,3 +59,29 @@ export function planWhere<P>(query: ValidQuery, narrowing: SqlNarrowing<P>): { w
   if (terms.length === 0) return { where: NO_ROWS, params: [], exact: true };
   return { where: terms.length === 1 ? (terms[0] as string) : terms.map((t) => `(${t})`).join(' OR '), params, exact };
 }
+
+/**
+ * ` AND seq > … AND seq < …` for the bounds of a candidate read that are given (`null` or absent:
+ * no bound), with their parameters, placed after `offset` parameters already bound.
+ * @param placeholder the SQL of the `n`th parameter (from 1), cast as the store needs (`?`, `$n::bigint`)
+ * @param toParam a position as the driver binds it
+ */
+export function seqBounds<P>(
+  above: bigint | null | undefined,
+  below: bigint | null | undefined,
+  offset: number,
+  placeholder: (n: number) => string,
+  toParam: (position: bigint) => P,
+): { sql: string; params: P[] } {
+  let sql = '';
+  const params: P[] = [];
+  for (const [op, position] of [
+    ['>', above],
+    ['<', below],
+  ] as const) {
+    if (position === null || position === undefined) continue;
+    params.push(toParam(position));
+    sql += ` AND seq ${op} ${placeholder(offset + params.length)}`;
+  }
+  return { sql, params };
+}

@@ -3,8 +3,8 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { InvalidInputError, type InvalidInputIssue } from '../errors.js';
 import { AppendOptions, newEventSchema } from '../event.js';
 import type { JsonValue } from '../json.js';
-import { eventQuerySchema, PositionInput } from '../query.js';
-import { DurableStreamName, type StreamHandler, StreamOptions } from '../stream.js';
+import { DEFAULT_PAGE_SIZE, eventQuerySchema, IterateOptions, PositionInput, type QueryDirection } from '../query.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, DurableStreamName, type StreamHandler, StreamOptions, WaitForDurableOptions } from '../stream.js';
 import { badStringMessage, copyJsonValue, JsonCopier, PROBLEM } from './json-input.js';
 import { checkSchema, IssueList, pathAt, shown } from './issues.js';
 
@@ -24,7 +24,9 @@ export interface ValidFilter {
 export interface ValidQuery {
   readonly filters?: readonly ValidFilter[];
   readonly minSequenceNumber?: bigint;
+  readonly beforeSequenceNumber?: bigint;
   readonly limit?: number;
+  readonly direction?: QueryDirection;
 }
 
 /** A validated handler and its options. */
@@ -95,15 +97,61 @@ export function validateQuery(query: unknown, path = 'query'): ValidQuery {
     : filtersIn;
   const candidate = isRecord(cleaned) && filters !== undefined ? { ...cleaned, filters } : cleaned;
   checkSchema(queryCheck(), candidate, path, issues);
-  const q = candidate as { filters?: unknown; minSequenceNumber?: bigint | number; limit?: number };
-  const out: { filters?: ValidFilter[]; minSequenceNumber?: bigint; limit?: number } = {};
+  const q = candidate as Omit<ValidQuery, 'filters' | 'minSequenceNumber' | 'beforeSequenceNumber'> & {
+    filters?: unknown;
+    minSequenceNumber?: bigint | number;
+    beforeSequenceNumber?: bigint | number;
+  };
+  const out: { -readonly [K in keyof ValidQuery]: ValidQuery[K] } = {};
   if (Array.isArray(q?.filters)) {
     out.filters = q.filters.map((filter: unknown, i) => validFilter(filter, pathAt(pathAt(path, 'filters'), i), issues));
   }
   if (!issues.empty) fail(issues);
   if (q.minSequenceNumber !== undefined) out.minSequenceNumber = BigInt(q.minSequenceNumber);
+  if (q.beforeSequenceNumber !== undefined) out.beforeSequenceNumber = BigInt(q.beforeSequenceNumber);
   if (q.limit !== undefined) out.limit = q.limit;
+  if (q.direction !== undefined) out.direction = q.direction;
   return Object.freeze(out);
+}
+
+/**
+ * Validates a position given as input (`waitForDurable`'s): a non-negative `bigint` (at most
+ * 2^63 − 1) or safe-integer `number`, like `minSequenceNumber`.
+ */
+export function validatePosition(position: unknown, path = 'position'): bigint {
+  const issues = new IssueList();
+  if (position === undefined) fail(issues.add(path, 'is required'));
+  checkSchema(positionCheck(), position, path, issues);
+  if (!issues.empty) fail(issues);
+  return BigInt(position as bigint | number);
+}
+
+/**
+ * Validates the options of `iterate`.
+ * @returns the page size (default `DEFAULT_PAGE_SIZE`)
+ */
+export function validateIterateOptions(options: unknown): number {
+  const issues = new IssueList();
+  const { pageSize } = optionsIn<IterateOptions>(IterateOptions, options, issues, { '/pageSize': 'must be a positive safe integer' });
+  if (!issues.empty) fail(issues);
+  return pageSize ?? DEFAULT_PAGE_SIZE;
+}
+
+/** Validated options of `waitForDurable`. */
+export interface ValidWaitOptions {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Validates the options of `waitForDurable` (`timeoutMs` default `DEFAULT_WAIT_TIMEOUT_MS`). */
+export function validateWaitOptions(options: unknown): ValidWaitOptions {
+  const issues = new IssueList();
+  const { timeoutMs, signal } = optionsIn<WaitForDurableOptions>(WaitForDurableOptions, options, issues, {
+    '/timeoutMs': 'must be a non-negative safe integer',
+  });
+  if (issues.empty && signal !== undefined && !(signal instanceof AbortSignal)) issues.add('options.signal', 'must be an AbortSignal');
+  if (!issues.empty) fail(issues);
+  return { timeoutMs: timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS, signal };
 }
 
 /**

@@ -46,6 +46,11 @@ export async function openBaseline() {
     queue = next.catch(() => {});
     return next;
   };
+  const readLine = (offset, length) => {
+    const buffer = Buffer.allocUnsafe(length);
+    readSync(fd, buffer, 0, length, offset);
+    return JSON.parse(buffer.toString('utf8', 0, length - 1));
+  };
   return {
     append: (events) =>
       exclusive(async () => {
@@ -76,9 +81,16 @@ export async function openBaseline() {
     async contextQuery(eventType, accountId) {
       const out = [];
       for (const [offset, length] of byAccount.get(accountId) ?? []) {
-        const buffer = Buffer.allocUnsafe(length);
-        readSync(fd, buffer, 0, length, offset);
-        const line = JSON.parse(buffer.toString('utf8', 0, length - 1));
+        const line = readLine(offset, length);
+        if (line.eventType === eventType) out.push(line);
+      }
+      return out;
+    },
+    async newest(eventType, accountId, count) {
+      const out = [];
+      const lines = byAccount.get(accountId) ?? [];
+      for (let i = lines.length - 1; i >= 0 && out.length < count; i--) {
+        const line = readLine(...lines[i]);
         if (line.eventType === eventType) out.push(line);
       }
       return out;

@@ -19,6 +19,14 @@ export async function openBaseline() {
     async contextQuery(eventType, accountId) {
       return log.filter((r) => r.eventType === eventType && r.payload.accountId === accountId);
     },
+    async newest(eventType, accountId, count) {
+      const out = [];
+      for (let i = log.length - 1; i >= 0 && out.length < count; i--) {
+        const r = log[i];
+        if (r.eventType === eventType && r.payload.accountId === accountId) out.push(r);
+      }
+      return out;
+    },
     async replay(onBatch) {
       for (let i = 0; i < log.length; i += 100) onBatch(log.slice(i, i + 100));
     },

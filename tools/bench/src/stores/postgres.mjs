@@ -65,6 +65,11 @@ export async function openBaseline() {
         `SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE event_type = $1 AND payload @> $2::text::jsonb ORDER BY seq`,
         [eventType, JSON.stringify({ accountId })],
       ),
+    newest: (eventType, accountId, count) =>
+      sql.unsafe(
+        `SELECT seq, occurred_at, event_type, payload FROM ${s}.events WHERE event_type = $1 AND payload @> $2::text::jsonb ORDER BY seq DESC LIMIT $3`,
+        [eventType, JSON.stringify({ accountId }), count],
+      ),
     async replay(onBatch) {
       for (let after = 0n; ;) {
         const rows = await sql.unsafe(

@@ -69,6 +69,13 @@ export async function openBaseline() {
       );
       return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) }));
     },
+    async newest(eventType, accountId, count) {
+      const rows = await all(
+        `SELECT seq, occurred_at, event_type, payload FROM events WHERE json_extract(payload, '$.accountId') = ? AND event_type = ? ORDER BY seq DESC LIMIT ?`,
+        [accountId, eventType, count],
+      );
+      return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) }));
+    },
     async replay(onBatch) {
       for (let after = 0; ;) {
         const rows = await all('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 1000', [after]);

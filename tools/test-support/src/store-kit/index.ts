@@ -5,6 +5,7 @@ import { describeLeaseFencing } from './lease-fencing.js';
 import { describeMultiProcess } from './multi-process.js';
 import { describePersistence } from './persistence.js';
 import { describeSameAsMemory } from './same-as-memory.js';
+import { describeCrossProcessWait } from './wait-for-durable.js';
 
 export type { Location, RawBatch, RawCursor, RawEvent, RawLog, StoreAdapter, StoreSpec } from './adapter.js';
 export { checkLogInvariants, range, type CheckedLog } from './invariants.js';
@@ -13,6 +14,7 @@ export { smallDisk, type RemoteError, type SmallDisk } from './small-disk.js';
 export { PROCESSES, storeChild, killChildren } from './processes.js';
 export { randomPayload, randomPredicate, randomQuery } from './same-as-memory.js';
 export {
+  describeCrossProcessWait,
   describeExitAfterClose,
   describeGroupCommit,
   describeLeaseFencing,
@@ -41,4 +43,5 @@ export function describeStoreKit(adapter: StoreAdapter): void {
   describeExitAfterClose(adapter);
   describeMultiProcess(adapter);
   describeLeaseFencing(adapter);
+  describeCrossProcessWait(adapter);
 }

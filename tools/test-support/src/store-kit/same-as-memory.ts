@@ -43,7 +43,7 @@ export function randomPredicate(rnd: () => number): JsonValue {
   return out;
 }
 
-/** A random query: up to two filters of event types and predicates, now and then a minimum position or a limit. */
+/** A random query: up to two filters of event types and predicates, now and then a minimum position, an upper bound, a limit or the backward direction. */
 export function randomQuery(rnd: () => number, head: number): EventQuery {
   const filters = Array.from({ length: Math.floor(rnd() * 3) }, () => {
     const filter: { eventTypes?: string[]; payloadPredicates?: JsonValue[] } = {};
@@ -51,10 +51,12 @@ export function randomQuery(rnd: () => number, head: number): EventQuery {
     if (rnd() < 0.8) filter.payloadPredicates = Array.from({ length: Math.floor(rnd() * 3) }, () => randomPredicate(rnd));
     return filter;
   });
-  const q: { filters?: typeof filters; minSequenceNumber?: number; limit?: number } = rnd() < 0.9 ? { filters } : {};
+  const q: { -readonly [K in keyof EventQuery]: EventQuery[K] } = rnd() < 0.9 ? { filters } : {};
   if (rnd() < 0.3) q.minSequenceNumber = Math.floor(rnd() * (head + 2));
   if (rnd() < 0.3) q.limit = 1 + Math.floor(rnd() * 5);
-  return q as EventQuery;
+  if (rnd() < 0.3) q.beforeSequenceNumber = Math.floor(rnd() * (head + 2));
+  if (rnd() < 0.4) q.direction = 'backward';
+  return q;
 }
 
 /** What a query answered, for comparing two stores (occurredAt differs between them). */
@@ -85,7 +87,7 @@ async function compare(rnd: () => number, memory: EventStore, store: EventStore,
 /**
  * The store answers random queries on random data exactly like MemoryStore, the semantic
  * reference: tricky numbers, nested and scalar predicates, keys with dots and quotes, minimum
- * positions and limits, and the context versions `appendIf` decides on. Seeds 7, 8 and 9.
+ * positions, upper bounds, limits and both directions, and the context versions `appendIf` decides on. Seeds 7, 8 and 9.
  */
 export function describeSameAsMemory(adapter: StoreAdapter): void {
   describe(`${adapter.name} answers like MemoryStore (the semantic reference)`, () => {
