@@ -1,6 +1,14 @@
 import { CommitFeed } from '../delivery/commit-feed.js';
+import { handlerScope } from '../delivery/handler-scope.js';
 import { Subscription } from '../delivery/subscription.js';
-import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError, type DurableStreamLeaseLostError } from '../errors.js';
+import {
+  BackendFailureError,
+  EmptyAppendError,
+  FactStoreError,
+  ProjectionReentryError,
+  StoreClosedError,
+  type DurableStreamLeaseLostError,
+} from '../errors.js';
 import type { AppendOptions, AppendResult, NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
@@ -65,6 +73,7 @@ export abstract class EventStoreBase implements EventStore {
     this.ensureOpen();
     const valid = validateEvents(events);
     const key = validateAppendOptions(options);
+    this.refuseInsideProjection('append');
     if (valid.length === 0) throw new EmptyAppendError();
     return this.commit(this.backend.append(valid, undefined, key), 'append failed');
   }
@@ -80,6 +89,7 @@ export abstract class EventStoreBase implements EventStore {
     const query = validateQuery(contextQuery, 'contextQuery');
     const expectedVersion = validateExpectedVersion(expectedContextVersion);
     const key = validateAppendOptions(options);
+    this.refuseInsideProjection('appendIf');
     if (valid.length === 0) throw new EmptyAppendError();
     const condition: AppendCondition = { query, expectedVersion };
     return this.commit(this.backend.append(valid, condition, key), 'conditional append failed');
@@ -102,18 +112,30 @@ export abstract class EventStoreBase implements EventStore {
 
   async streamAllDurable(name: string, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
     this.ensureOpen();
-    return this.registerDurable(validateDurableName(name), ALL, handler, options);
+    return this.registerDurable('streamAllDurable', validateDurableName(name), ALL, handler, options);
   }
 
   async streamToDurable(name: string, query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
     this.ensureOpen();
     const validName = validateDurableName(name);
-    return this.registerDurable(validName, validateQuery(query), handler, options);
+    return this.registerDurable('streamToDurable', validName, validateQuery(query), handler, options);
   }
 
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;
+  }
+
+  /**
+   * A projection, for stores whose backend has `saveCursorWith`: a durable stream (the semantics
+   * of `streamToDurable`) whose handler gets the backend's transaction, in which its cursor is
+   * saved. A store exposes it as a typed public `project(name, query, handler, options?)`.
+   * @param handler a `ProjectHandler` of the store's transaction type
+   */
+  protected async registerProjection(name: string, query: EventQuery, handler: unknown, options?: unknown): Promise<EventStream> {
+    this.ensureOpen();
+    const validName = validateDurableName(name);
+    return this.registerDurable('project', validName, validateQuery(query), handler, options, true);
   }
 
   private async registerLive(query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
@@ -126,8 +148,16 @@ export abstract class EventStoreBase implements EventStore {
     return subscription;
   }
 
-  private async registerDurable(name: string, query: ValidQuery, handler: unknown, options: unknown): Promise<EventStream> {
+  private async registerDurable(
+    call: string,
+    name: string,
+    query: ValidQuery,
+    handler: unknown,
+    options: unknown,
+    transactional = false,
+  ): Promise<EventStream> {
     const valid = validateHandler(handler, options);
+    this.refuseInsideProjection(call);
     const id = this.nextStreamId++;
     // a lease can be lost before the subscription exists: keep it for the subscription
     const target: { subscription?: Subscription; lostEarly?: DurableStreamLeaseLostError } = {};
@@ -146,7 +176,7 @@ export abstract class EventStoreBase implements EventStore {
       id,
       matcher: compileMatcher(query),
       cursor,
-      durable: { name, replayUntil },
+      durable: { name, replayUntil, transactional },
       ...valid,
     }));
     if (target.lostEarly) subscription.leaseLost(target.lostEarly);
@@ -185,6 +215,16 @@ export abstract class EventStoreBase implements EventStore {
 
   private ensureOpen(): void {
     if (this.closing) throw new StoreClosedError();
+  }
+
+  /**
+   * Refuses `call` when it comes from inside a handler of one of this store's projections: that
+   * handler runs inside the store's write transaction, which the call would wait for (SQLite) or
+   * commit apart from (PostgreSQL).
+   */
+  private refuseInsideProjection(call: string): void {
+    const scope = handlerScope.getStore();
+    if (scope instanceof Subscription && scope.transactional && this.subscriptions.has(scope)) throw new ProjectionReentryError(call);
   }
 
   private async shutDown(): Promise<void> {
