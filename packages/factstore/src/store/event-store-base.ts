@@ -133,6 +133,7 @@ export abstract class EventStoreBase implements EventStore {
    * @param handler a `ProjectHandler` of the store's transaction type
    */
   protected async registerProjection(name: string, query: EventQuery, handler: unknown, options?: unknown): Promise<EventStream> {
+    if (!this.backend.saveCursorWith) throw new TypeError('registerProjection needs a backend with saveCursorWith');
     this.ensureOpen();
     const validName = validateDurableName(name);
     return this.registerDurable('project', validName, validateQuery(query), handler, options, true);
