@@ -71,7 +71,7 @@ class FakeBackend implements StoreBackend {
 }
 
 class FakeStore extends EventStoreBase {
-  constructor(readonly backend: FakeBackend) {
+  constructor(backend: FakeBackend) {
     super(backend);
   }
   project(name: string, query: EventQuery, handler: ProjectHandler<Staged>, options?: StreamOptions): Promise<EventStream> {
