@@ -20,6 +20,7 @@ import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRe
 import { arrayLiteral, endPool, openConnection, type PostgresConnection, type Runner } from './connection.js';
 import { prepareSchema } from './schema.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
+import type { PostgresTransaction } from './projection.js';
 import type { PostgresStoreOptions } from './options.js';
 import type { Sql } from 'postgres';
 
@@ -249,6 +250,24 @@ export class PostgresBackend implements StoreBackend {
       'the save of a cursor',
     );
     return result.count > 0;
+  }
+
+  /**
+   * The projection's transaction: the hold checked with the cursor row locked (no claim can take
+   * the name until the transaction ends), the handler's statements, the cursor saved; the save
+   * after the handler also fails the transaction when a statement of the handler aborted it.
+   */
+  async saveCursorWith(name: string, position: bigint, holder: string, work: (tx: PostgresTransaction) => Promise<void>): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      const held = await tx.unsafe(`SELECT 1 FROM ${this.t.cursors} WHERE name = $1 AND holder = $2 FOR UPDATE`, [name, holder]);
+      if (held.length === 0) return false;
+      await work(tx);
+      await tx.unsafe(`UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2`, [
+        positionParam(position),
+        name,
+      ]);
+      return true;
+    });
   }
 
   async releaseDurable(name: string, holder: string): Promise<void> {

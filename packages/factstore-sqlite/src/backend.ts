@@ -21,6 +21,7 @@ import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRe
 import { Connection } from './connection.js';
 import { prepareSchema, TAG } from './schema.js';
 import { candidates, contextVersions, planQuery, positionParam, predicateKeys, toRecord, type PlanScope } from './plan.js';
+import { insideProjection, runProjection, type SqliteTransaction } from './projection.js';
 import type { SqliteStoreOptions } from './options.js';
 
 /** Payload keys that get a value index at most (per file). */
@@ -237,6 +238,19 @@ export class SqliteBackend implements StoreBackend {
     return changed > 0;
   }
 
+  /**
+   * The projection's transaction: `BEGIN IMMEDIATE` (the write lock of the file, so no process can
+   * claim the name until it ends), the hold checked, the handler's statements, the cursor saved.
+   */
+  async saveCursorWith(name: string, position: bigint, holder: string, work: (tx: SqliteTransaction) => Promise<void>): Promise<boolean> {
+    return this.write.transaction('IMMEDIATE', async () => {
+      if (!(await this.write.get('SELECT 1 AS held FROM cursors WHERE name = ? AND holder = ?', [name, holder]))) return false;
+      await runProjection(this.write, work);
+      await this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ?', [positionParam(position), Date.now(), name]);
+      return true;
+    });
+  }
+
   async releaseDurable(name: string, holder: string): Promise<void> {
     await this.write.exclusive(() =>
       this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
@@ -329,7 +343,8 @@ export class SqliteBackend implements StoreBackend {
    */
   private async ensureIndexed(keys: ReadonlySet<string>): Promise<void> {
     const missing = [...keys].filter((key) => !this.indexed.has(key));
-    if (missing.length === 0) return;
+    // inside a projection's handler the write connection is its transaction's: plan without the new keys
+    if (missing.length === 0 || insideProjection.getStore()) return;
     await this.write.transaction('IMMEDIATE', async () => {
       const known = await this.write.all<{ key: string }>('SELECT key FROM indexed_keys');
       for (const row of known) this.indexed.add(row.key);

@@ -4,3 +4,4 @@
  */
 export { SqliteStore } from './store.js';
 export { SqliteStoreOptions } from './options.js';
+export type { SqliteTransaction, SqliteValue } from './projection.js';

@@ -19,7 +19,8 @@ export type FactStoreErrorCode =
   | 'BACKEND_FAILURE'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'DURABLE_STREAM_LEASE_LOST'
-  | 'WAIT_TIMEOUT';
+  | 'WAIT_TIMEOUT'
+  | 'PROJECTION_REENTRY';
 
 /** Base class of every error factstore throws on purpose. */
 export abstract class FactStoreError extends Error {
@@ -221,6 +222,25 @@ export class WaitTimeoutError extends FactStoreError {
   }
 }
 
+/**
+ * A call a `project` handler may not make on its own store: `append`, `appendIf`, or registering a
+ * durable stream or projection. The handler runs inside the store's write transaction (SQLite: on
+ * the one write connection, so the call would wait for the handler that waits for it; PostgreSQL:
+ * the call would commit apart from the projection, even when the projection rolls back). Nothing
+ * was written. Write the read model through the handler's `tx`; append after the handler.
+ */
+export class ProjectionReentryError extends FactStoreError {
+  readonly code = 'PROJECTION_REENTRY' as const;
+  constructor(
+    /** The refused method, e.g. `append`. */
+    readonly call: string,
+  ) {
+    super(
+      `${call} cannot be called on the same store from inside a project handler (it runs in the store's write transaction); nothing was written`,
+    );
+  }
+}
+
 /** The error class of each code, for {@link isFactStoreError}'s narrowing. */
 export interface FactStoreErrorsByCode {
   EMPTY_APPEND: EmptyAppendError;
@@ -234,6 +254,7 @@ export interface FactStoreErrorsByCode {
   IDEMPOTENCY_KEY_REUSED: IdempotencyKeyReusedError;
   DURABLE_STREAM_LEASE_LOST: DurableStreamLeaseLostError;
   WAIT_TIMEOUT: WaitTimeoutError;
+  PROJECTION_REENTRY: ProjectionReentryError;
 }
 
 /**
@@ -263,6 +284,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<FactStoreErrorCode>([
   'IDEMPOTENCY_KEY_REUSED',
   'DURABLE_STREAM_LEASE_LOST',
   'WAIT_TIMEOUT',
+  'PROJECTION_REENTRY',
 ]);
 
 function versionText(version: bigint | null): string {

@@ -13,6 +13,20 @@ export const DurableStreamName = Type.String({ minLength: 1, maxLength: MAX_DURA
  */
 export type StreamHandler = (batch: readonly EventRecord[]) => void | Promise<void>;
 
+/**
+ * The handler of a projection (`project` on the SQL stores): receives one committed batch (only
+ * its matching records) and `tx`, the store's own write transaction, in which the projection's
+ * cursor is saved after the handler returns. What the handler writes through `tx` commits
+ * together with the cursor, or not at all: a throw or rejection rolls both back.
+ *
+ * Write only through `tx`, and await every statement. `append` and `appendIf` on the same store,
+ * and registering durable streams or projections on it, are refused from inside the handler
+ * (`ProjectionReentryError`); `query` may be awaited.
+ * @typeParam Tx the store's transaction: `SqliteTransaction` for SQLite, a postgres.js
+ *   `TransactionSql` for PostgreSQL
+ */
+export type ProjectHandler<Tx> = (batch: readonly EventRecord[], tx: Tx) => Promise<void>;
+
 /** Options of every stream registration. */
 export interface StreamOptions {
   /**

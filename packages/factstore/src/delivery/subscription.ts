@@ -2,7 +2,7 @@ import { BackendFailureError, DurableReplayError, DurableStreamLeaseLostError, F
 import type { EventRecord } from '../event.js';
 import type { EventMatcher } from '../matching/query-match.js';
 import type { DurableLeases } from '../store/durable-leases.js';
-import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
+import type { EventStream, StreamOptions } from '../stream.js';
 import type { CommitFeed } from './commit-feed.js';
 import { handlerScope } from './handler-scope.js';
 
@@ -16,12 +16,17 @@ const RETRY_MS = [10, 50, 100, 250, 500, 1000];
 export interface SubscriptionSpec {
   readonly id: number;
   readonly matcher: EventMatcher;
-  readonly handler: StreamHandler;
+  /** A `StreamHandler`; for a projection (`durable.transactional`) a `ProjectHandler`, given the transaction. */
+  readonly handler: (batch: readonly EventRecord[], tx?: unknown) => void | Promise<void>;
   readonly onError: StreamOptions['onError'];
   /** The position the loop starts after. */
   readonly cursor: bigint;
-  /** For durable streams: the name whose cursor the loop saves, and the replay's end. */
-  readonly durable?: { readonly name: string; readonly replayUntil: bigint };
+  /**
+   * For durable streams: the name whose cursor the loop saves, and the replay's end. With
+   * `transactional` (a projection), every handler call runs inside the backend's transaction that
+   * saves the cursor past its batch (`DurableLeases.saveWith`): both commit, or neither does.
+   */
+  readonly durable?: { readonly name: string; readonly replayUntil: bigint; readonly transactional?: boolean };
 }
 
 /**
@@ -40,6 +45,8 @@ export class Subscription implements EventStream {
   private finished = deferred<void>();
   private interruptWait: (() => void) | undefined;
   private failures = 0;
+  /** Projections: transactions in a row that failed before their handler ran. */
+  private commitFailures = 0;
   private replayFailure: FactStoreError | undefined;
   /** Set when the durable name passed to another holder: the stream stops and reports it. */
   private lost: DurableStreamLeaseLostError | undefined;
@@ -59,6 +66,11 @@ export class Subscription implements EventStream {
 
   get active(): boolean {
     return this.state === 'running';
+  }
+
+  /** Whether this is a projection: its handler runs inside the backend's write transaction. */
+  get transactional(): boolean {
+    return this.spec.durable?.transactional === true;
   }
 
   /**
@@ -130,7 +142,9 @@ export class Subscription implements EventStream {
             // the fence: a durable stream starts a handler call only while its lease is surely its own
             const held = this.holdsLease();
             if (held !== true && !(await held)) break;
-            if (!(await this.deliver(records))) return;
+            const delivered = await this.deliver(records, batch.lastSequenceNumber);
+            if (delivered === 'stopped') return;
+            if (delivered === 'retry') break;
           }
           this.cursor = batch.lastSequenceNumber;
         }
@@ -151,24 +165,53 @@ export class Subscription implements EventStream {
     return this.leases.confirm(durable.name, () => this.state !== 'running');
   }
 
-  /** Calls the handler once; false when a durable stream failed and has stopped. */
-  private async deliver(records: readonly EventRecord[]): Promise<boolean> {
+  /**
+   * Calls the handler once for the batch ending at `position`: 'stopped' when a durable stream
+   * failed and has stopped, 'retry' when a live projection's transaction failed in the database
+   * before its handler ran (nothing was written; the batch is read and offered again).
+   */
+  private async deliver(records: readonly EventRecord[], position: bigint): Promise<'delivered' | 'stopped' | 'retry'> {
+    const durable = this.spec.durable;
+    let phase: 'before' | 'handler' | 'after' = 'handler';
     try {
-      await handlerScope.run(this, () => this.spec.handler(records));
-      return true;
-    } catch (error) {
-      if (!this.spec.durable) {
-        this.report(error, records);
-        return true;
+      if (durable?.transactional) {
+        phase = 'before';
+        await this.leases.saveWith(durable.name, position, async (tx) => {
+          phase = 'handler';
+          await handlerScope.run(this, () => this.spec.handler(records, tx));
+          phase = 'after';
+        });
+        if (position > this.savedCursor) this.savedCursor = position;
+        this.commitFailures = 0;
+      } else await handlerScope.run(this, () => this.spec.handler(records));
+      return 'delivered';
+    } catch (thrown) {
+      if (!durable) {
+        this.report(thrown, records);
+        return 'delivered';
+      }
+      if (thrown instanceof DurableStreamLeaseLostError && phase === 'before') {
+        this.leaseLost(thrown);
+        return 'stopped';
+      }
+      if (phase === 'before' && !this.replaying) {
+        await this.pause(RETRY_MS[Math.min(this.commitFailures++, RETRY_MS.length - 1)] as number);
+        return 'retry';
+      }
+      let error = thrown;
+      if (phase !== 'handler') {
+        error = new BackendFailureError(`projection ${JSON.stringify(durable.name)} could not commit`, thrown);
+        // a commit whose reply was lost may have landed: a save of the cursor from memory could move it back behind it
+        this.savedCursor = this.cursor;
       }
       this.state = 'stopped';
       if (this.replaying) {
-        this.replayFailure = new DurableReplayError(this.spec.durable.name, error);
-        return false;
+        this.replayFailure = phase === 'handler' ? new DurableReplayError(durable.name, error) : (error as BackendFailureError);
+        return 'stopped';
       }
       await this.finish();
       this.report(error, records);
-      return false;
+      return 'stopped';
     }
   }
 

@@ -88,6 +88,18 @@ export interface StoreBackend {
    */
   saveCursor(name: string, position: bigint, holder: string): Promise<boolean>;
 
+  /**
+   * Optional, for stores with `project`: runs `work` and stores the cursor of the durable name at
+   * `position` in one write transaction, so both commit or neither does. First, inside the
+   * transaction and under a lock that keeps any other claim out until it ends, checks that
+   * `holder` still holds the name: when it does not, `work` does not run, nothing is committed,
+   * and the answer is false. When `work` throws (or a statement after it fails, e.g. in a
+   * transaction the database aborted), everything is rolled back and the error is thrown. The
+   * save renews the lease, as `saveCursor` does. `tx` is the store's transaction handle.
+   * @returns false when `holder` no longer holds the name: nothing was changed
+   */
+  saveCursorWith?(name: string, position: bigint, holder: string, work: (tx: unknown) => Promise<void>): Promise<boolean>;
+
   /** Frees a durable name if `holder` holds it (its cursor stays). */
   releaseDurable(name: string, holder: string): Promise<void>;
 

@@ -51,7 +51,7 @@ export class DurableLeases {
   private renewing: Promise<void> | undefined;
 
   constructor(
-    private readonly backend: Pick<StoreBackend, 'claimDurable' | 'renewLeases' | 'saveCursor' | 'releaseDurable'>,
+    private readonly backend: Pick<StoreBackend, 'claimDurable' | 'renewLeases' | 'saveCursor' | 'saveCursorWith' | 'releaseDurable'>,
     /** The lease length, in ms. */
     readonly leaseMs = LEASE_MS,
   ) {}
@@ -102,9 +102,26 @@ export class DurableLeases {
    * Stores a held name's cursor (which renews its lease).
    * @throws DurableStreamLeaseLostError when the name is no longer this instance's
    */
-  async save(name: string, position: bigint): Promise<void> {
+  save(name: string, position: bigint): Promise<void> {
+    return this.saved(name, () => this.backend.saveCursor(name, position, this.holder));
+  }
+
+  /**
+   * Runs `work` and stores the held name's cursor in one transaction of the backend
+   * (`saveCursorWith`), which checks the hold inside it: a holder that lost the name commits nothing.
+   * @throws DurableStreamLeaseLostError when the name is no longer this instance's (`work` did not run);
+   *   what `work` throws, after the backend rolled everything back
+   */
+  async saveWith(name: string, position: bigint, work: (tx: unknown) => Promise<void>): Promise<void> {
+    const saveWith = this.backend.saveCursorWith?.bind(this.backend);
+    if (!saveWith) throw new TypeError('this store has no transactional cursor save (saveCursorWith)');
+    return this.saved(name, () => saveWith(name, position, this.holder, work));
+  }
+
+  /** Runs a cursor save; renews the name's freshness when it held, loses the name when not. */
+  private async saved(name: string, saving: () => Promise<boolean>): Promise<void> {
     const started = performance.now();
-    if (await this.backend.saveCursor(name, position, this.holder)) {
+    if (await saving()) {
       const held = this.held.get(name);
       if (held) held.renewedAt = Math.max(held.renewedAt, started);
       return;

@@ -1,6 +1,14 @@
 import { CommitFeed } from '../delivery/commit-feed.js';
+import { handlerScope } from '../delivery/handler-scope.js';
 import { Subscription } from '../delivery/subscription.js';
-import { BackendFailureError, EmptyAppendError, FactStoreError, StoreClosedError, type DurableStreamLeaseLostError } from '../errors.js';
+import {
+  BackendFailureError,
+  EmptyAppendError,
+  FactStoreError,
+  ProjectionReentryError,
+  StoreClosedError,
+  type DurableStreamLeaseLostError,
+} from '../errors.js';
 import type { AppendOptions, AppendResult, NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
@@ -73,6 +81,13 @@ export abstract class EventStoreBase implements EventStore {
         renewLeases: (...args) => backend.renewLeases(...args),
         releaseDurable: (...args) => backend.releaseDurable(...args),
         saveCursor,
+        ...(backend.saveCursorWith && {
+          saveCursorWith: async (name: string, position: bigint, holder: string, work: (tx: unknown) => Promise<void>) => {
+            const saved = await (backend.saveCursorWith as NonNullable<StoreBackend['saveCursorWith']>)(name, position, holder, work);
+            if (saved) this.waits.saved(name, position);
+            return saved;
+          },
+        }),
       },
       options.leaseMs,
     );
@@ -93,6 +108,7 @@ export abstract class EventStoreBase implements EventStore {
       () => validateEvents(events),
       () => validateAppendOptions(options),
     );
+    this.refuseInsideProjection('append');
     if (valid.length === 0) throw new EmptyAppendError();
     return this.commit(this.backend.append(valid, undefined, key), 'append failed');
   }
@@ -110,6 +126,7 @@ export abstract class EventStoreBase implements EventStore {
       () => validateExpectedVersion(expectedContextVersion),
       () => validateAppendOptions(options),
     );
+    this.refuseInsideProjection('appendIf');
     if (valid.length === 0) throw new EmptyAppendError();
     const condition: AppendCondition = { query, expectedVersion };
     return this.commit(this.backend.append(valid, condition, key), 'conditional append failed');
@@ -160,7 +177,7 @@ export abstract class EventStoreBase implements EventStore {
       () => validateDurableName(name),
       () => validateHandler(handler, options),
     );
-    return this.registerDurable(validName, ALL, validHandler);
+    return this.registerDurable('streamAllDurable', validName, ALL, validHandler);
   }
 
   async streamToDurable(name: string, query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream> {
@@ -170,12 +187,29 @@ export abstract class EventStoreBase implements EventStore {
       () => validateQuery(query),
       () => validateHandler(handler, options),
     );
-    return this.registerDurable(validName, valid, validHandler);
+    return this.registerDurable('streamToDurable', validName, valid, validHandler);
   }
 
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;
+  }
+
+  /**
+   * A projection, for stores whose backend has `saveCursorWith`: a durable stream (the semantics
+   * of `streamToDurable`) whose handler gets the backend's transaction, in which its cursor is
+   * saved. A store exposes it as a typed public `project(name, query, handler, options?)`.
+   * @param handler a `ProjectHandler` of the store's transaction type
+   */
+  protected async registerProjection(name: string, query: EventQuery, handler: unknown, options?: unknown): Promise<EventStream> {
+    if (!this.backend.saveCursorWith) throw new TypeError('registerProjection needs a backend with saveCursorWith');
+    this.ensureOpen();
+    const [validName, valid, validHandler] = validateAll(
+      () => validateDurableName(name),
+      () => validateQuery(query),
+      () => validateHandler(handler as StreamHandler, options),
+    );
+    return this.registerDurable('project', validName, valid, validHandler, true);
   }
 
   private async registerLive(query: ValidQuery, valid: ValidHandler): Promise<EventStream> {
@@ -186,7 +220,14 @@ export abstract class EventStoreBase implements EventStore {
     return subscription;
   }
 
-  private async registerDurable(name: string, query: ValidQuery, valid: ValidHandler): Promise<EventStream> {
+  private async registerDurable(
+    call: string,
+    name: string,
+    query: ValidQuery,
+    valid: ValidHandler,
+    transactional = false,
+  ): Promise<EventStream> {
+    this.refuseInsideProjection(call);
     const id = this.nextStreamId++;
     // a lease can be lost before the subscription exists: keep it for the subscription
     const target: { subscription?: Subscription; lostEarly?: DurableStreamLeaseLostError } = {};
@@ -205,7 +246,7 @@ export abstract class EventStoreBase implements EventStore {
       id,
       matcher: compileMatcher(query),
       cursor,
-      durable: { name, replayUntil },
+      durable: { name, replayUntil, transactional },
       ...valid,
     }));
     if (target.lostEarly) subscription.leaseLost(target.lostEarly);
@@ -272,6 +313,16 @@ export abstract class EventStoreBase implements EventStore {
 
   private ensureOpen(): void {
     if (this.closing) throw new StoreClosedError();
+  }
+
+  /**
+   * Refuses `call` when it comes from inside a handler of one of this store's projections: that
+   * handler runs inside the store's write transaction, which the call would wait for (SQLite) or
+   * commit apart from (PostgreSQL).
+   */
+  private refuseInsideProjection(call: string): void {
+    const scope = handlerScope.getStore();
+    if (scope instanceof Subscription && scope.transactional && this.subscriptions.has(scope)) throw new ProjectionReentryError(call);
   }
 
   private async shutDown(): Promise<void> {

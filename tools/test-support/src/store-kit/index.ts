@@ -4,6 +4,7 @@ import { describeGroupCommit } from './group-commit.js';
 import { describeLeaseFencing } from './lease-fencing.js';
 import { describeMultiProcess } from './multi-process.js';
 import { describePersistence } from './persistence.js';
+import { describeProjection } from './projection.js';
 import { describeSameAsMemory } from './same-as-memory.js';
 import { describeCrossProcessWait } from './wait-for-durable.js';
 
@@ -12,6 +13,7 @@ export { checkLogInvariants, range, type CheckedLog } from './invariants.js';
 export { credited, eventually, opened, positions, sleep } from './helpers.js';
 export { smallDisk, type RemoteError, type SmallDisk } from './small-disk.js';
 export { PROCESSES, storeChild, killChildren } from './processes.js';
+export { withStoreOptions, type ProjectingStore, type ProjectionAdapter, type SqlRow } from './projection.js';
 export { randomPayload, randomPredicate, randomQuery } from './same-as-memory.js';
 export {
   describeCrossProcessWait,
@@ -20,6 +22,7 @@ export {
   describeLeaseFencing,
   describeMultiProcess,
   describePersistence,
+  describeProjection,
   describeSameAsMemory,
 };
 

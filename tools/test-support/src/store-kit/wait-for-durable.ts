@@ -16,7 +16,7 @@ export function describeCrossProcessWait(adapter: StoreAdapter): void {
 
     /** Starts the projection process on `location` and waits until its stream is registered. */
     async function projector(location: Location, name: string) {
-      const started = storeChild('projector.mjs', adapter.child(location), [name, HANDLER_MS]);
+      const started = storeChild('slow-durable.mjs', adapter.child(location), [name, HANDLER_MS]);
       await started.waitFor('ready');
       return started;
     }
