@@ -12,3 +12,4 @@ export * from './event.js';
 export * from './query.js';
 export * from './stream.js';
 export type { EventStore } from './event-store.js';
+export { decide, DEFAULT_MAX_ATTEMPTS, type Decision, type DecisionOutcome } from './decide/decide.js';
