@@ -2,6 +2,7 @@ import type { ConformanceCase } from '../conformance-case.js';
 import { appendCases } from './append.js';
 import { closeCases } from './close.js';
 import { conditionalAppendCases } from './conditional-append.js';
+import { decideCases } from './decide.js';
 import { durableStreamCases } from './durable-streams.js';
 import { errorCases } from './errors.js';
 import { idempotencyCases } from './idempotency.js';
@@ -17,6 +18,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...queryCases,
   ...conditionalAppendCases,
   ...idempotencyCases,
+  ...decideCases,
   ...payloadPredicateCases,
   ...liveStreamCases,
   ...unsubscribeCases,
