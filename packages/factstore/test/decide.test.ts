@@ -1,54 +1,6 @@
-import {
-  ConditionalAppendConflictError,
-  decide,
-  type AppendResult,
-  type EventQuery,
-  type EventRecord,
-  type EventStore,
-  type NewEvent,
-} from '../src/index.js';
-import { queryMatches, validateQuery } from '../src/backend.js';
+import { decide } from '../src/index.js';
+import { ArrayStore, asStore } from './array-store.js';
 
-/**
- * A third-party store in a few lines: not built on EventStoreBase, no validation of its own, and
- * every call awaits a timer so that concurrent decisions would interleave if decide let them.
- */
-class ArrayStore implements Pick<EventStore, 'query' | 'appendIf'> {
-  readonly log: EventRecord[] = [];
-  reads = 0;
-  conflicts = 0;
-
-  async query(query: EventQuery) {
-    this.reads++;
-    await tick();
-    const valid = validateQuery(query);
-    const matching = this.log.filter((r) => queryMatches(valid, r));
-    const after = valid.minSequenceNumber ?? 0n;
-    const eventRecords = matching.filter((r) => r.sequenceNumber > after);
-    return {
-      eventRecords,
-      lastReturnedSequenceNumber: eventRecords.at(-1)?.sequenceNumber ?? null,
-      currentContextVersion: matching.at(-1)?.sequenceNumber ?? null,
-    };
-  }
-
-  async appendIf(events: readonly NewEvent[], context: EventQuery, expected: bigint | number | null): Promise<AppendResult> {
-    await tick();
-    const valid = validateQuery(context);
-    const actual = this.log.filter((r) => queryMatches(valid, r)).at(-1)?.sequenceNumber ?? null;
-    const wanted = expected === null ? null : BigInt(expected);
-    if (actual !== wanted) {
-      this.conflicts++;
-      throw new ConditionalAppendConflictError(wanted, actual);
-    }
-    const first = BigInt(this.log.length + 1);
-    for (const e of events) this.log.push({ ...e, sequenceNumber: BigInt(this.log.length + 1), occurredAt: new Date() });
-    return { firstSequenceNumber: first, lastSequenceNumber: BigInt(this.log.length), committedCount: events.length };
-  }
-}
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-const asStore = (store: ArrayStore) => store as unknown as EventStore;
 const counter = (id: string) => ({
   query: { filters: [{ eventTypes: ['incremented'], payloadPredicates: [{ id }] }] },
   initial: 0,

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { InvalidInputError, isFactStoreError, type ConditionalAppendConflictError, type InvalidInputIssue } from '../errors.js';
+import { InvalidInputError, isFactStoreError, type InvalidInputIssue } from '../errors.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, type AppendResult, type EventRecord, type NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
@@ -91,8 +91,8 @@ export interface DecisionOutcome<S, E = NewEvent> {
  * @param store any store keeping the {@link EventStore} contract
  * @param decision the context, the fold and the decision; see {@link Decision}
  * @returns the state decided on, the events, the append's result (`null` for `[]`) and the attempts
- * @throws {@link InvalidInputError} for a bad decision (checked before any read), or bad events from `decide`;
- *   {@link ConditionalAppendConflictError} when every attempt met a conflict; whatever `evolve` or
+ * @throws `InvalidInputError` for a bad decision (checked before any read), or bad events from `decide`;
+ *   `ConditionalAppendConflictError` when every attempt met a conflict; whatever `evolve` or
  *   `decide` threw; any error of `query` or `appendIf` (`STORE_CLOSED`, `IDEMPOTENCY_KEY_REUSED`, …).
  *   Nothing is written when it rejects.
  */
