@@ -98,7 +98,7 @@ export interface DecisionOutcome<S, E = NewEvent> {
  */
 export async function decide<S>(store: EventStore, decision: Decision<S>): Promise<DecisionOutcome<S>> {
   const valid = validateDecision(store, decision);
-  return inTurn(store, canonicalQuery(valid.query), () => attempt(store, decision, valid));
+  return inTurn(store, canonicalQuery(valid.query), (context) => attempt(store, decision, valid, context));
 }
 
 interface ValidDecision {
@@ -107,21 +107,60 @@ interface ValidDecision {
   readonly appendOptions: { idempotencyKey?: string };
 }
 
-async function attempt<S>(store: EventStore, decision: Decision<S>, valid: ValidDecision): Promise<DecisionOutcome<S>> {
+/**
+ * What the decisions queued on one context have read of it so far: its matching records after
+ * `from`, up to the context version `version`. Records below a version read never change (a
+ * commit takes positions above the head it saw), so the next read asks only for what came after
+ * `version`: a hot context is not read whole for every decision. Kept while decisions are queued.
+ */
+interface KnownContext {
+  readonly from: bigint;
+  readonly records: EventRecord[];
+  version: bigint | null;
+}
+
+/** The queue of one context: the settled tail of the decisions queued so far, and what they read. */
+interface ContextQueue {
+  tail: Promise<void>;
+  known: KnownContext | undefined;
+}
+
+async function attempt<S>(
+  store: EventStore,
+  decision: Decision<S>,
+  valid: ValidDecision,
+  context: ContextQueue,
+): Promise<DecisionOutcome<S>> {
+  const from = valid.query.minSequenceNumber ?? 0n;
   for (let attempts = 1; ; attempts++) {
-    const read = await store.query(valid.query);
+    const records = await readContext(store, valid.query, from, context);
     let state = decision.initial;
-    for (const record of read.eventRecords) state = decision.evolve(state, record);
+    for (const record of records) if (record.sequenceNumber > from) state = decision.evolve(state, record);
     const events = decision.decide(state);
     if (Array.isArray(events) && events.length === 0) return { state, events, result: null, attempts };
     try {
-      const result = await store.appendIf(events, valid.query, read.currentContextVersion, valid.appendOptions);
+      const result = await store.appendIf(events, valid.query, context.known?.version ?? null, valid.appendOptions);
       return { state, events, result, attempts };
     } catch (error) {
       if (!isFactStoreError(error, 'CONDITIONAL_APPEND_CONFLICT') || attempts >= valid.maxAttempts) throw error;
       await backoff(attempts);
     }
   }
+}
+
+/** The context's records after `from` as of now, read whole or, when the queue knows a prefix, only past it. */
+async function readContext(store: EventStore, query: ValidQuery, from: bigint, context: ContextQueue): Promise<readonly EventRecord[]> {
+  const known = context.known;
+  if (known === undefined || known.from > from) {
+    const read = await store.query(query);
+    context.known = { from, records: read.eventRecords, version: read.currentContextVersion };
+    return read.eventRecords;
+  }
+  const after = known.version ?? known.from;
+  const read = await store.query(after > from ? { ...query, minSequenceNumber: after } : query);
+  for (const record of read.eventRecords) if (record.sequenceNumber > after) known.records.push(record);
+  known.version = read.currentContextVersion;
+  return known.records;
 }
 
 /** Waits a random time below 1, 2, 4, … ms (at most 100 ms) after the `failed`-th conflict, so that contenders spread out. */
@@ -133,17 +172,27 @@ function backoff(failed: number): Promise<void> {
 const MAX_BACKOFF_MS = 100;
 
 // The queues of decisions in one process: per store object (weakly, so any EventStore works and a
-// dropped store is collected), per canonical context, the settled tail of the decisions queued so far.
-const queues = new WeakMap<object, Map<string, Promise<void>>>();
+// dropped store is collected), per canonical context.
+const queues = new WeakMap<object, Map<string, ContextQueue>>();
 
-function inTurn<T>(store: object, context: string, work: () => Promise<T>): Promise<T> {
+function inTurn<T>(store: object, key: string, work: (context: ContextQueue) => Promise<T>): Promise<T> {
   let contexts = queues.get(store);
   if (contexts === undefined) queues.set(store, (contexts = new Map()));
-  const turn = (contexts.get(context) ?? Promise.resolve()).then(work);
+  let context = contexts.get(key);
+  let turn: Promise<T>;
+  if (context === undefined) {
+    context = { tail: Promise.resolve(), known: undefined };
+    contexts.set(key, context);
+    turn = work(context); // nobody ahead: start now
+  } else {
+    const queue = context;
+    turn = context.tail.then(() => work(queue));
+  }
   const tail = turn.then(settled, settled);
-  contexts.set(context, tail);
+  context.tail = tail;
+  const queue = context;
   void tail.then(() => {
-    if (contexts.get(context) === tail) contexts.delete(context);
+    if (queue.tail === tail) contexts.delete(key); // the last one queued is done: forget the context
   });
   return turn;
 }
