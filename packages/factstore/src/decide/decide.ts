@@ -135,7 +135,8 @@ async function attempt<S>(
   for (let attempts = 1; ; attempts++) {
     const records = await readContext(store, valid.query, from, context);
     let state = decision.initial;
-    for (const record of records) if (record.sequenceNumber > from) state = decision.evolve(state, record);
+    if (from === 0n) for (const record of records) state = decision.evolve(state, record);
+    else for (const record of records) if (record.sequenceNumber > from) state = decision.evolve(state, record);
     const events = decision.decide(state);
     if (Array.isArray(events) && events.length === 0) return { state, events, result: null, attempts };
     try {
@@ -188,16 +189,14 @@ function inTurn<T>(store: object, key: string, work: (context: ContextQueue) => 
     const queue = context;
     turn = context.tail.then(() => work(queue));
   }
-  const tail = turn.then(settled, settled);
-  context.tail = tail;
   const queue = context;
-  void tail.then(() => {
+  const settled = () => {
     if (queue.tail === tail) contexts.delete(key); // the last one queued is done: forget the context
-  });
+  };
+  const tail: Promise<void> = turn.then(settled, settled);
+  queue.tail = tail;
   return turn;
 }
-
-function settled(): void {}
 
 const DecisionShape = Type.Object(
   {
@@ -228,6 +227,7 @@ function validateDecision(store: unknown, decision: unknown): ValidDecision {
   if (typeof store !== 'object' || store === null || typeof (store as EventStore).appendIf !== 'function') {
     issues.push({ path: 'store', message: 'must be an EventStore' });
   }
+  if (wellFormed(decision)) return validDecision(decision as Decision<unknown>, issues);
   if (typeof decision !== 'object' || decision === null) {
     issues.push({ path: 'decision', message: MESSAGES[''] as string });
     throw new InvalidInputError(issues);
@@ -240,6 +240,31 @@ function validateDecision(store: unknown, decision: unknown): ValidDecision {
     if (!issues.some((known) => known.path === path)) issues.push({ path, message: issue.message });
   }
   if (issues.length > 0) throw new InvalidInputError(issues);
+  return validDecision(shape, issues);
+}
+
+const DECISION_KEYS: ReadonlySet<string> = new Set(Object.keys(DecisionShape.properties));
+
+/** Whether the decision's envelope is right at a glance (the common case), so that its schema check can be skipped. */
+function wellFormed(decision: unknown): boolean {
+  if (typeof decision !== 'object' || decision === null || Object.getPrototypeOf(decision) !== Object.prototype) return false;
+  const d = decision as Record<string, unknown>;
+  for (const key in d) if (!DECISION_KEYS.has(key) || (d[key] === undefined && key !== 'initial')) return false;
+  const { maxAttempts, idempotencyKey } = d;
+  return (
+    d.query !== undefined &&
+    typeof d.evolve === 'function' &&
+    typeof d.decide === 'function' &&
+    (maxAttempts === undefined || (Number.isSafeInteger(maxAttempts) && (maxAttempts as number) >= 1)) &&
+    (idempotencyKey === undefined ||
+      (typeof idempotencyKey === 'string' && idempotencyKey.length >= 1 && idempotencyKey.length <= MAX_IDEMPOTENCY_KEY_LENGTH))
+  );
+}
+
+function validDecision(
+  shape: { query: unknown; maxAttempts?: number; idempotencyKey?: string },
+  issues: InvalidInputIssue[],
+): ValidDecision {
   const query = validateQuery(shape.query, 'decision/query');
   for (const key of Object.keys(query)) {
     if (!CONTEXT_KEYS.has(key))
