@@ -12,3 +12,24 @@ export * from './event.js';
 export * from './query.js';
 export * from './stream.js';
 export type { EventStore } from './event-store.js';
+export { decide, DEFAULT_MAX_ATTEMPTS, type Decision, type DecisionOutcome } from './decide/decide.js';
+export {
+  defineEvents,
+  type CatalogEvent,
+  type CatalogEventType,
+  type CatalogRecord,
+  type EventCatalog,
+  type EventOf,
+  type EventSchemas,
+  type RecordOf,
+} from './typed/catalog.js';
+export {
+  typedStore,
+  type TypedEventFilter,
+  type TypedEventQuery,
+  type TypedEventStore,
+  type TypedQueryResult,
+  type TypedStreamHandler,
+  type TypedStreamOptions,
+  type TypesIn,
+} from './typed/typed-store.js';

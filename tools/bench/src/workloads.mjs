@@ -1,6 +1,7 @@
 // The workloads: each runs on a factstore store and on its baseline in the same run, and returns
 // rows { workload, unit, factstore, baseline, note }. Throughputs are "per second" (higher is
 // better), durations "ms" (lower is better); medians over rounds.
+import { decide } from 'factstore';
 import { CONTEXT_TYPE, contextOf, events, fill, staged } from './data.mjs';
 import { median, now, percentile, progress, sample, settle } from './measure.mjs';
 
@@ -77,47 +78,77 @@ export async function appendSingles(store, { rounds, quick }) {
   ];
 }
 
-/** 3./4. read-decide-write with appendIf over `entities` entities: one caller, then 64 callers. */
+/**
+ * 3./4. read-decide-write over `entities` entities: one caller, then 64 callers, each commit a
+ * plain loop (query, appendIf, again on a conflict) or one `decide` (which queues decisions on one
+ * context inside the process, and gives up after its 10 attempts).
+ */
 export async function appendIfLoop(store, { quick }, entities) {
-  // with every caller on one entity each commit costs about 64 attempts, so do fewer
+  // with every caller on one entity each plain commit costs about 64 attempts, so do fewer
   const ops = Math.max(200, (quick ? 2_000 : store.name === 'memory' ? 50_000 : 5_000) / (entities === 1 ? 20 : 1));
   const over = `${entities} entit${entities === 1 ? 'y' : 'ies'}`;
-  const run = async (callers) => {
-    progress(`${store.name}: appendIf loop, ${callers} caller${callers === 1 ? '' : 's'} over ${over}`);
+  const plain = async (target, accountId) => {
+    const context = contextOf(accountId);
+    for (let attempts = 1; ; attempts++) {
+      const { currentContextVersion } = await target.query(context);
+      try {
+        await target.appendIf([{ eventType: CONTEXT_TYPE, payload: { accountId, amount: 1 } }], context, currentContextVersion);
+        return attempts;
+      } catch (error) {
+        if (error.code !== 'CONDITIONAL_APPEND_CONFLICT') throw error;
+      }
+    }
+  };
+  const decided = async (target, accountId) => {
+    const outcome = await decide(target, {
+      query: contextOf(accountId),
+      initial: 0,
+      evolve: (balance, record) => balance + record.payload.amount,
+      decide: () => [{ eventType: CONTEXT_TYPE, payload: { accountId, amount: 1 } }],
+    });
+    return outcome.attempts;
+  };
+  const run = async (callers, commit) => {
+    progress(`${store.name}: ${commit === plain ? 'appendIf loop' : 'decide'}, ${callers} caller${callers === 1 ? '' : 's'} over ${over}`);
     const target = await store.open();
     // the first tenth warms up (statements prepared, index built) and is not timed
     const warm = Math.floor(ops / 10);
     let done = 0;
-    let conflicts = 0;
+    let attempts = 0;
+    let gaveUp = 0;
     let start = 0;
     await Promise.all(
       Array.from({ length: callers }, async (_, caller) => {
         let k = caller;
         while (done < ops) {
-          const accountId = `acc-${k++ % entities}`;
-          const context = contextOf(accountId);
-          for (;;) {
-            const { currentContextVersion } = await target.query(context);
-            try {
-              await target.appendIf([{ eventType: CONTEXT_TYPE, payload: { accountId, amount: 1 } }], context, currentContextVersion);
-              if (++done === warm) start = now();
-              break;
-            } catch (error) {
-              if (error.code !== 'CONDITIONAL_APPEND_CONFLICT') throw error;
-              conflicts++;
-            }
+          try {
+            const tried = await commit(target, `acc-${k++ % entities}`);
+            attempts += tried;
+            if (++done === warm) start = now();
+          } catch (error) {
+            if (error.code !== 'CONDITIONAL_APPEND_CONFLICT') throw error;
+            gaveUp++;
           }
         }
       }),
     );
     const perSecond = rate(done - warm, (now() - start) / 1e6);
     await target.close();
-    return { perSecond, conflicts, share: ((conflicts / (conflicts + done)) * 100).toFixed(1) };
+    const conflicts = attempts - done;
+    return { perSecond, conflicts, gaveUp, share: ((conflicts / attempts) * 100).toFixed(1) };
   };
-  const many = await run(64);
+  const many = await run(64, plain);
+  const manyDecided = await run(64, decided);
   const row = { workload: `appendIf read-decide-write, 64 callers, ${over}`, unit: 'commits/s', factstore: many.perSecond, baseline: null };
-  if (entities === 1) return [{ ...row, note: `${many.conflicts} conflicts retried (${many.share}% of attempts)` }];
-  const one = await run(1);
+  const decideRow = {
+    workload: `decide read-decide-write, 64 callers, ${over}`,
+    unit: 'commits/s',
+    factstore: manyDecided.perSecond,
+    baseline: null,
+    note: `${(manyDecided.perSecond / many.perSecond).toFixed(2)}× the appendIf loop; ${manyDecided.conflicts} conflicts retried, ${manyDecided.gaveUp} gave up`,
+  };
+  if (entities === 1) return [{ ...row, note: `${many.conflicts} conflicts retried (${many.share}% of attempts)` }, decideRow];
+  const one = await run(1, plain);
   return [
     {
       workload: `appendIf read-decide-write, 1 caller, ${over}`,
@@ -130,6 +161,7 @@ export async function appendIfLoop(store, { quick }, entities) {
       ...row,
       note: `${(many.perSecond / one.perSecond).toFixed(1)}× one caller; ${many.conflicts} conflicts retried (${many.share}% of attempts)`,
     },
+    decideRow,
   ];
 }
 

@@ -3,6 +3,7 @@ import { appendCases } from './append.js';
 import { backwardReadCases } from './backward-reads.js';
 import { closeCases } from './close.js';
 import { conditionalAppendCases } from './conditional-append.js';
+import { decideCases } from './decide.js';
 import { durableStreamCases } from './durable-streams.js';
 import { errorCases } from './errors.js';
 import { idempotencyCases } from './idempotency.js';
@@ -22,6 +23,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...iterateCases,
   ...conditionalAppendCases,
   ...idempotencyCases,
+  ...decideCases,
   ...payloadPredicateCases,
   ...liveStreamCases,
   ...unsubscribeCases,

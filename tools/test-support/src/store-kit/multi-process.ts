@@ -66,6 +66,23 @@ export function describeMultiProcess(adapter: StoreAdapter): void {
       expect(await streamer.exited).toBe(0);
     }, 120_000);
 
+    it('two processes each deciding 60 increments of one counter at once end with 120, numbered 1 to 120, conflicts between them retried', async () => {
+      const location = await adapter.create('decide');
+      await (await adapter.open(location)).close();
+      const spec = adapter.child(location);
+      // maxAttempts above the default: the test is about correctness under contention, not about how rarely one side loses
+      const deciders = ['p1', 'p2'].map((id) => storeChild('decider.mjs', spec, [id, 60, 200]));
+      await Promise.all(deciders.map((d) => d.waitFor('ready')));
+      for (const d of deciders) d.process.send({ type: 'go' });
+      expect(await Promise.all(deciders.map((d) => d.exited))).toEqual([0, 0]);
+      const attempts = deciders.flatMap((d) => d.messages.find((m) => m.type === 'done')?.attempts as number[]);
+      expect(attempts).toHaveLength(120);
+      const { log } = await checkLogInvariants(adapter, location);
+      const increments = log.events.filter((e) => e.eventType === 'increment').map((e) => (e.payload as { n: number }).n);
+      expect(increments).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      expect(attempts.reduce((sum, a) => sum + a, 0)).toBeGreaterThan(120); // the processes did contend
+    }, 120_000);
+
     it('a durable name held by another process is refused, and free again within 5 s after that process is killed', async () => {
       const location = await adapter.create('lease');
       const holder = storeChild('holder.mjs', adapter.child(location), ['exclusive']);
