@@ -63,6 +63,9 @@ class FakeBackend implements StoreBackend {
     }
     return true;
   }
+  async readCursor(name: string): Promise<bigint | null> {
+    return this.cursors.get(name)?.position ?? null;
+  }
   async releaseDurable(name: string, holder: string): Promise<void> {
     const row = this.cursors.get(name);
     if (row?.holder === holder) row.holder = null;
