@@ -26,7 +26,10 @@ describe('PostgresStore.connect errors a user can act on', () => {
     const error = await connectError('postgres://nobody@127.0.0.1:1/none', { scheme: 'facts' });
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.issues).toEqual([
-      { path: 'options.scheme', message: 'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs)' },
+      {
+        path: 'options.scheme',
+        message: 'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs, connectTimeoutMs, callTimeoutMs, closeTimeoutMs)',
+      },
     ]);
   });
 

@@ -87,16 +87,16 @@ describe('decide input', () => {
 
   it('refuses a bad decision before reading anything', async () => {
     await bad(undefined, 'decision');
-    await bad({ ...counter('c'), query: undefined }, 'decision/query');
-    await bad({ ...counter('c'), query: { filters: [{ eventType: 'x' }] } }, 'decision/query/filters/0/eventType');
-    await bad({ ...counter('c'), query: { limit: 3 } }, 'decision/query/limit');
-    await bad({ ...counter('c'), evolve: 'no' }, 'decision/evolve');
-    await bad({ ...counter('c'), decide: undefined }, 'decision/decide');
-    await bad({ ...counter('c'), maxAttempts: 0 }, 'decision/maxAttempts');
-    await bad({ ...counter('c'), maxAttempts: 1.5 }, 'decision/maxAttempts');
-    await bad({ ...counter('c'), idempotencyKey: '' }, 'decision/idempotencyKey');
-    await bad({ ...counter('c'), idempotencyKey: 'a\u0000' }, 'decision/idempotencyKey');
-    await bad({ ...counter('c'), inital: 0 }, 'decision/inital');
+    await bad({ ...counter('c'), query: undefined }, 'decision.query');
+    await bad({ ...counter('c'), query: { filters: [{ eventType: 'x' }] } }, 'decision.query.filters[0].eventType');
+    await bad({ ...counter('c'), query: { limit: 3 } }, 'decision.query.limit');
+    await bad({ ...counter('c'), evolve: 'no' }, 'decision.evolve');
+    await bad({ ...counter('c'), decide: undefined }, 'decision.decide');
+    await bad({ ...counter('c'), maxAttempts: 0 }, 'decision.maxAttempts');
+    await bad({ ...counter('c'), maxAttempts: 1.5 }, 'decision.maxAttempts');
+    await bad({ ...counter('c'), idempotencyKey: '' }, 'decision.idempotencyKey');
+    await bad({ ...counter('c'), idempotencyKey: 'a\u0000' }, 'decision.idempotencyKey');
+    await bad({ ...counter('c'), inital: 0 }, 'decision.inital');
     expect(store.reads).toBe(0);
   });
 

@@ -95,4 +95,51 @@ describe('GroupCommit', () => {
       expect(reason.message).toMatch(/server unreachable/);
     }
   });
+
+  describe('with timeoutMs', () => {
+    const never = new Promise<never>(() => {});
+
+    it('gives up on a commit that never answers: its appends reject within the bound saying they may have committed', async () => {
+      const commit = new GroupCommit<number>(() => never, { timeoutMs: 200, landed: async (items) => items.map(() => undefined) });
+      const started = performance.now();
+      const error = await commit.submit(1).catch((e: unknown) => e);
+      const took = performance.now() - started;
+      expect(error).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
+      expect(took).toBeGreaterThanOrEqual(150);
+      expect(took).toBeLessThan(1000);
+    });
+
+    it('resolves an append given up on when the check finds it landed', async () => {
+      const commit = new GroupCommit<number>(() => never, { timeoutMs: 200, landed: async (items) => items.map((n) => batch(n)) });
+      await expect(commit.submit(7)).resolves.toMatchObject({ firstSequenceNumber: 7n });
+    });
+
+    it('an append still queued when its time is up rejects having written nothing, and is never sent', async () => {
+      const sent: number[] = [];
+      const slow = (group: readonly number[]) => {
+        sent.push(...group);
+        return new Promise<GroupOutcome[]>((resolve) => setTimeout(() => resolve(group.map(batch)), 150));
+      };
+      // one item per group, each commit 150 ms: the third is still queued when its 200 ms are up
+      const commit = new GroupCommit<number>(slow, { timeoutMs: 200, take: () => 1, landed: async (items) => items.map(() => undefined) });
+      const [first, second, third] = await Promise.all([1, 2, 3].map((n) => commit.submit(n).catch((e: unknown) => e)));
+      expect(first).toMatchObject({ firstSequenceNumber: 1n });
+      expect(second).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
+      expect(third).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: false });
+      expect((third as Error).message).toMatch(/nothing was written/);
+      expect(sent).toEqual([1, 2]);
+    });
+
+    it('a failed commit whose check says nothing landed fails without mayHaveCommitted', async () => {
+      const commit = new GroupCommit<number>(
+        async () => {
+          throw new Error('connection reset');
+        },
+        { timeoutMs: 500, landed: async (items) => items.map(() => undefined) },
+      );
+      const error = await commit.submit(1).catch((e: unknown) => e);
+      expect((error as Error).message).toBe('connection reset');
+      expect((error as { mayHaveCommitted?: boolean }).mayHaveCommitted).toBeUndefined();
+    });
+  });
 });

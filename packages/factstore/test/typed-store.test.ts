@@ -31,7 +31,7 @@ describe('defineEvents', () => {
     expect(() => defineEvents({ '': Type.Object({}) })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     expect(() => defineEvents({ ['x'.repeat(257)]: Type.Object({}) })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     expect(() => defineEvents({ a: { type: 'object' } as never })).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT', issues: [{ path: 'schemas/a', message: expect.stringContaining('TypeBox') }] }),
+      expect.objectContaining({ code: 'INVALID_INPUT', issues: [{ path: 'schemas.a', message: expect.stringContaining('TypeBox') }] }),
     );
     expect(() => defineEvents(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
@@ -53,14 +53,14 @@ describe('typedStore', () => {
     const unknown = await refusal(bank.append([opened, { eventType: 'account-closed', payload: {} } as never]));
     expect(unknown).toEqual({
       code: 'INVALID_INPUT',
-      issues: [{ path: 'events/1/eventType', message: expect.stringContaining('"account-opened"') }],
+      issues: [{ path: 'events[1].eventType', message: expect.stringContaining('"account-opened"') }],
     });
     const wrong = await refusal(bank.appendIf([deposit(0), { eventType: 'account-opened', payload: { accountId: 7 } } as never], {}, null));
     expect(wrong.code).toBe('INVALID_INPUT');
     expect(wrong.issues?.map((i) => i.path)).toEqual(
-      expect.arrayContaining(['events/0/payload/amount', 'events/1/payload/accountId', 'events/1/payload/owner']),
+      expect.arrayContaining(['events[0].payload.amount', 'events[1].payload.accountId', 'events[1].payload.owner']),
     );
-    expect(wrong.issues?.find((i) => i.path === 'events/0/payload/amount')?.message).toMatch(/greater than 0/);
+    expect(wrong.issues?.find((i) => i.path === 'events[0].payload.amount')?.message).toMatch(/must be a positive number/);
     expect((await refusal(bank.append('x' as never))).issues).toEqual([{ path: 'events', message: 'must be an array of events' }]);
     expect(store.log).toEqual([]);
   });
@@ -89,10 +89,10 @@ describe('typedStore', () => {
     const refused = await refusal(bank.query({ filters: [{ eventTypes: ['account-opened', 'other' as never] }] }));
     expect(refused).toEqual({
       code: 'INVALID_INPUT',
-      issues: [{ path: 'query/filters/0/eventTypes/1', message: 'is not an event type of the catalog' }],
+      issues: [{ path: 'query.filters[0].eventTypes[1]', message: 'is not an event type of the catalog' }],
     });
     expect((await refusal(bank.appendIf([deposit(1)], { filters: [{ eventTypes: ['x' as never] }] }, null))).issues?.[0]?.path).toBe(
-      'contextQuery/filters/0/eventTypes/0',
+      'contextQuery.filters[0].eventTypes[0]',
     );
     // malformed queries go to the store, which refuses them with its own issues
     expect((await refusal(bank.query({ filters: [{ eventType: 'x' } as never] }))).code).toBe('INVALID_INPUT');
@@ -135,11 +135,11 @@ describe('typedStore', () => {
         decide: () => [{ eventType: 'money-deposited', payload: { accountId: 'a1', amount: -1 } }],
       }),
     );
-    expect(bad).toEqual({ code: 'INVALID_INPUT', issues: [{ path: 'decision/decide/0/payload/amount', message: expect.any(String) }] });
+    expect(bad).toEqual({ code: 'INVALID_INPUT', issues: [{ path: 'decision.decide[0].payload.amount', message: expect.any(String) }] });
     const unknownType = await refusal(
       bank.decide({ query: { filters: [{ eventTypes: ['nope' as never] }] }, initial: 0, evolve: (n) => n, decide: () => [] }),
     );
-    expect(unknownType.issues?.[0]?.path).toBe('decision/query/filters/0/eventTypes/0');
+    expect(unknownType.issues?.[0]?.path).toBe('decision.query.filters[0].eventTypes[0]');
     expect((await refusal(bank.decide({ initial: 0 } as never))).code).toBe('INVALID_INPUT');
     expect(store.log).toHaveLength(3);
   });

@@ -265,14 +265,14 @@ function validDecision(
   shape: { query: unknown; maxAttempts?: number; idempotencyKey?: string },
   issues: InvalidInputIssue[],
 ): ValidDecision {
-  const query = validateQuery(shape.query, 'decision/query');
+  const query = validateQuery(shape.query, 'decision.query');
   for (const key of Object.keys(query)) {
     if (!CONTEXT_KEYS.has(key))
-      issues.push({ path: `decision/query/${key}`, message: 'is not accepted: a decision reads its whole context' });
+      issues.push({ path: `decision.query.${key}`, message: 'is not accepted: a decision reads its whole context' });
   }
   const key = shape.idempotencyKey;
   const reason = key === undefined ? null : badStringReason(key);
-  if (reason !== null) issues.push({ path: 'decision/idempotencyKey', message: `string ${reason}` });
+  if (reason !== null) issues.push({ path: 'decision.idempotencyKey', message: `string ${reason}` });
   if (issues.length > 0) throw new InvalidInputError(issues);
   return { query, maxAttempts: shape.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, appendOptions: key === undefined ? {} : { idempotencyKey: key } };
 }

@@ -80,10 +80,13 @@ export class GroupCommit<T> {
   }
 
   /** Commits a group; after a failure, settles what landed and commits the rest alone. */
-  private async run(group: Waiter<T>[]): Promise<void> {
-    const deadline = Math.min(...group.map((w) => w.deadline));
+  private async run(waiting: Waiter<T>[]): Promise<void> {
     // the check whether a commit that did not answer landed gets the last fifth of the bound, at most 1 s
     const reserve = Math.min(1000, this.timeoutMs / 5);
+    // an append with no time left for a commit is not sent: it fails knowing that nothing was written
+    const group = waiting.filter((w) => w.deadline - now() > reserve || !w.expire());
+    if (group.length === 0) return;
+    const deadline = Math.min(...group.map((w) => w.deadline));
     let failure: unknown;
     try {
       const outcomes = await withDeadline(this.commit(group.map((w) => w.item)), deadline - reserve - now(), 'the commit');
@@ -137,6 +140,7 @@ class Waiter<T> {
   readonly deadline: number;
   /** Set once a commit that included it was given up on: it may have committed. */
   uncertain = false;
+  private readonly timeoutMs: number;
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -147,16 +151,25 @@ class Waiter<T> {
     dequeue: () => boolean,
   ) {
     this.deadline = now() + timeoutMs;
-    if (Number.isFinite(timeoutMs)) {
-      this.timer = setTimeout(() => {
-        if (dequeue())
-          this.settleReject(
-            new BackendFailureError(
-              `the append was not sent within ${timeoutMs} ms (earlier commits did not get through): nothing was written`,
-            ),
-          );
-      }, timeoutMs);
+    this.timeoutMs = timeoutMs;
+    if (Number.isFinite(timeoutMs)) this.timer = setTimeout(() => dequeue() && this.expire(), timeoutMs);
+  }
+
+  /**
+   * Rejects an append whose time is up before it was sent (again): nothing was written, unless an
+   * earlier commit that included it was given up on. Returns true.
+   */
+  expire(): true {
+    if (this.uncertain) {
+      this.fail(new BackendFailureError(`no time was left within ${this.timeoutMs} ms to commit the append again`));
+      return true;
     }
+    this.reject(
+      new BackendFailureError(
+        `the append was not sent within ${this.timeoutMs} ms (earlier commits did not get through): nothing was written`,
+      ),
+    );
+    return true;
   }
 
   resolve(batch: CommittedBatch): void {

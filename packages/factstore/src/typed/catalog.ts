@@ -3,6 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { InvalidInputError, type InvalidInputIssue } from '../errors.js';
 import { MAX_EVENT_TYPE_LENGTH, type EventRecord } from '../event.js';
 import { badStringReason } from '../validation/json-input.js';
+import { checkSchema, IssueList, pathAt } from '../validation/issues.js';
 
 /** Event types and the TypeBox schema of each one's payload: the input of {@link defineEvents}. */
 export type EventSchemas = { readonly [eventType: string]: TSchema };
@@ -25,7 +26,7 @@ export interface EventCatalog<M extends EventSchemas = EventSchemas> {
    * and whose `payload` its schema accepts.
    * @param path where the events are, for the issues' paths (default `events`)
    * @throws {@link InvalidInputError} listing every problem, with the schema's own messages at
-   *   paths like `events/0/payload/amount`
+   *   paths like `events[0].payload.amount`
    */
   check(events: unknown, path?: string): asserts events is readonly EventOf<M>[];
 }
@@ -77,9 +78,9 @@ export function defineEvents<const M extends EventSchemas>(schemas: M): EventCat
   for (const [eventType, schema] of Object.entries(schemas)) {
     const reason =
       eventType.length === 0 || eventType.length > MAX_EVENT_TYPE_LENGTH ? 'must have 1 to 256 characters' : badStringReason(eventType);
-    if (reason !== null) issues.push({ path: `schemas/${eventType}`, message: `event type ${reason}` });
+    if (reason !== null) issues.push({ path: pathAt('schemas', eventType), message: `event type ${reason}` });
     if (typeof schema !== 'object' || schema === null || !(Kind in schema)) {
-      issues.push({ path: `schemas/${eventType}`, message: 'must be a TypeBox schema (Type.Object(…), …)' });
+      issues.push({ path: pathAt('schemas', eventType), message: 'must be a TypeBox schema (Type.Object(…), …)' });
     }
   }
   if (issues.length > 0) throw new InvalidInputError(issues);
@@ -97,32 +98,21 @@ export function defineEvents<const M extends EventSchemas>(schemas: M): EventCat
     eventTypes,
     has,
     check(events: unknown, path = 'events'): asserts events is readonly EventOf<M>[] {
-      const found: InvalidInputIssue[] = [];
-      if (!Array.isArray(events)) throw new InvalidInputError([{ path, message: 'must be an array of events' }]);
+      const found = new IssueList();
+      if (!Array.isArray(events)) throw new InvalidInputError(found.add(path, 'must be an array of events').list());
       events.forEach((event: unknown, i) => {
-        const at = `${path}/${i}`;
-        if (typeof event !== 'object' || event === null)
-          return void found.push({ path: at, message: 'must be an event { eventType, payload }' });
+        const at = pathAt(path, i);
+        if (typeof event !== 'object' || event === null) return void found.add(at, 'must be an event { eventType, payload }');
         const { eventType, payload } = event as { eventType?: unknown; payload?: unknown };
         if (typeof eventType !== 'string' || !has(eventType)) {
-          return void found.push({
-            path: `${at}/eventType`,
-            message: `must be one of the catalog's event types (${describeTypes(eventTypes)})`,
-          });
+          return void found.add(pathAt(at, 'eventType'), `must be one of the catalog's event types (${describeTypes(eventTypes)})`);
         }
-        const check = checkOf(eventType);
-        if (check.Check(payload)) return;
-        for (const error of check.Errors(payload)) {
-          found.push({ path: `${at}/payload${error.path}`, message: error.message });
-          if (found.length >= MAX_REPORTED_ISSUES) break;
-        }
+        checkSchema(checkOf(eventType), payload, pathAt(at, 'payload'), found);
       });
-      if (found.length > 0) throw new InvalidInputError(found);
+      if (!found.empty) throw new InvalidInputError(found.list());
     },
   });
 }
-
-const MAX_REPORTED_ISSUES = 20;
 
 function describeTypes(types: readonly string[]): string {
   const shown = types.slice(0, 10).map((t) => JSON.stringify(t));

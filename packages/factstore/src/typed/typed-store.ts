@@ -5,6 +5,7 @@ import type { EventStore } from '../event-store.js';
 import type { EventFilter, EventQuery, QueryResult } from '../query.js';
 import type { EventStream, StreamHandler, StreamOptions } from '../stream.js';
 import type { EventCatalog, EventOf, EventSchemas, RecordOf } from './catalog.js';
+import { pathAt } from '../validation/issues.js';
 
 /** A filter of a typed view: `eventTypes` only from the catalog. Absent `eventTypes`: every type of the catalog. */
 export type TypedEventFilter<T extends string> = Omit<EventFilter, 'eventTypes'> & {
@@ -152,8 +153,8 @@ export function typedStore<M extends EventSchemas>(store: EventStore, catalog: E
       const given: unknown = decision.decide;
       return decide(store, {
         ...decision,
-        query: scope(decision.query, 'decision/query'),
-        ...(typeof given === 'function' && { decide: (state: unknown) => checked(given(state), 'decision/decide') }),
+        query: scope(decision.query, 'decision.query'),
+        ...(typeof given === 'function' && { decide: (state: unknown) => checked(given(state), 'decision.decide') }),
       });
     },
   };
@@ -179,7 +180,10 @@ function scopeQuery(query: unknown, catalog: EventCatalog, path: string): unknow
     if (Array.isArray(types)) {
       types.forEach((type: unknown, k) => {
         if (typeof type === 'string' && !catalog.has(type))
-          issues.push({ path: `${path}/filters/${i}/eventTypes/${k}`, message: 'is not an event type of the catalog' });
+          issues.push({
+            path: pathAt(pathAt(pathAt(pathAt(path, 'filters'), i), 'eventTypes'), k),
+            message: 'is not an event type of the catalog',
+          });
       });
     }
     return filter;

@@ -155,6 +155,11 @@ function expectedNumber(schema: TSchema, kind: 'integer' | 'number' | 'bigint'):
   const max = (schema.maximum as number | bigint | undefined) ?? (schema.exclusiveMaximum as number | bigint | undefined);
   const noun = kind === 'integer' && max === Number.MAX_SAFE_INTEGER ? 'safe integer' : kind;
   const article = noun === 'integer' ? 'an' : 'a';
+  const above = schema.exclusiveMinimum as number | bigint | undefined;
+  if (above !== undefined && min === undefined) {
+    const floor = above === 0 || above === 0n ? `a positive ${noun}` : `${article} ${noun} greater than ${above}`;
+    return max === undefined ? floor : `${floor} and ${schema.maximum === undefined ? `below ${max}` : `at most ${max}`}`;
+  }
   if (max === undefined || max === Number.MAX_SAFE_INTEGER) {
     if (min === 0 || min === 0n) return `a non-negative ${noun}`;
     if (min === 1 || min === 1n) return `a positive ${noun}`;

@@ -25,4 +25,5 @@ export {
   type WatchedChild,
   type ChildOutcome,
 } from './unhandled.js';
+export { runFaultWorker, type FaultRun, type FaultReport } from './worker-report.js';
 export { random } from '../random.js';

@@ -1,10 +1,11 @@
-// The store under test, in a child process of probe.mjs (watched for unhandled rejections and
-// crashes): connects, runs concurrent append and appendIf writers and a live stream for a while,
-// closes, and reports everything over IPC. Argument: a JSON config (see probe.mjs).
-import { PostgresStore } from 'factstore-postgres';
-
+// A PostgresStore under load, in a child process watched for unhandled rejections and crashes
+// (the fault tests of factstore-postgres and tools/fault-probe): connects, runs concurrent append
+// and appendIf writers and a live stream for a while, closes, and reports everything over IPC.
+// Argument: a JSON config { module (URL of factstore-postgres), url, schema, storeOptions,
+// durationMs, writers, callBoundMs, connectOnly, connectCapMs }; see src/faults/worker-report.ts.
 const config = JSON.parse(process.argv[2]);
-const { url, schema, durationMs, writers, callBoundMs, connectOnly, connectCapMs } = config;
+const { url, schema, storeOptions = {}, durationMs, writers, callBoundMs, connectOnly, connectCapMs } = config;
+const { PostgresStore } = await import(config.module);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now();
 
@@ -23,7 +24,7 @@ async function bounded(promise, ms) {
   return { ...outcome, ms: Math.round(now() - started) };
 }
 
-const connecting = PostgresStore.connect(url, { schema, pollIntervalMs: 100 });
+const connecting = PostgresStore.connect(url, { schema, pollIntervalMs: 100, ...storeOptions });
 const connected = await bounded(connecting, connectCapMs);
 if (!connected.settled || connected.error) {
   process.send({ type: 'done', connectMs: connected.settled ? connected.ms : null, connectError: connected.error?.code ?? null });
@@ -44,6 +45,7 @@ process.send({ type: 'connected', connectMs: connected.ms });
 
 const acked = [];
 const failed = [];
+const uncertain = []; // failed with mayHaveCommitted: may be in the log
 const failures = {};
 let slow = 0; // calls that took longer than callBoundMs (settled late or never)
 let pending = 0;
@@ -61,6 +63,7 @@ const call = async (id, promise) => {
   else if (outcome.error?.code === 'CONDITIONAL_APPEND_CONFLICT') conflicts++;
   else {
     failed.push(id);
+    if (outcome.error?.mayHaveCommitted === true) uncertain.push(id);
     const code = outcome.error?.code ?? (outcome.settled ? String(outcome.error) : 'NEVER_SETTLED');
     failures[code] = (failures[code] ?? 0) + 1;
   }
@@ -110,6 +113,7 @@ process.send({
   closeMs: closed.settled ? closed.ms : null,
   acked,
   failed,
+  uncertain,
   failures,
   conflicts,
   slow,

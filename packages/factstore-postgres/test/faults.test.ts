@@ -1,0 +1,174 @@
+// The fault suite: a PostgresStore under load (32 writers, half of them appendIf, and a live
+// stream) in a child process watched for unhandled rejections, while the network or the server
+// misbehaves. Every run asserts: no unhandled rejection, no crash, every call settled within its
+// bound, nothing acknowledged lost, nothing written twice, no gap, the stream saw the log exactly,
+// and a failed append that is in the log said so (`mayHaveCommitted`).
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import postgres from 'postgres';
+import {
+  runFaultWorker,
+  startProxy,
+  startThrowawayServer,
+  terminateStorm,
+  type FaultProxy,
+  type FaultReport,
+  type ThrowawayServer,
+} from 'factstore-test-support';
+import { databaseUrl, dropSchemas, freshSchema } from './database.js';
+
+const module = pathToFileURL(join(__dirname, '..', 'dist', 'index.mjs')).href;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The store's bounds in these runs: short, so that the runs are. */
+const storeOptions = { callTimeoutMs: 2000, connectTimeoutMs: 1500, closeTimeoutMs: 1000 };
+/** A call may take its bound plus scheduling slack on a busy 2-core machine. */
+const CALL_BOUND_MS = storeOptions.callTimeoutMs + 1500;
+
+/** What every run under load must come to. */
+function expectExact(report: FaultReport): void {
+  expect(report.unhandled.map((e) => `${e.code ?? ''} ${e.message}`)).toEqual([]);
+  expect(report.crashed).toBe(false);
+  expect(report.acked).toBeGreaterThan(0);
+  expect({ slow: report.slow, neverSettled: report.neverSettled }).toEqual({ slow: 0, neverSettled: 0 });
+  expect({ lost: report.lost, twice: report.twice, gaps: report.gaps }).toEqual({ lost: 0, twice: 0, gaps: 0 });
+  expect(report.landedUnannounced).toBe(0);
+  expect(report.streamExact).toBe(true);
+  for (const code of Object.keys(report.failures ?? {})) expect(code).toBe('BACKEND_FAILURE');
+  expect(report.closeMs).not.toBeNull();
+}
+
+describe('PostgresStore under faults', () => {
+  const target = new URL(databaseUrl());
+  const schemas: string[] = [];
+  let admin: postgres.Sql;
+  let proxy: FaultProxy;
+
+  beforeAll(async () => {
+    admin = postgres(databaseUrl(), { onnotice: () => {}, max: 2 });
+    proxy = await startProxy({ target: { host: target.hostname, port: Number(target.port || 5432) }, protocol: 'postgres' });
+  });
+  afterEach(() => proxy.mode('forward'));
+  afterAll(async () => {
+    await proxy.close();
+    await admin.end({ timeout: 5 });
+    await dropSchemas(schemas);
+  });
+
+  const run = (url: string, durationMs: number, during: () => Promise<unknown>) => {
+    const schema = freshSchema('fault');
+    schemas.push(schema);
+    return runFaultWorker(
+      { module, url, schema, storeOptions, durationMs, callBoundMs: CALL_BOUND_MS, connectCapMs: 10_000, during },
+      admin,
+    );
+  };
+  const named = (url: string, app: string) => {
+    const u = new URL(url);
+    u.searchParams.set('application_name', app);
+    return u.href;
+  };
+
+  it('connections cut every 300 ms: calls fail with BACKEND_FAILURE or succeed, the log stays exact', async () => {
+    const report = await run(proxy.url(databaseUrl()), 4000, async () => {
+      for (const end = Date.now() + 3000; Date.now() < end; await sleep(300)) proxy.cutAll();
+    });
+    expectExact(report);
+  }, 60_000);
+
+  it('commit replies dropped (3%): an append that may have landed says so, none is written twice', async () => {
+    const report = await run(proxy.url(databaseUrl()), 4000, async () => {
+      proxy.mode('drop-replies', { probability: 0.03 });
+      await sleep(3000);
+      proxy.mode('forward');
+    });
+    expectExact(report);
+    expect(report.failed).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a storm of pg_terminate_backend every 10 ms against the store’s own backends: no unhandled rejection, no hang', async () => {
+    const app = `fault-storm-${process.pid}`;
+    const report = await run(named(databaseUrl(), app), 4000, () =>
+      terminateStorm(admin, { applicationName: app, everyMs: 10, durationMs: 3000 }),
+    );
+    expectExact(report);
+  }, 60_000);
+
+  it('a network that stalls for 4 s: calls fail within callTimeoutMs instead of waiting, and work again after', async () => {
+    const report = await run(proxy.url(databaseUrl()), 7000, async () => {
+      await sleep(1000);
+      proxy.mode('stall');
+      await sleep(4000);
+      proxy.mode('forward');
+    });
+    expectExact(report);
+    expect(report.failures?.BACKEND_FAILURE ?? 0).toBeGreaterThan(0);
+  }, 60_000);
+
+  it.each(['accept-and-close', 'silent'] as const)(
+    'connect() against a server that is %s settles within connectTimeoutMs with BACKEND_FAILURE',
+    async (mode) => {
+      proxy.mode(mode);
+      const schema = freshSchema('connect');
+      const report = await runFaultWorker(
+        {
+          module,
+          url: proxy.url(databaseUrl()),
+          schema,
+          storeOptions,
+          durationMs: 0,
+          callBoundMs: 5000,
+          connectOnly: true,
+          connectCapMs: 10_000,
+        },
+        admin,
+      );
+      expect(report.unhandled).toEqual([]);
+      expect(report.crashed).toBe(false);
+      expect(report.connectError).toBe('BACKEND_FAILURE');
+      expect(report.connectMs).not.toBeNull();
+      expect(report.connectMs as number).toBeLessThan(storeOptions.connectTimeoutMs + 1500);
+    },
+    30_000,
+  );
+
+  describe('a server stopped under load and started again', () => {
+    let server: ThrowawayServer;
+    let serverAdmin: postgres.Sql;
+    beforeAll(async () => {
+      server = await startThrowawayServer({ settings: { fsync: 'off' } });
+      serverAdmin = postgres(server.url, { onnotice: () => {}, max: 1 });
+    }, 120_000);
+    afterAll(async () => {
+      await serverAdmin?.end({ timeout: 1 });
+      await server?.close();
+    }, 60_000);
+
+    it.each(['fast', 'immediate'] as const)(
+      'stop -m %s for 2 s: calls in the outage fail within their bound, afterwards the log is exact and the stream resumes',
+      async (mode) => {
+        const schema = `fault_stop_${mode}`;
+        const report = await runFaultWorker(
+          {
+            module,
+            url: server.url,
+            schema,
+            storeOptions,
+            durationMs: 6000,
+            callBoundMs: CALL_BOUND_MS,
+            connectCapMs: 10_000,
+            during: async () => {
+              await sleep(1000);
+              await server.stop(mode);
+              await sleep(2000);
+              await server.start();
+            },
+          },
+          serverAdmin,
+        );
+        expectExact(report);
+        expect(report.failures?.BACKEND_FAILURE ?? 0).toBeGreaterThan(0);
+      },
+      90_000,
+    );
+  });
+});
