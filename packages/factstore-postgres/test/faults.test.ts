@@ -17,7 +17,7 @@ import {
 } from 'factstore-test-support';
 import { databaseUrl, dropSchemas, freshSchema } from './database.js';
 
-const module = pathToFileURL(join(__dirname, '..', 'dist', 'index.mjs')).href;
+const storeModule = pathToFileURL(join(__dirname, '..', 'dist', 'index.mjs')).href;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The store's bounds in these runs: short, so that the runs are. */
 const storeOptions = { callTimeoutMs: 2000, connectTimeoutMs: 1500, closeTimeoutMs: 1000 };
@@ -58,7 +58,7 @@ describe('PostgresStore under faults', () => {
     const schema = freshSchema('fault');
     schemas.push(schema);
     return runFaultWorker(
-      { module, url, schema, storeOptions, durationMs, callBoundMs: CALL_BOUND_MS, connectCapMs: 10_000, during },
+      { module: storeModule, url, schema, storeOptions, durationMs, callBoundMs: CALL_BOUND_MS, connectCapMs: 10_000, during },
       admin,
     );
   };
@@ -111,7 +111,7 @@ describe('PostgresStore under faults', () => {
       const schema = freshSchema('connect');
       const report = await runFaultWorker(
         {
-          module,
+          module: storeModule,
           url: proxy.url(databaseUrl()),
           schema,
           storeOptions,
@@ -149,7 +149,7 @@ describe('PostgresStore under faults', () => {
         const schema = `fault_stop_${mode}`;
         const report = await runFaultWorker(
           {
-            module,
+            module: storeModule,
             url: server.url,
             schema,
             storeOptions,

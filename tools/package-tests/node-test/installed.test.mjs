@@ -118,13 +118,13 @@ describe('installed from tarballs with npm', () => {
     writeFileSync(
       join(dir, 'array-store.js'),
       `const { ConditionalAppendConflictError, DurableStreamActiveError, DurableStreamQueryMismatchError } = require('factstore');
-       const { EventStoreBase, compileMatcher, replayCommitted } = require('factstore/backend');
+       const { EventStoreBase, compileMatcher, readRange, replayCommitted } = require('factstore/backend');
        class ArrayBackend {
          constructor() { this.records = []; this.batches = []; this.cursors = new Map(); this.holders = new Map(); this.keys = new Map(); }
          version(query) { const m = compileMatcher(query); for (let i = this.records.length - 1; i >= 0; i--) if (m(this.records[i])) return BigInt(i + 1); return null; }
          async append(events, condition, key) {
            if (key !== undefined && this.keys.has(key)) return replayCommitted(this.keys.get(key), events, key);
-           if (condition) { const v = this.version(condition.query); if (v !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, v); }
+           if (condition) { const v = this.version(condition.query); if (v !== condition.expectedVersion) throw new ConditionalAppendConflictError(condition.expectedVersion, v, condition.query); }
            const first = this.records.length + 1; const at = new Date();
            const records = events.map((e, i) => Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt: at, eventType: e.eventType, payload: e.payload }));
            this.records.push(...records); this.batches.push([first, first + events.length - 1]);
@@ -133,8 +133,9 @@ describe('installed from tarballs with npm', () => {
            return batch;
          }
          async query(query) {
-           const m = compileMatcher(query); const version = this.version(query); const min = Number(query.minSequenceNumber ?? 0n);
-           const eventRecords = this.records.filter((r) => Number(r.sequenceNumber) > min && m(r)).slice(0, query.limit ?? Infinity);
+           const m = compileMatcher(query); const version = this.version(query); const { after, before, limit, backward } = readRange(query);
+           const inRange = this.records.filter((r) => r.sequenceNumber > after && (before === null || r.sequenceNumber < before) && m(r));
+           const eventRecords = (backward ? inRange.reverse() : inRange).slice(0, limit);
            return { eventRecords, lastReturnedSequenceNumber: eventRecords.at(-1)?.sequenceNumber ?? null, currentContextVersion: version };
          }
          async readBatches(after, maxEvents) {
@@ -146,11 +147,12 @@ describe('installed from tarballs with npm', () => {
          async head() { return BigInt(this.records.length); }
          async claimDurable(name, query, holder) {
            const h = this.holders.get(name); if (h !== undefined && h !== holder) throw new DurableStreamActiveError(name);
-           const c = this.cursors.get(name); if (c && c.query !== query) throw new DurableStreamQueryMismatchError(name);
+           const c = this.cursors.get(name); if (c && c.query !== query) throw new DurableStreamQueryMismatchError(name, c.query, query);
            if (!c) this.cursors.set(name, { query, position: 0n }); this.holders.set(name, holder); return this.cursors.get(name).position;
          }
          async renewLeases(holder, names) { return names.filter((n) => this.holders.get(n) === holder); }
          async saveCursor(name, position, holder) { if (this.holders.get(name) !== holder) return false; this.cursors.get(name).position = position; return true; }
+         async readCursor(name) { return this.cursors.get(name)?.position ?? null; }
          async releaseDurable(name, holder) { if (this.holders.get(name) === holder) this.holders.delete(name); }
          async close() {}
        }

@@ -273,6 +273,13 @@ export abstract class EventStoreBase implements EventStore {
       }
       const last = result.lastReturnedSequenceNumber;
       if (result.eventRecords.length < size || last === null) return;
+      // a page that does not move past the one before would repeat forever: a backend ignoring the cursor fields
+      const bound = backward ? page.beforeSequenceNumber : page.minSequenceNumber;
+      if (bound !== undefined && (backward ? last >= bound : last <= bound)) {
+        throw new BackendFailureError(
+          `iterate: the store returned a page that does not move ${backward ? 'below' : 'past'} position ${bound}`,
+        );
+      }
       left -= result.eventRecords.length;
       const version = result.currentContextVersion as bigint;
       const end = first && !backward && version < MAX_POSITION && (query.beforeSequenceNumber ?? MAX_POSITION) > version + 1n;
