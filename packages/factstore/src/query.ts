@@ -6,6 +6,21 @@ import { JsonValue } from './json.js';
 export const MAX_POSITION = 2n ** 63n - 1n;
 
 /**
+ * The most filters one query (or `appendIf` context, or stream query) may have: every store
+ * answers a query in one statement, and SQLite's expression depth ends a little below 1000 ORed
+ * filters. A larger query is refused with `INVALID_INPUT`; split it into several queries.
+ */
+export const MAX_FILTERS = 512;
+
+/**
+ * The most terms one query may name in all: its filters' event types plus their payload
+ * predicates, summed over the filters. It keeps every statement well inside the databases' limits
+ * on bound parameters (SQLite 32,766; PostgreSQL 65,535). A larger query is refused with
+ * `INVALID_INPUT`.
+ */
+export const MAX_QUERY_TERMS = 8192;
+
+/**
  * One filter: event type AND payload. Inside a list, entries are alternatives (OR).
  * An absent list means "no constraint"; an empty list matches nothing.
  */

@@ -9,6 +9,7 @@ import { errorCases } from './errors.js';
 import { idempotencyCases } from './idempotency.js';
 import { inputRuleCases } from './input-rules.js';
 import { iterateCases } from './iterate.js';
+import { limitCases } from './limits.js';
 import { liveStreamCases } from './live-streams.js';
 import { payloadPredicateCases } from './payload-predicates.js';
 import { queryCases } from './query.js';
@@ -31,5 +32,6 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...waitForDurableCases,
   ...errorCases,
   ...inputRuleCases,
+  ...limitCases,
   ...closeCases,
 ]);

@@ -3,7 +3,15 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { InvalidInputError, type InvalidInputIssue } from '../errors.js';
 import { AppendOptions, newEventSchema } from '../event.js';
 import type { JsonValue } from '../json.js';
-import { DEFAULT_PAGE_SIZE, eventQuerySchema, IterateOptions, PositionInput, type QueryDirection } from '../query.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  eventQuerySchema,
+  IterateOptions,
+  MAX_FILTERS,
+  MAX_QUERY_TERMS,
+  PositionInput,
+  type QueryDirection,
+} from '../query.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, DurableStreamName, type StreamHandler, StreamOptions, WaitForDurableOptions } from '../stream.js';
 import { badStringMessage, copyJsonValue, JsonCopier, PROBLEM } from './json-input.js';
 import { checkSchema, IssueList, pathAt, shown } from './issues.js';
@@ -106,12 +114,29 @@ export function validateQuery(query: unknown, path = 'query'): ValidQuery {
   if (Array.isArray(q?.filters)) {
     out.filters = q.filters.map((filter: unknown, i) => validFilter(filter, pathAt(pathAt(path, 'filters'), i), issues));
   }
+  if (issues.empty && out.filters) checkSize(out.filters, pathAt(path, 'filters'), issues);
   if (!issues.empty) fail(issues);
   if (q.minSequenceNumber !== undefined) out.minSequenceNumber = BigInt(q.minSequenceNumber);
   if (q.beforeSequenceNumber !== undefined) out.beforeSequenceNumber = BigInt(q.beforeSequenceNumber);
   if (q.limit !== undefined) out.limit = q.limit;
   if (q.direction !== undefined) out.direction = q.direction;
   return Object.freeze(out);
+}
+
+/** Refuses a query past {@link MAX_FILTERS} or {@link MAX_QUERY_TERMS}, naming the limit. */
+function checkSize(filters: readonly ValidFilter[], path: string, issues: IssueList): void {
+  if (filters.length > MAX_FILTERS) {
+    issues.add(path, `must have at most ${MAX_FILTERS} filters (got ${filters.length}): split the query into several`);
+    return;
+  }
+  let terms = 0;
+  for (const filter of filters) terms += (filter.eventTypes?.length ?? 0) + (filter.payloadPredicates?.length ?? 0);
+  if (terms > MAX_QUERY_TERMS) {
+    issues.add(
+      path,
+      `must name at most ${MAX_QUERY_TERMS} event types and payload predicates in all (got ${terms}): split the query into several`,
+    );
+  }
 }
 
 /**
