@@ -47,25 +47,40 @@ describe('PostgresStore under faults', () => {
     admin = postgres(databaseUrl(), { onnotice: () => {}, max: 2 });
     proxy = await startProxy({ target: { host: target.hostname, port: Number(target.port || 5432) }, protocol: 'postgres' });
   });
-  afterEach(() => proxy.mode('forward'));
+  // backends a run left behind (a connection abandoned mid-transaction during a stall) would hold locks
+  const endLeftovers = () => admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'fault-%'`;
+  afterEach(async () => {
+    proxy.mode('forward');
+    await endLeftovers();
+  });
   afterAll(async () => {
     await proxy.close();
+    await endLeftovers();
     await admin.end({ timeout: 5 });
     await dropSchemas(schemas);
-  });
+  }, 60_000);
 
-  const run = (url: string, durationMs: number, during: () => Promise<unknown>) => {
-    const schema = freshSchema('fault');
-    schemas.push(schema);
-    return runFaultWorker(
-      { module: storeModule, url, schema, storeOptions, durationMs, callBoundMs: CALL_BOUND_MS, connectCapMs: 10_000, during },
-      admin,
-    );
-  };
   const named = (url: string, app: string) => {
     const u = new URL(url);
     u.searchParams.set('application_name', app);
     return u.href;
+  };
+  const run = (url: string, durationMs: number, during: () => Promise<unknown>) => {
+    const schema = freshSchema('fault');
+    schemas.push(schema);
+    return runFaultWorker(
+      {
+        module: storeModule,
+        url: url.includes('application_name=') ? url : named(url, `fault-${process.pid}`),
+        schema,
+        storeOptions,
+        durationMs,
+        callBoundMs: CALL_BOUND_MS,
+        connectCapMs: 10_000,
+        during,
+      },
+      admin,
+    );
   };
 
   it('connections cut every 300 ms: calls fail with BACKEND_FAILURE or succeed, the log stays exact', async () => {

@@ -116,18 +116,20 @@ describe('GroupCommit', () => {
 
     it('an append still queued when its time is up rejects having written nothing, and is never sent', async () => {
       const sent: number[] = [];
-      const slow = (group: readonly number[]) => {
+      const hanging = (group: readonly number[]) => {
         sent.push(...group);
-        return new Promise<GroupOutcome[]>((resolve) => setTimeout(() => resolve(group.map(batch)), 150));
+        return never;
       };
-      // one item per group, each commit 150 ms: the third is still queued when its 200 ms are up
-      const commit = new GroupCommit<number>(slow, { timeoutMs: 200, take: () => 1, landed: async (items) => items.map(() => undefined) });
-      const [first, second, third] = await Promise.all([1, 2, 3].map((n) => commit.submit(n).catch((e: unknown) => e)));
-      expect(first).toMatchObject({ firstSequenceNumber: 1n });
-      expect(second).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
-      expect(third).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: false });
-      expect((third as Error).message).toMatch(/nothing was written/);
-      expect(sent).toEqual([1, 2]);
+      // the first commit and its check never answer: the first append takes its whole bound, and the
+      // second, queued 10 ms later, has only 10 ms left when its turn comes (less than a commit needs)
+      const commit = new GroupCommit<number>(hanging, { timeoutMs: 1000, landed: () => never });
+      const first = commit.submit(1).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 10));
+      const second = await commit.submit(2).catch((e: unknown) => e);
+      expect(await first).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
+      expect(second).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: false });
+      expect((second as Error).message).toMatch(/nothing was written/);
+      expect(sent).toEqual([1]);
     });
 
     it('a failed commit whose check says nothing landed fails without mayHaveCommitted', async () => {
