@@ -11,13 +11,19 @@ import {
   type CommittedBatch,
   type EventRow,
   type GroupAppend,
+  type MaintenanceBackend,
+  type StorageFacts,
   type StoreBackend,
+  type StoredBatch,
+  type StoredBatchRow,
+  type StoredCursor,
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import { openConnection, type PostgresConnection, type Runner } from './connection.js';
 import { prepareSchema } from './schema.js';
+import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents, type Tables } from './maintenance.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
 import type { PostgresStoreOptions } from './options.js';
 import type { Sql } from 'postgres';
@@ -28,8 +34,8 @@ import type { Sql } from 'postgres';
  * positions are gapless and in commit order under any number of writers in any number of
  * processes. A NOTIFY in the same transaction wakes the streams of other processes.
  */
-export class PostgresBackend implements StoreBackend {
-  private readonly t: { events: string; batches: string; head: string; cursors: string };
+export class PostgresBackend implements StoreBackend, MaintenanceBackend {
+  private readonly t: Tables;
   private readonly scope: PlanScope;
   private readonly identities = new AppendIdentities();
   private readonly channel: string;
@@ -43,7 +49,7 @@ export class PostgresBackend implements StoreBackend {
     private readonly owned: boolean,
   ) {
     const s = `"${options.schema}"`;
-    this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors` };
+    this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors`, meta: `${s}.factstore_meta` };
     this.scope = { events: this.t.events, offset: 0 };
     this.channel = `factstore_${options.schema}`;
   }
@@ -230,6 +236,26 @@ export class PostgresBackend implements StoreBackend {
     // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store
     await (await this.listening)?.unlisten().catch(() => {});
     if (this.owned) await this.sql.end({ timeout: 5 });
+  }
+
+  async inspect(): Promise<StorageFacts> {
+    return this.sql.begin('isolation level repeatable read read only', (tx) => inspectStorage(tx, this.t, this.options.leaseMs));
+  }
+
+  async scanEvents(after: bigint, limit: number): Promise<EventRecord[]> {
+    return scanEvents(this.sql, this.t, after, limit);
+  }
+
+  async scanBatches(after: bigint, limit: number): Promise<StoredBatchRow[]> {
+    return scanBatches(this.sql, this.t, after, limit);
+  }
+
+  async importBatches(batches: readonly StoredBatch[]): Promise<boolean> {
+    return this.sql.begin((tx) => importBatches(tx, this.t, batches, this.identities));
+  }
+
+  async importCursors(cursors: readonly StoredCursor[]): Promise<boolean> {
+    return this.sql.begin((tx) => importCursors(tx, this.t, cursors));
   }
 
   /** The committed batches (with their records) of those `identities` that are in the log. */

@@ -11,4 +11,5 @@ export * from './json.js';
 export * from './event.js';
 export * from './query.js';
 export * from './stream.js';
+export * from './record-json.js';
 export type { EventStore } from './event-store.js';

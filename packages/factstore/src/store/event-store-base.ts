@@ -18,6 +18,7 @@ import {
 } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
 import { DurableLeases } from './durable-leases.js';
+import { attachMaintenance } from './maintenance.js';
 
 const ALL: ValidQuery = Object.freeze({});
 
@@ -54,6 +55,14 @@ export abstract class EventStoreBase implements EventStore {
     this.feed = new CommitFeed(backend);
     this.leases = new DurableLeases(backend, options.leaseMs);
     backend.watch?.(() => void this.feed.refresh());
+    attachMaintenance(this, backend, {
+      head: () => backend.head(),
+      query: (query) => backend.query(query),
+      run: async (work) => {
+        this.ensureOpen();
+        return this.track(work(), 'maintenance failed');
+      },
+    });
   }
 
   /** Whether `close()` has been called. */
