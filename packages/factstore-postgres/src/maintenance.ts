@@ -46,8 +46,8 @@ export async function inspectStorage(db: Runner, t: Tables, leaseMs: number): Pr
     supportedFormat: FORMAT_VERSION,
     eventCount: BigInt(events?.n ?? 0),
     batchCount: BigInt(batches?.n ?? 0),
-    eventTypes: types.map((row) => ({ eventType: row.event_type as string, count: BigInt(row.n) })),
-    cursors: cursors.map((row) => ({
+    eventTypes: Array.from(types, (row) => ({ eventType: row.event_type as string, count: BigInt(row.n) })),
+    cursors: Array.from(cursors, (row) => ({
       name: row.name as string,
       query: row.query as string,
       position: BigInt(row.position),
@@ -72,7 +72,7 @@ export async function scanBatches(db: Runner, t: Tables, after: bigint, limit: n
     `SELECT first_seq, last_seq, append_key FROM ${t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`,
     [positionParam(after), limit] as never[],
   )) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string | null }[];
-  return rows.map((row) => {
+  return Array.from(rows, (row) => {
     const key = identityKey(row.append_key);
     return { first: BigInt(row.first_seq), last: BigInt(row.last_seq), ...(key === undefined ? {} : { idempotencyKey: key }) };
   });

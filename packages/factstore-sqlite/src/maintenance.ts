@@ -36,8 +36,8 @@ export async function inspectStorage(db: Connection, leaseMs: number): Promise<S
     supportedFormat: FORMAT_VERSION,
     eventCount: BigInt(events?.n ?? 0),
     batchCount: BigInt(batches?.n ?? 0),
-    eventTypes: types.map((row) => ({ eventType: row.event_type, count: BigInt(row.n) })),
-    cursors: cursors.map((row) => ({
+    eventTypes: Array.from(types, (row) => ({ eventType: row.event_type, count: BigInt(row.n) })),
+    cursors: Array.from(cursors, (row) => ({
       name: row.name,
       query: row.query,
       position: BigInt(row.position),
@@ -62,7 +62,7 @@ export async function scanBatches(db: Connection, after: bigint, limit: number):
     'SELECT first_seq, last_seq, append_key FROM batches WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
     [positionParam(after), limit],
   );
-  return rows.map((row) => {
+  return Array.from(rows, (row) => {
     const key = identityKey(row.append_key);
     return { first: BigInt(row.first_seq), last: BigInt(row.last_seq), ...(key === undefined ? {} : { idempotencyKey: key }) };
   });

@@ -7,6 +7,7 @@ import { errorCases } from './errors.js';
 import { idempotencyCases } from './idempotency.js';
 import { inputRuleCases } from './input-rules.js';
 import { liveStreamCases } from './live-streams.js';
+import { maintenanceCases } from './maintenance.js';
 import { payloadPredicateCases } from './payload-predicates.js';
 import { queryCases } from './query.js';
 import { unsubscribeCases } from './unsubscribe.js';
@@ -24,4 +25,5 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...errorCases,
   ...inputRuleCases,
   ...closeCases,
+  ...maintenanceCases,
 ]);
