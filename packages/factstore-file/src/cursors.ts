@@ -174,7 +174,13 @@ export class DurableCursors {
     if (this.files.readdirSync(this.layout.cursors).some((entry) => entry.endsWith('.json'))) return false;
     for (const { name, query, position } of cursors) {
       const content: CursorFile = { name, query, position: Number(position) };
-      await replaceFile(this.files, `${this.layout.cursorBase(name)}.json`, Buffer.from(`${JSON.stringify(content)}\n`, 'utf8'), holder, this.sync);
+      await replaceFile(
+        this.files,
+        `${this.layout.cursorBase(name)}.json`,
+        Buffer.from(`${JSON.stringify(content)}\n`, 'utf8'),
+        holder,
+        this.sync,
+      );
     }
     return true;
   }

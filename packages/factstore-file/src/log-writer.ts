@@ -95,11 +95,23 @@ export class LogWriter {
       for (let i = 0; i < events.length; i++) {
         const event = events[i] as ValidEvent;
         const time = times?.[i] ?? occurredAt;
-        const line = encodeLine(first + i, last, times ? time.toISOString() : iso, event.eventType, event.payload, i === events.length - 1 ? key : undefined);
+        const line = encodeLine(
+          first + i,
+          last,
+          times ? time.toISOString() : iso,
+          event.eventType,
+          event.payload,
+          i === events.length - 1 ? key : undefined,
+        );
         texts.push(line);
         lineStarts[i] = offset;
         offset += Buffer.byteLength(line, 'utf8');
-        records[i] = Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt: time, eventType: event.eventType, payload: event.payload });
+        records[i] = Object.freeze({
+          sequenceNumber: BigInt(first + i),
+          occurredAt: time,
+          eventType: event.eventType,
+          payload: event.payload,
+        });
       }
       planned.push({ first, last, lineStarts, end: offset, records, key });
       position = last;

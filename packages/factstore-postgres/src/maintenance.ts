@@ -84,7 +84,12 @@ export async function scanBatches(db: Runner, t: Tables, after: bigint, limit: n
  * new one) and moves the counter to the last: one statement after the lock.
  * @returns false when it does not (nothing written)
  */
-export async function importBatches(db: Runner, t: Tables, batches: readonly StoredBatch[], identities: AppendIdentities): Promise<boolean> {
+export async function importBatches(
+  db: Runner,
+  t: Tables,
+  batches: readonly StoredBatch[],
+  identities: AppendIdentities,
+): Promise<boolean> {
   const [row] = await db.unsafe(`SELECT last_seq FROM ${t.head} WHERE id = 1 FOR UPDATE`);
   const last = batches[batches.length - 1];
   if (batches[0] === undefined || last === undefined || BigInt(row?.last_seq ?? 0) + 1n !== batches[0].firstSequenceNumber) return false;

@@ -72,7 +72,10 @@ export function recordFromJson(json: unknown, path = 'record'): EventRecord {
   } else position = BigInt(sequenceNumber);
   const time = typeof occurredAt === 'string' ? new Date(occurredAt) : undefined;
   if (time === undefined || Number.isNaN(time.getTime()) || time.toISOString() !== occurredAt) {
-    issues.push({ path: `${path}/occurredAt`, message: 'must be an ISO 8601 time as toISOString() writes it, e.g. 2026-01-31T12:00:00.000Z' });
+    issues.push({
+      path: `${path}/occurredAt`,
+      message: 'must be an ISO 8601 time as toISOString() writes it, e.g. 2026-01-31T12:00:00.000Z',
+    });
   }
   let event: { eventType: string; payload: JsonValue } | undefined;
   try {

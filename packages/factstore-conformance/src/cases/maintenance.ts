@@ -33,7 +33,9 @@ async function exported(store: EventStore): Promise<{ batches: StoredBatch[]; cu
 /** A plain, comparable form of an export (positions, times as numbers, types, payloads, keys). */
 function plain(data: { batches: StoredBatch[]; cursors: unknown[] }): unknown {
   return JSON.parse(
-    JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value instanceof Date ? value.getTime() : value)),
+    JSON.stringify(data, (_key, value: unknown) =>
+      typeof value === 'bigint' ? `${value}n` : value instanceof Date ? value.getTime() : value,
+    ),
   );
 }
 
@@ -48,7 +50,8 @@ async function withSecond<T>(createStore: CaseContext['createStore'], work: (sto
 
 export const maintenanceCases = defineCases('maintenance', {
   'export-import-round-trip': {
-    title: 'an export imported into an empty store exports again identically: positions, batch boundaries, times, idempotency keys, cursors',
+    title:
+      'an export imported into an empty store exports again identically: positions, batch boundaries, times, idempotency keys, cursors',
     async run({ store, createStore }) {
       await fill(store);
       await sleep(2); // a later clock: the import must keep the original times, not take new ones
@@ -106,7 +109,8 @@ export const maintenanceCases = defineCases('maintenance', {
     },
   },
   'import-refuses-bad-batches': {
-    title: 'an import refuses a batch that does not continue the log or whose records do not fit its range (INVALID_INPUT), keeping what came before',
+    title:
+      'an import refuses a batch that does not continue the log or whose records do not fit its range (INVALID_INPUT), keeping what came before',
     async run({ store, createStore }) {
       await fill(store);
       const { batches } = await exported(store);
@@ -122,7 +126,8 @@ export const maintenanceCases = defineCases('maintenance', {
     },
   },
   'inspect-and-verify': {
-    title: 'inspect counts events, types, batches and reports each durable cursor with its lag; verify finds nothing wrong in a sound store',
+    title:
+      'inspect counts events, types, batches and reports each durable cursor with its lag; verify finds nothing wrong in a sound store',
     async run({ store }) {
       await fill(store);
       const maintenance = storeMaintenance(store);

@@ -346,7 +346,8 @@ export class StoreMaintenance {
       for (const row of rows) {
         if (row.last < row.first) problems.add('batch', `the batch row ${row.first}..${row.last} ends before it starts`);
         if (row.first > next) problems.add('batch', `no batch row covers positions ${range(next, row.first - 1n)}`);
-        else if (row.first < next) problems.add('batch', `the batch row ${row.first}..${row.last} overlaps the one before (which ends at ${next - 1n})`);
+        else if (row.first < next)
+          problems.add('batch', `the batch row ${row.first}..${row.last} overlaps the one before (which ends at ${next - 1n})`);
         if (row.last > last) problems.add('batch', `the batch row ${row.first}..${row.last} goes past the last event (${last})`);
         next = (row.last > row.first ? row.last : row.first) + 1n;
         ends.add(row.last);
@@ -365,16 +366,25 @@ export class StoreMaintenance {
         problems.add('index', `query ${described} gives context version ${answer.currentContextVersion}, a scan ${sample.version}`);
       }
       if (got.join() !== sample.matches.join()) {
-        problems.add('index', `query ${described} returns positions ${got.join(',') || 'none'}, a scan ${sample.matches.join(',') || 'none'}`);
+        problems.add(
+          'index',
+          `query ${described} returns positions ${got.join(',') || 'none'}, a scan ${sample.matches.join(',') || 'none'}`,
+        );
       }
     }
 
     for (const cursor of facts.cursors) {
-      if (cursor.position > last) problems.add('cursor', `the cursor of ${JSON.stringify(cursor.name)} is at ${cursor.position}, past the log's end (${last})`);
-      else if (!ends.has(cursor.position)) problems.add('cursor', `the cursor of ${JSON.stringify(cursor.name)} is at ${cursor.position}, inside a batch`);
+      if (cursor.position > last)
+        problems.add('cursor', `the cursor of ${JSON.stringify(cursor.name)} is at ${cursor.position}, past the log's end (${last})`);
+      else if (!ends.has(cursor.position))
+        problems.add('cursor', `the cursor of ${JSON.stringify(cursor.name)} is at ${cursor.position}, inside a batch`);
     }
     const list = problems.list();
-    return { ok: list.length === 0, problems: list, checked: { events, batches, sampleQueries: samples.length, cursors: facts.cursors.length } };
+    return {
+      ok: list.length === 0,
+      problems: list,
+      checked: { events, batches, sampleQueries: samples.length, cursors: facts.cursors.length },
+    };
   }
 
   /** Queries built from `count` records spread over the log: by type, by one payload value, by both. */
@@ -467,14 +477,24 @@ function validateBatch(batch: StoredBatch, next: bigint, path: string): StoredBa
   if (typeof first === 'bigint' && typeof last === 'bigint' && BigInt(list.length) !== last - first + 1n) {
     issues.push({ path: `${path}/records`, message: `must hold ${last - first + 1n} records (${first}..${last}), holds ${list.length}` });
   }
-  const events = collect(issues, () => validateEvents(list.map((r) => ({ eventType: r?.eventType, payload: r?.payload as JsonValue })), `${path}/records`));
+  const events = collect(issues, () =>
+    validateEvents(
+      list.map((r) => ({ eventType: r?.eventType, payload: r?.payload as JsonValue })),
+      `${path}/records`,
+    ),
+  );
   const out: EventRecord[] = [];
   list.forEach((record, i) => {
-    if (record?.sequenceNumber !== next + BigInt(i)) issues.push({ path: `${path}/records/${i}/sequenceNumber`, message: `must be ${next + BigInt(i)}` });
+    if (record?.sequenceNumber !== next + BigInt(i))
+      issues.push({ path: `${path}/records/${i}/sequenceNumber`, message: `must be ${next + BigInt(i)}` });
     const at = record?.occurredAt;
-    if (!(at instanceof Date) || Number.isNaN(at.getTime())) issues.push({ path: `${path}/records/${i}/occurredAt`, message: 'must be a valid Date' });
+    if (!(at instanceof Date) || Number.isNaN(at.getTime()))
+      issues.push({ path: `${path}/records/${i}/occurredAt`, message: 'must be a valid Date' });
     const event = events?.[i];
-    if (event) out.push(Object.freeze({ sequenceNumber: next + BigInt(i), occurredAt: at as Date, eventType: event.eventType, payload: event.payload }));
+    if (event)
+      out.push(
+        Object.freeze({ sequenceNumber: next + BigInt(i), occurredAt: at as Date, eventType: event.eventType, payload: event.payload }),
+      );
   });
   if (idempotencyKey !== undefined) collect(issues, () => validateAppendOptions({ idempotencyKey }));
   if (issues.length > 0) fail(issues);
@@ -515,4 +535,3 @@ function firstScalar(payload: JsonValue): Record<string, JsonValue> | undefined 
   for (const [key, value] of Object.entries(payload)) if (value === null || typeof value !== 'object') return { [key]: value };
   return undefined;
 }
-
