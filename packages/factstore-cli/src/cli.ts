@@ -2,10 +2,12 @@
 // The `factstore` command: see docs/cli.md, or `factstore --help`.
 import { main } from './main.js';
 
-const stopped = new Promise<void>((resolve) => {
-  process.once('SIGINT', () => resolve());
-  process.once('SIGTERM', () => resolve());
-});
+let stopping: Promise<void> | undefined;
+const stopped = () =>
+  (stopping ??= new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  }));
 
 // a stream that is read by nobody any more (`| head`) is not an error of ours
 process.stdout.on('error', () => {});

@@ -1,5 +1,5 @@
-import { recordFromJson, recordToJson, type EventRecordJson, type EventStore } from 'factstore';
-import { storeMaintenance, type StoredBatch, type StoredCursor } from 'factstore/backend';
+import { recordFromJson, recordToJson, type EventRecord, type EventRecordJson, type EventStore } from 'factstore';
+import { canonicalJson, storeMaintenance, type StoredBatch, type StoredCursor } from 'factstore/backend';
 import { CliError } from './address.js';
 
 /** The name in an export's header line. */
@@ -21,8 +21,10 @@ export const EXPORT_VERSION = 1;
  * {"kind":"end","events":"3","batches":"2","cursors":1}
  * ```
  *
- * Each batch line is followed by its events (the record JSON form of `recordToJson`); positions
- * are decimal strings; the end line makes a cut-short file detectable.
+ * Each batch line is followed by its events (the record JSON form of `recordToJson`, the payload
+ * with its object keys sorted, so that every store writes the same bytes: PostgreSQL's jsonb
+ * keeps keys in an order of its own); positions are decimal strings; the end line makes a
+ * cut-short file detectable.
  */
 export type ExportLine =
   | { kind: 'header'; format: typeof EXPORT_FORMAT; version: number; head: string }
@@ -45,7 +47,7 @@ export async function* exportLines(store: EventStore, options: { chunkEvents?: n
     const b: ExportLine = { kind: 'batch', first: batch.firstSequenceNumber.toString(), last: batch.lastSequenceNumber.toString() };
     if (batch.idempotencyKey !== undefined) b.idempotencyKey = batch.idempotencyKey;
     yield line(b);
-    for (const record of batch.records) yield line({ kind: 'event', ...recordToJson(record) });
+    for (const record of batch.records) yield eventLine(record);
     events += BigInt(batch.records.length);
     batches++;
   }
@@ -150,6 +152,12 @@ export async function importLines(
 
 function line(value: ExportLine): string {
   return JSON.stringify(value);
+}
+
+/** An event line, its payload in canonical form (object keys sorted). */
+function eventLine(record: EventRecord): string {
+  const { payload, ...rest } = recordToJson(record);
+  return `${JSON.stringify({ kind: 'event', ...rest }).slice(0, -1)},"payload":${canonicalJson(payload)}}`;
 }
 
 function parse(text: string, number: number): ExportLine {

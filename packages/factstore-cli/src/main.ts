@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isFactStoreError, recordToJson, type EventQuery, type EventStore, type JsonValue } from 'factstore';
@@ -14,8 +13,11 @@ export interface Io {
   readonly stdin: Readable;
   readonly stdout: Writable;
   readonly stderr: Writable & { isTTY?: boolean; columns?: number };
-  /** Resolves when the process is asked to stop (SIGINT, SIGTERM); `tail` stops then. */
-  readonly stopped: Promise<void>;
+  /**
+   * Resolves when the process is asked to stop (SIGINT, SIGTERM): `tail` calls it, and stops then;
+   * other commands do not, so the signals end them as usual.
+   */
+  stopped(): Promise<void>;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -103,7 +105,7 @@ const COMMANDS: Record<string, Command> = {
     run: ([address], values, io) =>
       withStore(address as string, {}, async (store) => {
         const input = typeof values.in === 'string' ? createReadStream(values.in) : io.stdin;
-        const summary = await importLines(store, createInterface({ input, crlfDelay: Infinity }));
+        const summary = await importLines(store, readLines(input));
         io.stderr.write(`imported ${summary.events} events in ${summary.batches} batches, ${summary.cursors} cursors\n`);
         return 0;
       }),
@@ -307,8 +309,12 @@ async function tail(store: EventStore, values: Record<string, unknown>, io: Io):
     );
     return writing;
   });
+  const stop = io.stopped();
+  // the store's timers do not keep a process alive by themselves: this one does, until the signal
+  const alive = setInterval(() => {}, 1 << 30);
   io.stderr.write('tailing: new records print as they commit (Ctrl-C to stop)\n');
-  await io.stopped;
+  await stop;
+  clearInterval(alive);
   await stream.unsubscribe();
   await writing;
   return 0;
@@ -317,6 +323,21 @@ async function tail(store: EventStore, values: Record<string, unknown>, io: Io):
 function positionOption(name: string, text: string): bigint {
   if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new CliError('USAGE', `${name} ${text} is not a non-negative whole number`);
   return BigInt(text);
+}
+
+/**
+ * The lines of a stream (without `\n` or `\r\n`), read as they are asked for: the stream is
+ * pulled, so it waits while the lines before are imported (bounded memory).
+ */
+export async function* readLines(input: Readable): AsyncGenerator<string> {
+  let rest = '';
+  input.setEncoding('utf8');
+  for await (const chunk of input as AsyncIterable<string>) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() as string;
+    for (const part of parts) yield part.endsWith('\r') ? part.slice(0, -1) : part;
+  }
+  if (rest !== '') yield rest;
 }
 
 /** Writes lines (with `\n`), waiting whenever the stream asks to (bounded memory). */
