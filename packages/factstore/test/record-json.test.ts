@@ -29,7 +29,11 @@ describe('record JSON form', () => {
   });
 
   it('round-trips exactly, through JSON text too, up to position 2^63 - 1', () => {
-    for (const r of [record, { ...record, sequenceNumber: MAX_POSITION, payload: 'text' }, { ...record, sequenceNumber: 1n, payload: null }]) {
+    for (const r of [
+      record,
+      { ...record, sequenceNumber: MAX_POSITION, payload: 'text' },
+      { ...record, sequenceNumber: 1n, payload: null },
+    ]) {
       const back = recordFromJson(JSON.parse(JSON.stringify(recordToJson(r))));
       expect(back).toEqual(r);
       expect(back.occurredAt.getTime()).toBe(r.occurredAt.getTime());
