@@ -58,8 +58,15 @@ async function sqliteWithData(): Promise<string> {
   return path;
 }
 
+/** What the tests use of the sqlite3 driver. */
+interface SqliteDatabase {
+  exec(sql: string, done: (error: Error | null) => void): void;
+  close(done: () => void): void;
+}
 /** The sqlite3 driver, as factstore-sqlite resolves it (this package has no dependency of its own on it). */
-const sqlite3 = createRequire(require.resolve('factstore-sqlite'))('sqlite3') as typeof import('sqlite3');
+const sqlite3 = createRequire(require.resolve('factstore-sqlite'))('sqlite3') as {
+  Database: new (path: string, done: (error: Error | null) => void) => SqliteDatabase;
+};
 
 function damage(path: string, sql: string): Promise<void> {
   return new Promise((done, fail) => {
@@ -99,7 +106,11 @@ describe('export and import', () => {
     if (!url) throw new Error('DATABASE_URL is not set: run the tests with `pnpm test` (with-postgres starts a server)');
     const schema = `cli_${process.pid}_${Date.now()}`;
     const address = `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
-    const postgres = createRequire(require.resolve('factstore-postgres'))('postgres') as typeof import('postgres');
+    // postgres.js as factstore-postgres resolves it, for dropping the schema afterwards
+    const postgres = createRequire(require.resolve('factstore-postgres'))('postgres') as (
+      url: string,
+      options: { onnotice: () => void },
+    ) => { unsafe(sql: string): Promise<unknown>; end(): Promise<void> };
     const sql = postgres(url, { onnotice: () => {} });
     try {
       const source = await sqliteWithData();
