@@ -57,12 +57,16 @@ export interface OpenOptions {
  */
 export async function openStore(address: string | StoreAddress, options: OpenOptions = {}): Promise<EventStore> {
   const where = typeof address === 'string' ? parseAddress(address) : address;
-  if (options.mustExist && where.kind !== 'postgres' && !existsSync(where.path)) {
-    throw new CliError('STORE_NOT_FOUND', `there is no store at ${describeAddress(where)}`);
-  }
+  // the package first: a missing package is the first thing to fix
+  const exists = () => {
+    if (options.mustExist && where.kind !== 'postgres' && !existsSync(where.path)) {
+      throw new CliError('STORE_NOT_FOUND', `there is no store at ${describeAddress(where)}`);
+    }
+  };
   switch (where.kind) {
     case 'sqlite': {
       const { SqliteStore } = await load<typeof import('factstore-sqlite')>('factstore-sqlite', 'factstore-sqlite sqlite3', 'sqlite:');
+      exists();
       return SqliteStore.open(where.path);
     }
     case 'postgres': {
@@ -71,6 +75,7 @@ export async function openStore(address: string | StoreAddress, options: OpenOpt
     }
     case 'file': {
       const { FileStore } = await load<typeof import('factstore-file')>('factstore-file', 'factstore-file', 'file:');
+      exists();
       return FileStore.open(where.path);
     }
   }
