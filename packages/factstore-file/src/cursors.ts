@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError } from 'factstore';
 import { errorCode, readIfExists, syncDirectory, type FileSystem } from './file-system.js';
 import { temporary, type Layout } from './layout.js';
-import { FileLease, type Holder } from './lease.js';
+import { FileLease, isStale, readLease, type Holder } from './lease.js';
+import type { CursorState, StoredCursor } from 'factstore/backend';
 
 /** The content of `cursors/<name>.json`. */
 interface CursorFile {
@@ -150,6 +151,44 @@ export class DurableCursors {
     } finally {
       held.lease.release();
     }
+  }
+
+  /**
+   * Every stored cursor, by name, with its lease (leased: the lease file is there and not older
+   * than `leaseMs`, its process alive).
+   */
+  list(leaseMs: number): CursorState[] {
+    const out: CursorState[] = [];
+    for (const entry of this.files.readdirSync(this.layout.cursors)) {
+      if (!entry.endsWith('.json')) continue;
+      const file = join(this.layout.cursors, entry);
+      const text = readIfExists(this.files, file);
+      if (text === undefined) continue;
+      const { name, query, position } = JSON.parse(text.toString('utf8')) as CursorFile;
+      const lease = readLease(this.files, `${file.slice(0, -'.json'.length)}.lease`);
+      const leased = lease !== 'missing' && !isStale(lease, leaseMs);
+      out.push({ name, query, position: BigInt(position), holder: lease === 'missing' ? null : (lease.content?.holder ?? null), leased });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Writes the cursor files of `cursors` (no lease) when there is no cursor yet.
+   * @returns false when there is one (nothing written)
+   */
+  async importAll(cursors: readonly StoredCursor[], holder: string): Promise<boolean> {
+    if (this.files.readdirSync(this.layout.cursors).some((entry) => entry.endsWith('.json'))) return false;
+    for (const { name, query, position } of cursors) {
+      const content: CursorFile = { name, query, position: Number(position) };
+      await replaceFile(
+        this.files,
+        `${this.layout.cursorBase(name)}.json`,
+        Buffer.from(`${JSON.stringify(content)}\n`, 'utf8'),
+        holder,
+        this.sync,
+      );
+    }
+    return true;
   }
 
   /** Releases every held name, saving what is pending. */

@@ -1,4 +1,4 @@
-import type { QueryResult } from 'factstore';
+import type { EventRecord, QueryResult } from 'factstore';
 import {
   compileMatcher,
   decideGroup,
@@ -8,14 +8,19 @@ import {
   type AppendCondition,
   type CommittedBatch,
   type GroupAppend,
+  type MaintenanceBackend,
+  type StorageFacts,
   type StoreBackend,
+  type StoredBatch,
+  type StoredBatchRow,
+  type StoredCursor,
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
 import { MissingBatchHistoryError } from './batch-scanner.js';
 import { DurableCursors } from './cursors.js';
 import { readIfExists, type FileSystem } from './file-system.js';
-import { prepareFolder, removeLeftovers } from './format.js';
+import { FORMAT_VERSION, prepareFolder, removeLeftovers } from './format.js';
 import { replaceFile } from './cursors.js';
 import { Layout } from './layout.js';
 import { newHolder, type Holder } from './lease.js';
@@ -36,7 +41,7 @@ const YIELD_MS = 20;
  * kept current from the files; writes under the cross-process write lock with group commit;
  * durable cursors in their own files.
  */
-export class FileBackend implements StoreBackend {
+export class FileBackend implements StoreBackend, MaintenanceBackend {
   private readonly heartbeat: NodeJS.Timeout;
   private poller: NodeJS.Timeout | undefined;
   private watcher: { close(): void } | undefined;
@@ -219,6 +224,53 @@ export class FileBackend implements StoreBackend {
     this.lock.release();
     this.writer.close();
     this.log.close();
+  }
+
+  async inspect(): Promise<StorageFacts> {
+    this.log.refresh();
+    return {
+      // prepareFolder refused any other version at open, and there is no upgrade yet
+      formatVersion: FORMAT_VERSION,
+      supportedFormat: FORMAT_VERSION,
+      eventCount: BigInt(this.log.head),
+      batchCount: BigInt(this.log.map.batches),
+      eventTypes: this.log.index
+        .typeCounts()
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([eventType, count]) => ({ eventType, count: BigInt(count) })),
+      cursors: this.cursors.list(this.options.leaseMs),
+    };
+  }
+
+  async scanEvents(after: bigint, limit: number): Promise<EventRecord[]> {
+    this.log.refresh();
+    const from = Number(after) + 1;
+    const to = Math.min(this.log.head, Number(after) + limit);
+    return from > to ? [] : this.log.reader.range(from, to);
+  }
+
+  async scanBatches(after: bigint, limit: number): Promise<StoredBatchRow[]> {
+    this.log.refresh();
+    return this.log.map.rangesAfter(Number(after), limit).map(({ first, last }) => {
+      const key = this.log.batchKeys.get(first);
+      return { first: BigInt(first), last: BigInt(last), ...(key === undefined ? {} : { idempotencyKey: key }) };
+    });
+  }
+
+  importBatches(batches: readonly StoredBatch[]): Promise<boolean> {
+    return this.lock.with(async (kept) => {
+      await this.writer.prepare(undefined, kept);
+      if (BigInt(this.log.head) + 1n !== batches[0]?.firstSequenceNumber) return false;
+      this.lock.assertHeld();
+      await this.writer.write(
+        batches.map((batch) => ({ events: batch.records, key: batch.idempotencyKey, times: batch.records.map((r) => r.occurredAt) })),
+      );
+      return true;
+    });
+  }
+
+  importCursors(cursors: readonly StoredCursor[]): Promise<boolean> {
+    return this.cursors.importAll(cursors, this.holder.holder);
   }
 
   /** Makes sure the value index covers the query's keys, and remembers them for the next open. */

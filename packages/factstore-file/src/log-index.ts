@@ -59,6 +59,11 @@ export class LogIndex {
     for (const [key, values] of this.byValue) indexValue(values, payload, key, position);
   }
 
+  /** How many events of each type the log holds. */
+  typeCounts(): [string, number][] {
+    return [...this.byType].map(([type, list]) => [type, list.length]);
+  }
+
   /** Adds the value index of `key`, built by {@link indexValue} over every event so far. */
   install(key: string, values: Map<Scalar, List>): void {
     if (!this.byValue.has(key) && this.byValue.size < MAX_INDEXED_KEYS) this.byValue.set(key, values);

@@ -99,6 +99,16 @@ export class LogMap {
     return position < segment.last ? (this.starts[position] as number) : segment.size;
   }
 
+  /** The ranges of the batches whose first position is after `after` (any position), ascending, at most `limit`. */
+  rangesAfter(after: number, limit: number): { first: number; last: number }[] {
+    const starts = this.batchStarts;
+    const out: { first: number; last: number }[] = [];
+    for (let at = firstAfter(starts, after); at < starts.length && out.length < limit; at++) {
+      out.push({ first: starts[at] as number, last: at + 1 < starts.length ? (starts[at + 1] as number) - 1 : this.headPosition });
+    }
+    return out;
+  }
+
   /**
    * The ranges of whole batches whose first position is after `after` (a batch end), ascending
    * and contiguous, about `maxEvents` events in all but at least one batch when there is any.

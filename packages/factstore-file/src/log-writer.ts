@@ -74,8 +74,11 @@ export class LogWriter {
     this.published = true;
   }
 
-  /** Writes the appends as consecutive batches after the head (after {@link prepare}, under the lock). */
-  async write(run: readonly GroupAppend[]): Promise<CommittedBatch[]> {
+  /**
+   * Writes the appends as consecutive batches after the head (after {@link prepare}, under the
+   * lock), with the commit time of now, or of each event's `times` entry (an import).
+   */
+  async write(run: readonly (Pick<GroupAppend, 'events' | 'key'> & { readonly times?: readonly Date[] })[]): Promise<CommittedBatch[]> {
     const segment = await this.segmentForWrite();
     const at = Date.now();
     const occurredAt = new Date(at);
@@ -84,18 +87,31 @@ export class LogWriter {
     const planned: Planned[] = [];
     let offset = segment.size;
     let position = this.log.head;
-    for (const { events, key } of run) {
+    for (const { events, key, times } of run) {
       const first = position + 1;
       const last = position + events.length;
       const lineStarts: number[] = new Array(events.length);
       const records: EventRecord[] = new Array(events.length);
       for (let i = 0; i < events.length; i++) {
         const event = events[i] as ValidEvent;
-        const line = encodeLine(first + i, last, iso, event.eventType, event.payload, i === events.length - 1 ? key : undefined);
+        const time = times?.[i] ?? occurredAt;
+        const line = encodeLine(
+          first + i,
+          last,
+          times ? time.toISOString() : iso,
+          event.eventType,
+          event.payload,
+          i === events.length - 1 ? key : undefined,
+        );
         texts.push(line);
         lineStarts[i] = offset;
         offset += Buffer.byteLength(line, 'utf8');
-        records[i] = Object.freeze({ sequenceNumber: BigInt(first + i), occurredAt, eventType: event.eventType, payload: event.payload });
+        records[i] = Object.freeze({
+          sequenceNumber: BigInt(first + i),
+          occurredAt: time,
+          eventType: event.eventType,
+          payload: event.payload,
+        });
       }
       planned.push({ first, last, lineStarts, end: offset, records, key });
       position = last;

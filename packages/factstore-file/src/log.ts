@@ -36,6 +36,8 @@ export class Log {
   readonly headFile: HeadFile;
   /** The idempotency key of every keyed batch in the log → the first position of that batch. */
   readonly idempotencyKeys = new Map<string, number>();
+  /** The first position of every keyed batch → its idempotency key. */
+  readonly batchKeys = new Map<number, string>();
   private readonly building = new Map<string, Promise<void>>();
   /** Records of positions from here on are kept parsed as they are read (at open: only the newest). */
   private keepFrom = 1;
@@ -178,7 +180,7 @@ export class Log {
   addOwn(lineStarts: readonly number[], end: number, records: readonly EventRecord[], key: string | undefined): void {
     const first = this.map.head + 1;
     this.map.addBatch(lineStarts, end);
-    if (key !== undefined) this.idempotencyKeys.set(key, first);
+    if (key !== undefined) this.rememberKey(key, first);
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as EventRecord;
       this.index.add(first + i, record.eventType, record.payload);
@@ -234,6 +236,11 @@ export class Log {
     this.index.install(key, values);
   }
 
+  private rememberKey(key: string, first: number): void {
+    this.idempotencyKeys.set(key, first);
+    this.batchKeys.set(first, key);
+  }
+
   /** Closes every descriptor. */
   close(): void {
     this.reader.close();
@@ -249,7 +256,7 @@ export class Log {
     const recent = this.reader.recent;
     return new BatchScanner(segment.path, segment.last + 1, segment.size, (events, starts, end) => {
       const key = (events[events.length - 1] as StoredEvent).key;
-      if (key !== undefined) this.idempotencyKeys.set(key, this.map.head + 1);
+      if (key !== undefined) this.rememberKey(key, this.map.head + 1);
       this.map.addBatch(starts, end);
       for (const event of events) {
         this.index.add(event.seq, event.eventType, event.payload);

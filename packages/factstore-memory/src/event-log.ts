@@ -33,6 +33,30 @@ export class EventLog {
     return batchOf(first, batch);
   }
 
+  /** Appends batches read elsewhere (an import) as they are: their records, positions and times. */
+  appendStored(batches: readonly { readonly records: readonly EventRecord[] }[]): void {
+    for (const { records } of batches) {
+      this.batchStarts.push(this.records.length + 1);
+      for (const record of records) this.records.push(record);
+    }
+  }
+
+  /** The ranges of the batches starting after `after`, ascending, at most `limit`. */
+  rangesAfter(after: number, limit: number): { first: number; last: number }[] {
+    const out: { first: number; last: number }[] = [];
+    for (let at = firstAfter(this.batchStarts, after); at < this.batchStarts.length && out.length < limit; at++) {
+      const first = this.batchStarts[at] as number;
+      const next = at + 1 < this.batchStarts.length ? (this.batchStarts[at + 1] as number) : this.records.length + 1;
+      out.push({ first, last: next - 1 });
+    }
+    return out;
+  }
+
+  /** How many batches the log holds. */
+  get batchCount(): number {
+    return this.batchStarts.length;
+  }
+
   /** Whole batches starting after `after`, about `maxEvents` events, at least one batch if any. */
   batchesAfter(after: number, maxEvents: number): CommittedBatch[] {
     const out: CommittedBatch[] = [];

@@ -13,7 +13,12 @@ import {
   type AppendCondition,
   type CommittedBatch,
   type EventMatcher,
+  type MaintenanceBackend,
+  type StorageFacts,
   type StoreBackend,
+  type StoredBatch,
+  type StoredBatchRow,
+  type StoredCursor,
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
@@ -29,7 +34,7 @@ interface Cursor {
  * Storage for {@link MemoryStore}: the log, its indexes and the durable cursors, all in this
  * process's memory. Everything happens synchronously, so every call is atomic by construction.
  */
-export class MemoryBackend implements StoreBackend {
+export class MemoryBackend implements StoreBackend, MaintenanceBackend {
   private readonly log = new EventLog();
   private readonly index = new LogIndex(this.log.records);
   private readonly cursors = new Map<string, Cursor>();
@@ -37,6 +42,8 @@ export class MemoryBackend implements StoreBackend {
   private readonly holders = new Map<string, string>();
   /** The batch each idempotency key names. */
   private readonly keys = new Map<string, CommittedBatch>();
+  /** The idempotency key of each keyed batch, by its first position. */
+  private readonly keyOf = new Map<number, string>();
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition, idempotencyKey?: string): Promise<CommittedBatch> {
     const committed = idempotencyKey === undefined ? undefined : this.keys.get(idempotencyKey);
@@ -50,7 +57,7 @@ export class MemoryBackend implements StoreBackend {
     const batch = this.log.append(events);
     let position = this.log.head - events.length;
     for (const event of events) this.index.add(++position, event.eventType, event.payload);
-    if (idempotencyKey !== undefined) this.keys.set(idempotencyKey, batch);
+    if (idempotencyKey !== undefined) this.remember(idempotencyKey, batch);
     return batch;
   }
 
@@ -105,6 +112,61 @@ export class MemoryBackend implements StoreBackend {
   }
 
   async close(): Promise<void> {}
+
+  async inspect(): Promise<StorageFacts> {
+    const types = new Map<string, bigint>();
+    for (const record of this.log.records) types.set(record.eventType, (types.get(record.eventType) ?? 0n) + 1n);
+    return {
+      formatVersion: 1,
+      supportedFormat: 1,
+      eventCount: BigInt(this.log.head),
+      batchCount: BigInt(this.log.batchCount),
+      eventTypes: [...types].sort(([a], [b]) => (a < b ? -1 : 1)).map(([eventType, count]) => ({ eventType, count })),
+      cursors: [...this.cursors]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, { query, position }]) => {
+          const holder = this.holders.get(name) ?? null;
+          return { name, query, position, holder, leased: holder !== null };
+        }),
+    };
+  }
+
+  async scanEvents(after: bigint, limit: number): Promise<EventRecord[]> {
+    const from = Math.min(Number(after), this.log.head);
+    return this.log.records.slice(from, from + limit);
+  }
+
+  async scanBatches(after: bigint, limit: number): Promise<StoredBatchRow[]> {
+    return this.log.rangesAfter(Number(after), limit).map(({ first, last }) => {
+      const key = this.keyOf.get(first);
+      return { first: BigInt(first), last: BigInt(last), ...(key === undefined ? {} : { idempotencyKey: key }) };
+    });
+  }
+
+  async importBatches(batches: readonly StoredBatch[]): Promise<boolean> {
+    if (batches[0]?.firstSequenceNumber !== BigInt(this.log.head) + 1n) return false;
+    const start = this.log.head;
+    this.log.appendStored(batches);
+    for (let position = start + 1; position <= this.log.head; position++) {
+      const record = this.log.records[position - 1] as EventRecord;
+      this.index.add(position, record.eventType, record.payload);
+    }
+    for (const batch of batches) {
+      if (batch.idempotencyKey !== undefined) this.remember(batch.idempotencyKey, batch);
+    }
+    return true;
+  }
+
+  async importCursors(cursors: readonly StoredCursor[]): Promise<boolean> {
+    if (this.cursors.size > 0) return false;
+    for (const { name, query, position } of cursors) this.cursors.set(name, { query, position });
+    return true;
+  }
+
+  private remember(key: string, batch: CommittedBatch): void {
+    this.keys.set(key, batch);
+    this.keyOf.set(Number(batch.firstSequenceNumber), key);
+  }
 
   /** The highest matching position, 0 when nothing matches. */
   private contextVersion(query: ValidQuery, matcher: EventMatcher): number {

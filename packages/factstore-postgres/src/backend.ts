@@ -11,7 +11,12 @@ import {
   type CommittedBatch,
   type EventRow,
   type GroupAppend,
+  type MaintenanceBackend,
+  type StorageFacts,
   type StoreBackend,
+  type StoredBatch,
+  type StoredBatchRow,
+  type StoredCursor,
   type ValidEvent,
   type ValidQuery,
   withDeadline,
@@ -19,6 +24,7 @@ import {
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import { arrayLiteral, endPool, openConnection, type PostgresConnection, type Runner } from './connection.js';
 import { prepareSchema } from './schema.js';
+import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents, type Tables } from './maintenance.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
 import type { PostgresTransaction } from './projection.js';
 import type { PostgresStoreOptions } from './options.js';
@@ -30,8 +36,8 @@ import type { Sql } from 'postgres';
  * positions are gapless and in commit order under any number of writers in any number of
  * processes. A NOTIFY in the same transaction wakes the streams of other processes.
  */
-export class PostgresBackend implements StoreBackend {
-  private readonly t: { events: string; batches: string; head: string; cursors: string };
+export class PostgresBackend implements StoreBackend, MaintenanceBackend {
+  private readonly t: Tables;
   private readonly scope: PlanScope;
   private readonly identities = new AppendIdentities();
   private readonly channel: string;
@@ -46,7 +52,7 @@ export class PostgresBackend implements StoreBackend {
     private readonly owned: boolean,
   ) {
     const s = `"${options.schema}"`;
-    this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors` };
+    this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors`, meta: `${s}.factstore_meta` };
     this.scope = { events: this.t.events, offset: 0 };
     this.channel = `factstore_${options.schema}`;
     this.groups = this.groupCommit();
@@ -303,6 +309,26 @@ export class PostgresBackend implements StoreBackend {
   /** `work` within `callTimeoutMs`, else a `BACKEND_FAILURE` that names `what`. */
   private bound<T>(work: Promise<T>, what: string): Promise<T> {
     return withDeadline(work, this.options.callTimeoutMs, what);
+  }
+
+  async inspect(): Promise<StorageFacts> {
+    return this.sql.begin('isolation level repeatable read read only', (tx) => inspectStorage(tx, this.t, this.options.leaseMs));
+  }
+
+  async scanEvents(after: bigint, limit: number): Promise<EventRecord[]> {
+    return scanEvents(this.sql, this.t, after, limit);
+  }
+
+  async scanBatches(after: bigint, limit: number): Promise<StoredBatchRow[]> {
+    return scanBatches(this.sql, this.t, after, limit);
+  }
+
+  async importBatches(batches: readonly StoredBatch[]): Promise<boolean> {
+    return this.sql.begin((tx) => importBatches(tx, this.t, batches, this.identities));
+  }
+
+  async importCursors(cursors: readonly StoredCursor[]): Promise<boolean> {
+    return this.sql.begin((tx) => importCursors(tx, this.t, cursors));
   }
 
   /** The committed batches (with their records) of those `identities` that are in the log. */

@@ -13,13 +13,19 @@ import {
   type CommittedBatch,
   type EventRow,
   type GroupAppend,
+  type MaintenanceBackend,
+  type StorageFacts,
   type StoreBackend,
+  type StoredBatch,
+  type StoredBatchRow,
+  type StoredCursor,
   type ValidEvent,
   type ValidQuery,
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import { Connection } from './connection.js';
 import { prepareSchema, TAG } from './schema.js';
+import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents } from './maintenance.js';
 import { candidates, contextVersions, planQuery, positionParam, predicateKeys, toRecord, type PlanScope } from './plan.js';
 import { insideProjection, runProjection, type SqliteTransaction } from './projection.js';
 import type { SqliteStoreOptions } from './options.js';
@@ -36,7 +42,7 @@ const STATEMENT_READERS = 2;
  * `BEGIN IMMEDIATE` transaction, so several processes can write one file), read connections for
  * snapshot reads, and a connection that watches `PRAGMA data_version` for other processes' commits.
  */
-export class SqliteBackend implements StoreBackend {
+export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   private readonly indexed = new Set<string>();
   private readonly identities = new AppendIdentities();
   private readonly scope: PlanScope = { indexed: this.indexed };
@@ -296,6 +302,27 @@ export class SqliteBackend implements StoreBackend {
     // TRUNCATE empties the WAL file; when another process still reads, it checkpoints what it can
     await this.write.exclusive(() => this.write.run('PRAGMA wal_checkpoint(TRUNCATE)')).catch(() => {});
     await this.write.close().catch(() => {});
+  }
+
+  async inspect(): Promise<StorageFacts> {
+    const db = this.reader();
+    return db.transaction('DEFERRED', () => inspectStorage(db, this.options.leaseMs));
+  }
+
+  async scanEvents(after: bigint, limit: number): Promise<EventRecord[]> {
+    return scanEvents(this.statementReader(), after, limit);
+  }
+
+  async scanBatches(after: bigint, limit: number): Promise<StoredBatchRow[]> {
+    return scanBatches(this.statementReader(), after, limit);
+  }
+
+  async importBatches(batches: readonly StoredBatch[]): Promise<boolean> {
+    return this.write.transaction('IMMEDIATE', () => importBatches(this.write, batches, this.identities));
+  }
+
+  async importCursors(cursors: readonly StoredCursor[]): Promise<boolean> {
+    return this.write.transaction('IMMEDIATE', () => importCursors(this.write, cursors));
   }
 
   /** The committed batches (with their records) of those `identities` that are in the log, on `db`. */

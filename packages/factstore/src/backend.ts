@@ -9,6 +9,20 @@
  */
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
+export {
+  CHUNK_EVENTS,
+  MAX_PROBLEMS,
+  storeMaintenance,
+  StoreMaintenance,
+  type CursorState,
+  type MaintenanceBackend,
+  type StorageFacts,
+  type StoreInspection,
+  type StoredBatch,
+  type StoredBatchRow,
+  type StoredCursor,
+  type VerifyReport,
+} from './store/maintenance.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
 export { readCommittedBatches, readWholeBatches, type BatchRange, type BatchSource, type IdentifiedRange } from './store/whole-batches.js';
 export { rowToRecord, type EventRow } from './store/rows.js';

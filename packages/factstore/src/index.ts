@@ -11,6 +11,7 @@ export * from './json.js';
 export * from './event.js';
 export * from './query.js';
 export * from './stream.js';
+export * from './record-json.js';
 export type { EventStore } from './event-store.js';
 export { decide, DEFAULT_MAX_ATTEMPTS, type Decision, type DecisionOutcome } from './decide/decide.js';
 export {

@@ -11,6 +11,7 @@ import { inputRuleCases } from './input-rules.js';
 import { iterateCases } from './iterate.js';
 import { limitCases } from './limits.js';
 import { liveStreamCases } from './live-streams.js';
+import { maintenanceCases } from './maintenance.js';
 import { payloadPredicateCases } from './payload-predicates.js';
 import { queryCases } from './query.js';
 import { unsubscribeCases } from './unsubscribe.js';
@@ -34,4 +35,5 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...inputRuleCases,
   ...limitCases,
   ...closeCases,
+  ...maintenanceCases,
 ]);

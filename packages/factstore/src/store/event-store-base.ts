@@ -33,6 +33,7 @@ import {
 import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
 import { DurableLeases } from './durable-leases.js';
 import { DurableWaits } from './durable-waits.js';
+import { attachMaintenance } from './maintenance.js';
 
 const ALL: ValidQuery = Object.freeze({});
 
@@ -94,6 +95,14 @@ export abstract class EventStoreBase implements EventStore {
     backend.watch?.(() => {
       void this.feed.refresh();
       this.waits.poke();
+    });
+    attachMaintenance(this, backend, {
+      head: () => backend.head(),
+      query: (query) => backend.query(query),
+      run: async (work) => {
+        this.ensureOpen();
+        return this.track(work(), 'maintenance failed');
+      },
     });
   }
 
