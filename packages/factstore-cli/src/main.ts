@@ -58,9 +58,9 @@ const COMMANDS: Record<string, Command> = {
     summary: 'matching records as JSON Lines',
     help: `${FILTER_HELP}
   --after N      only events after position N
-  --before N     only events before position N (needs a store with beforeSequenceNumber)
+  --before N     only events before position N
   --limit N      at most N records
-  --backward     newest first (needs a store with direction: 'backward')`,
+  --backward     newest first`,
     options: {
       ...FILTER_OPTIONS,
       after: { type: 'string' },
@@ -266,34 +266,30 @@ function filters(values: Record<string, unknown>): EventQuery['filters'] {
   return [filter];
 }
 
-/** The query fields added on another branch (`beforeSequenceNumber`, `direction`): passed through, refused by a store without them. */
-type PagedQuery = EventQuery & { beforeSequenceNumber?: bigint; direction?: 'forward' | 'backward' };
-
 const PAGE = 1000;
 
 async function query(store: EventStore, values: Record<string, unknown>, io: Io): Promise<number> {
-  const base: PagedQuery = {};
+  const q: { -readonly [K in keyof EventQuery]: EventQuery[K] } = {};
   const f = filters(values);
-  if (f) base.filters = f;
-  if (values.after !== undefined) base.minSequenceNumber = positionOption('--after', values.after as string);
-  if (values.before !== undefined) base.beforeSequenceNumber = positionOption('--before', values.before as string);
-  if (values.backward) base.direction = 'backward';
-  let left = values.limit === undefined ? Infinity : Number(positionOption('--limit', values.limit as string));
-  if (left === 0) throw new CliError('USAGE', '--limit must be at least 1');
-  // page by page (bounded memory): forward from the last position returned, backward below it
-  const page: PagedQuery = { ...base };
-  while (left > 0) {
-    const size = Math.min(PAGE, left);
-    const { eventRecords, lastReturnedSequenceNumber } = await store.query({ ...page, limit: size } as EventQuery);
-    await writeLines(
-      io.stdout,
-      eventRecords.map((r) => JSON.stringify(recordToJson(r))),
-    );
-    left -= eventRecords.length;
-    if (eventRecords.length < size || lastReturnedSequenceNumber === null) break;
-    if (base.direction === 'backward') page.beforeSequenceNumber = lastReturnedSequenceNumber;
-    else page.minSequenceNumber = lastReturnedSequenceNumber;
+  if (f) q.filters = f;
+  if (values.after !== undefined) q.minSequenceNumber = positionOption('--after', values.after as string);
+  if (values.before !== undefined) q.beforeSequenceNumber = positionOption('--before', values.before as string);
+  if (values.backward) q.direction = 'backward';
+  if (values.limit !== undefined) {
+    const limit = Number(positionOption('--limit', values.limit as string));
+    if (limit === 0) throw new CliError('USAGE', '--limit must be at least 1');
+    q.limit = limit;
   }
+  // page by page (bounded memory), in the query's direction
+  let lines: string[] = [];
+  for await (const record of store.iterate(q, { pageSize: PAGE })) {
+    lines.push(JSON.stringify(recordToJson(record)));
+    if (lines.length >= PAGE) {
+      await writeLines(io.stdout, lines);
+      lines = [];
+    }
+  }
+  await writeLines(io.stdout, lines);
   return 0;
 }
 

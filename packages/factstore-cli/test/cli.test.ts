@@ -224,6 +224,10 @@ describe('info and query', () => {
     expect(lines(['--after', '30', '--limit', '3']).map((r) => r.sequenceNumber)).toEqual(['31', '32', '33']);
     expect(lines([])).toHaveLength(35);
     expect(lines(['--type', 'scalar'])[1]?.payload).toBe('text\nwith a newline');
+    // newest first, bounded, and paging below a position
+    expect(lines(['--backward', '--limit', '3']).map((r) => r.sequenceNumber)).toEqual(['35', '34', '33']);
+    expect(lines(['--before', '4']).map((r) => r.sequenceNumber)).toEqual(['1', '2', '3']);
+    expect(lines(['--backward', '--before', '33', '--limit', '2']).map((r) => r.sequenceNumber)).toEqual(['32', '31']);
   });
 });
 

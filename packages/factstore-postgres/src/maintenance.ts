@@ -9,7 +9,7 @@ import {
   type StoredCursor,
 } from 'factstore/backend';
 import type { EventRecord } from 'factstore';
-import type { Runner } from './connection.js';
+import { arrayLiteral, type Runner } from './connection.js';
 import { positionParam, toRecord } from './plan.js';
 import { FORMAT_VERSION } from './schema.js';
 
@@ -117,7 +117,7 @@ export async function importBatches(
           bt AS (INSERT INTO ${t.batches} (first_seq, last_seq, append_key)
                  SELECT b.f, b.l, b.k FROM unnest($5::bigint[], $6::bigint[], $7::text[]) AS b(f, l, k))
      UPDATE ${t.head} SET last_seq = $8::bigint WHERE id = 1`,
-    [seqs, times, types, payloads, firsts, lasts, keys, last.lastSequenceNumber.toString()] as never[],
+    [...[seqs, times, types, payloads, firsts, lasts, keys].map(arrayLiteral), last.lastSequenceNumber.toString()],
   );
   return true;
 }
@@ -131,9 +131,9 @@ export async function importCursors(db: Runner, t: Tables, cursors: readonly Sto
   const [any] = await db.unsafe(`SELECT 1 AS one FROM ${t.cursors} LIMIT 1`);
   if (any) return false;
   await db.unsafe(`INSERT INTO ${t.cursors} (name, query, position) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`, [
-    cursors.map((c) => c.name),
-    cursors.map((c) => c.query),
-    cursors.map((c) => c.position.toString()),
-  ] as never[]);
+    arrayLiteral(cursors.map((c) => c.name)),
+    arrayLiteral(cursors.map((c) => c.query)),
+    arrayLiteral(cursors.map((c) => c.position.toString())),
+  ]);
   return true;
 }
