@@ -22,7 +22,7 @@ import {
   withDeadline,
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
-import { arrayLiteral, endPool, openConnection, type PostgresConnection, type Runner } from './connection.js';
+import { arrayLiteral, endPool, openConnection, PREPARED, type PostgresConnection, type Runner } from './connection.js';
 import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents, type Tables } from './maintenance.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
@@ -160,6 +160,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
         this.channel,
         arrayLiteral(keys),
       ],
+      PREPARED,
     );
     const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
     let offset = 0;
@@ -197,10 +198,11 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
       readWholeBatches(after, maxEvents, {
         ranges: async (from, limit) =>
           (
-            (await tx.unsafe(`SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`, [
-              positionParam(from),
-              limit,
-            ] as never[])) as unknown as { first_seq: bigint; last_seq: bigint }[]
+            (await tx.unsafe(
+              `SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`,
+              [positionParam(from), limit] as never[],
+              PREPARED,
+            )) as unknown as { first_seq: bigint; last_seq: bigint }[]
           ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
         head: () => this.readHead(tx),
         records: (first, last) => this.readRecords(tx, first, last),
@@ -220,17 +222,19 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
 
   private claim(name: string, canonicalQuery: string, holder: string, leaseMs: number): Promise<bigint> {
     return this.sql.begin(async (tx) => {
-      await tx.unsafe(`INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`, [
-        name,
-        canonicalQuery,
-      ]);
+      await tx.unsafe(
+        `INSERT INTO ${this.t.cursors} (name, query, position) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING`,
+        [name, canonicalQuery],
+        PREPARED,
+      );
       const [row] = await tx.unsafe(
         `SELECT query, position, holder, heartbeat > clock_timestamp() - make_interval(secs => $2) AS alive FROM ${this.t.cursors} WHERE name = $1 FOR UPDATE`,
         [name, leaseMs / 1000] as never[],
+        PREPARED,
       );
       if (row?.holder !== null && row?.holder !== holder && row?.alive) throw new DurableStreamActiveError(name);
       if (row?.query !== canonicalQuery) throw new DurableStreamQueryMismatchError(name, row?.query, canonicalQuery);
-      await tx.unsafe(`UPDATE ${this.t.cursors} SET holder = $2, heartbeat = clock_timestamp() WHERE name = $1`, [name, holder]);
+      await tx.unsafe(`UPDATE ${this.t.cursors} SET holder = $2, heartbeat = clock_timestamp() WHERE name = $1`, [name, holder], PREPARED);
       return BigInt(row.position);
     });
   }
@@ -240,6 +244,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
       this.sql.unsafe(
         `UPDATE ${this.t.cursors} SET heartbeat = clock_timestamp() WHERE holder = $1 AND name = ANY($2::text[]) RETURNING name`,
         [holder, arrayLiteral(names)],
+        PREPARED,
       ),
       'the renewal of leases',
     );
@@ -248,11 +253,11 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
     const result = await this.bound(
-      this.sql.unsafe(`UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2 AND holder = $3`, [
-        positionParam(position),
-        name,
-        holder,
-      ]),
+      this.sql.unsafe(
+        `UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2 AND holder = $3`,
+        [positionParam(position), name, holder],
+        PREPARED,
+      ),
       'the save of a cursor',
     );
     return result.count > 0;
@@ -265,26 +270,31 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
    */
   async saveCursorWith(name: string, position: bigint, holder: string, work: (tx: PostgresTransaction) => Promise<void>): Promise<boolean> {
     return this.sql.begin(async (tx) => {
-      const held = await tx.unsafe(`SELECT 1 FROM ${this.t.cursors} WHERE name = $1 AND holder = $2 FOR UPDATE`, [name, holder]);
+      const held = await tx.unsafe(`SELECT 1 FROM ${this.t.cursors} WHERE name = $1 AND holder = $2 FOR UPDATE`, [name, holder], PREPARED);
       if (held.length === 0) return false;
       await work(tx);
-      await tx.unsafe(`UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2`, [
-        positionParam(position),
-        name,
-      ]);
+      await tx.unsafe(
+        `UPDATE ${this.t.cursors} SET position = $1::bigint, heartbeat = clock_timestamp() WHERE name = $2`,
+        [positionParam(position), name],
+        PREPARED,
+      );
       return true;
     });
   }
 
   async releaseDurable(name: string, holder: string): Promise<void> {
     await this.bound(
-      this.sql.unsafe(`UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`, [name, holder]),
+      this.sql.unsafe(
+        `UPDATE ${this.t.cursors} SET holder = NULL, heartbeat = NULL WHERE name = $1 AND holder = $2`,
+        [name, holder],
+        PREPARED,
+      ),
       'the release of a durable name',
     );
   }
 
   async readCursor(name: string): Promise<bigint | null> {
-    const [row] = await this.sql.unsafe(`SELECT position FROM ${this.t.cursors} WHERE name = $1`, [name]);
+    const [row] = await this.sql.unsafe(`SELECT position FROM ${this.t.cursors} WHERE name = $1`, [name], PREPARED);
     return row === undefined ? null : BigInt(row.position);
   }
 
@@ -336,9 +346,11 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     return readCommittedBatches(identities, {
       ranges: async (keys) =>
         (
-          (await db.unsafe(`SELECT first_seq, last_seq, append_key FROM ${this.t.batches} WHERE append_key = ANY($1::text[])`, [
-            arrayLiteral(keys),
-          ])) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[]
+          (await db.unsafe(
+            `SELECT first_seq, last_seq, append_key FROM ${this.t.batches} WHERE append_key = ANY($1::text[])`,
+            [arrayLiteral(keys)],
+            PREPARED,
+          )) as unknown as { first_seq: bigint; last_seq: bigint; append_key: string }[]
         ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq), identity: r.append_key })),
       records: (first, last) => this.readRecords(db, first, last),
     });
@@ -349,6 +361,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     const rows = (await db.unsafe(
       `SELECT seq, occurred_at, event_type, payload FROM ${this.t.events} WHERE seq BETWEEN $1::bigint AND $2::bigint ORDER BY seq`,
       [positionParam(first), positionParam(last)] as never[],
+      PREPARED,
     )) as unknown as EventRow[];
     return Array.from(rows, toRecord);
   }

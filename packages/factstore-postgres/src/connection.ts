@@ -3,6 +3,14 @@ import postgres, { type Options, type PostgresType, type Sql, type TransactionSq
 /** What `PostgresStore.connect` accepts: a connection URL, postgres.js options, or a postgres.js instance. */
 export type PostgresConnection = string | Options<Record<string, PostgresType>> | Sql;
 
+/**
+ * Query options of the store's fixed statements: named prepared statements, so a repeated
+ * statement is one round trip (Bind/Execute) instead of two (postgres.js describes an unprepared
+ * statement with parameters before it binds it). Statements whose text depends on the query's
+ * shape stay unprepared. A pool created with `prepare: false` (for transaction poolers) turns it off.
+ */
+export const PREPARED = { prepare: true } as const;
+
 /** Something that runs SQL: the pool, or a transaction. */
 export type Runner = Sql | TransactionSql;
 
