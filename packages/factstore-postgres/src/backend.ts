@@ -69,7 +69,11 @@ export class PostgresBackend implements StoreBackend {
       throw error;
     }
     const listener =
-      options.listenUrl !== undefined ? openListener(options.listenUrl, options.connectTimeoutMs) : options.poolMode === 'session' ? sql : undefined;
+      options.listenUrl !== undefined
+        ? openListener(options.listenUrl, options.connectTimeoutMs)
+        : options.poolMode === 'session'
+          ? sql
+          : undefined;
     return new PostgresBackend(sql, options, owned, listener);
   }
 

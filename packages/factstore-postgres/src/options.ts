@@ -91,7 +91,8 @@ export function validateOptions(
   if (o.poolMode === 'transaction' && isSql(connection) && connection.options.prepare) {
     issues.push({
       path: 'connection',
-      message: "must be a postgres.js instance created with prepare: false for poolMode 'transaction' (a named prepared statement does not survive transaction pooling)",
+      message:
+        "must be a postgres.js instance created with prepare: false for poolMode 'transaction' (a named prepared statement does not survive transaction pooling)",
     });
   }
   if (issues.length > 0) throw new InvalidInputError(issues);

@@ -5,7 +5,13 @@
 import postgres from 'postgres';
 import type { EventRecord } from 'factstore';
 import { describeFactStoreConformance } from 'factstore-conformance';
-import { describeCrossProcessWait, describeExitAfterClose, describeLeaseFencing, describeMultiProcess, eventually } from 'factstore-test-support';
+import {
+  describeCrossProcessWait,
+  describeExitAfterClose,
+  describeLeaseFencing,
+  describeMultiProcess,
+  eventually,
+} from 'factstore-test-support';
 import { startPgBouncer, type PgBouncer } from 'factstore-test-support/faults';
 import { PostgresStore, type PostgresStoreOptions } from '../src/index.js';
 import { postgresAdapterAt } from './adapter.js';
@@ -84,7 +90,9 @@ describe('PostgresStore behind PgBouncer (pool_mode = transaction)', () => {
   });
 });
 
-describeFactStoreConformance('PostgresStore behind PgBouncer, polling', () => behindBouncer({ poolMode: 'transaction', pollIntervalMs: 200 }));
+describeFactStoreConformance('PostgresStore behind PgBouncer, polling', () =>
+  behindBouncer({ poolMode: 'transaction', pollIntervalMs: 200 }),
+);
 
 describeFactStoreConformance('PostgresStore behind PgBouncer, LISTEN on listenUrl', () =>
   behindBouncer({ poolMode: 'transaction', listenUrl: databaseUrl() }),

@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../embedded-postgres.mjs';
 
 /** A PgBouncer in front of a PostgreSQL: see {@link startPgBouncer}. */
 export interface PgBouncer {
@@ -36,18 +37,6 @@ function pgbouncerBinary(): string {
   throw new Error(
     'pgbouncer is not installed: the PgBouncer tests need it (`apt-get install pgbouncer`; `.ci/run` installs it when it is missing)',
   );
-}
-
-/** A port on 127.0.0.1 that nothing listened on a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
