@@ -113,3 +113,4 @@ describeCrossProcessWait(polling);
 describeLeaseFencing(polling);
 describeExitAfterClose(polling);
 describeMultiProcess(listening);
+describeExitAfterClose(listening);
