@@ -41,8 +41,9 @@ export interface PostgresStoreOptions {
    * `pool_mode = transaction`, Supabase's port 6543, Neon's `-pooler` host), which hands each
    * transaction to whichever server connection is free. Then the store's own pools use no named
    * prepared statements (`prepare: false`), and LISTEN, which needs a session, is not issued on
-   * the connection: streams learn of other processes' commits through {@link listenUrl}, or else
-   * by polling every {@link pollIntervalMs}. A postgres.js instance of your own must then be
+   * the connection: streams learn of other processes' commits through
+   * {@link PostgresStoreOptions.listenUrl}, or else by polling every
+   * {@link PostgresStoreOptions.pollIntervalMs}. A postgres.js instance of your own must then be
    * created with `prepare: false` (else `INVALID_INPUT`).
    */
   poolMode?: 'session' | 'transaction';
@@ -88,7 +89,7 @@ export function validateOptions(
     '/schema': 'must be a plain identifier: a letter or _, then letters, digits or _ (at most 51)',
     '/listenUrl': 'must be a postgres:// or postgresql:// URL',
   });
-  if (o.poolMode === 'transaction' && isSql(connection) && connection.options.prepare) {
+  if (o.poolMode === 'transaction' && isSql(connection) && connection.options?.prepare) {
     issues.push({
       path: 'connection',
       message:
