@@ -22,19 +22,21 @@ import {
   withDeadline,
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
-import { arrayLiteral, endPool, openConnection, PREPARED, type PostgresConnection, type Runner } from './connection.js';
+import { arrayLiteral, endPool, openConnection, openListener, PREPARED, type PostgresConnection, type Runner } from './connection.js';
 import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents, type Tables } from './maintenance.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
 import type { PostgresTransaction } from './projection.js';
-import type { PostgresStoreOptions } from './options.js';
+import type { ValidPostgresStoreOptions } from './options.js';
 import type { Sql } from 'postgres';
 
 /**
  * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
  * counter, locked by the first statement of the write transaction and released at commit, so
  * positions are gapless and in commit order under any number of writers in any number of
- * processes. A NOTIFY in the same transaction wakes the streams of other processes.
+ * processes. A NOTIFY in the same transaction wakes the streams of other processes: those that
+ * LISTEN on a session (the pool's own connection, or `listenUrl`); behind a transaction-mode
+ * pooler without `listenUrl`, only the poll every `pollIntervalMs` does.
  */
 export class PostgresBackend implements StoreBackend, MaintenanceBackend {
   private readonly t: Tables;
@@ -47,9 +49,11 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
 
   private constructor(
     private readonly sql: Sql,
-    private readonly options: Required<PostgresStoreOptions>,
+    private readonly options: ValidPostgresStoreOptions,
     /** Whether the pool is this store's (closed at `close()`) or the caller's (left open). */
     private readonly owned: boolean,
+    /** Where LISTEN goes: `listenUrl`'s own instance, the pool, or nowhere (transaction pooling: poll only). */
+    private readonly listener: Sql | undefined,
   ) {
     const s = `"${options.schema}"`;
     this.t = { events: `${s}.events`, batches: `${s}.batches`, head: `${s}.head`, cursors: `${s}.cursors`, meta: `${s}.factstore_meta` };
@@ -62,15 +66,21 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
    * Connects (creating the schema and its tables when missing) and checks the format, within
    * `connectTimeoutMs` whatever the server does.
    */
-  static async open(connection: PostgresConnection, options: Required<PostgresStoreOptions>): Promise<PostgresBackend> {
-    const { sql, owned } = openConnection(connection, options.connectTimeoutMs);
+  static async open(connection: PostgresConnection, options: ValidPostgresStoreOptions): Promise<PostgresBackend> {
+    const { sql, owned } = openConnection(connection, options);
     try {
       await withDeadline(prepareSchema(sql, options.schema), options.connectTimeoutMs, 'the schema');
     } catch (error) {
       if (owned) await endPool(sql, 0);
       throw error;
     }
-    return new PostgresBackend(sql, options, owned);
+    const listener =
+      options.listenUrl !== undefined
+        ? openListener(options.listenUrl, options.connectTimeoutMs)
+        : options.poolMode === 'session'
+          ? sql
+          : undefined;
+    return new PostgresBackend(sql, options, owned, listener);
   }
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
@@ -300,7 +310,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
 
   watch(onCommit: () => void): void {
     // onlisten runs after every (re)connect of the listening connection: read what was missed
-    this.listening = this.sql.listen(this.channel, () => onCommit(), onCommit).catch(() => undefined);
+    this.listening = this.listener?.listen(this.channel, () => onCommit(), onCommit).catch(() => undefined);
     this.poller = setInterval(onCommit, this.options.pollIntervalMs).unref();
   }
 
@@ -313,7 +323,11 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     const bound = this.options.closeTimeoutMs;
     const started = performance.now();
     await withDeadline(ending(), bound / 2, 'UNLISTEN').catch(() => {});
-    if (this.owned) await endPool(this.sql, Math.max(0, bound - (performance.now() - started)));
+    const rest = Math.max(0, bound - (performance.now() - started));
+    await Promise.all([
+      this.listener !== undefined && this.listener !== this.sql && endPool(this.listener, rest),
+      this.owned && endPool(this.sql, rest),
+    ]);
   }
 
   /** `work` within `callTimeoutMs`, else a `BACKEND_FAILURE` that names `what`. */

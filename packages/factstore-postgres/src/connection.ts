@@ -44,18 +44,37 @@ export function isSql(value: unknown): value is Sql {
 /**
  * The postgres.js pool a store uses: the caller's own instance as it is (`owned` false: `close()`
  * leaves it open), or a new one from a URL or options (`owned` true) with `bigint` columns read as
- * `bigint`, notices silenced, the driver's `connect_timeout` from `connectTimeoutMs`, and
- * `fetch_types: false` (the store binds arrays as literals, see {@link arrayLiteral}).
+ * `bigint`, notices silenced, the driver's `connect_timeout` from `connectTimeoutMs`,
+ * `fetch_types: false` (the store binds arrays as literals, see {@link arrayLiteral}), and, behind
+ * a transaction-mode pooler, `prepare: false` (a named prepared statement lives in one server
+ * session, and the pooler hands the next transaction to another).
  */
-export function openConnection(connection: PostgresConnection, connectTimeoutMs: number): { sql: Sql; owned: boolean } {
+export function openConnection(
+  connection: PostgresConnection,
+  options: { connectTimeoutMs: number; poolMode: 'session' | 'transaction' },
+): { sql: Sql; owned: boolean } {
   if (isSql(connection)) return { sql: connection, owned: false };
   const fixed = {
     types: { bigint: postgres.BigInt },
     fetch_types: false,
-    connect_timeout: Math.max(1, Math.ceil(connectTimeoutMs / 1000)),
+    connect_timeout: driverSeconds(options.connectTimeoutMs),
+    ...(options.poolMode === 'transaction' && { prepare: false }),
   };
   if (typeof connection === 'string') return { sql: postgres(connection, { onnotice: () => {}, ...fixed }), owned: true };
   return { sql: postgres({ onnotice: () => {}, ...connection, ...fixed }), owned: true };
+}
+
+/**
+ * The postgres.js instance for LISTEN only (`listenUrl`): its `listen` holds one connection of
+ * its own, and nothing else runs on it; always the store's, ended at `close()`.
+ */
+export function openListener(url: string, connectTimeoutMs: number): Sql {
+  return postgres(url, { onnotice: () => {}, max: 1, fetch_types: false, connect_timeout: driverSeconds(connectTimeoutMs) });
+}
+
+/** A bound in ms as the driver's whole seconds (`connect_timeout`), at least 1. */
+function driverSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 /**

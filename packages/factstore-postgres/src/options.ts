@@ -34,7 +34,31 @@ export interface PostgresStoreOptions {
    * ended within it; connections to a server that does not answer are abandoned after it.
    */
   closeTimeoutMs?: number;
+  /**
+   * How the connection reaches PostgreSQL, as PgBouncer's `pool_mode` names it (default
+   * `'session'`): `'session'` for a direct connection or a session-mode pooler, where a connection
+   * keeps its session; `'transaction'` for a transaction-mode pooler (PgBouncer with
+   * `pool_mode = transaction`, Supabase's port 6543, Neon's `-pooler` host), which hands each
+   * transaction to whichever server connection is free. Then the store's own pools use no named
+   * prepared statements (`prepare: false`), and LISTEN, which needs a session, is not issued on
+   * the connection: streams learn of other processes' commits through
+   * {@link PostgresStoreOptions.listenUrl}, or else by polling every
+   * {@link PostgresStoreOptions.pollIntervalMs}. A postgres.js instance of your own must then be
+   * created with `prepare: false` (else `INVALID_INPUT`).
+   */
+  poolMode?: 'session' | 'transaction';
+  /**
+   * A connection URL of the same database that keeps a session (direct to PostgreSQL, or a
+   * session-mode pooler), used for LISTEN only: the store holds one connection on it, and no
+   * other statement goes there. Streams then learn of other processes' commits within a round
+   * trip, also with `poolMode: 'transaction'`. Default: none (LISTEN on the main connection with
+   * `poolMode: 'session'`; polling with `'transaction'`).
+   */
+  listenUrl?: string;
 }
+
+/** {@link PostgresStoreOptions} with the defaults filled in. */
+export type ValidPostgresStoreOptions = Required<Omit<PostgresStoreOptions, 'listenUrl'>> & Pick<PostgresStoreOptions, 'listenUrl'>;
 
 /** TypeBox schema of {@link PostgresStoreOptions}. */
 export const PostgresStoreOptions = Type.Object(
@@ -45,6 +69,8 @@ export const PostgresStoreOptions = Type.Object(
     connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
     callTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
     closeTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    poolMode: Type.Optional(Type.Union([Type.Literal('session'), Type.Literal('transaction')])),
+    listenUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   },
   { additionalProperties: false },
 );
@@ -53,7 +79,7 @@ export const PostgresStoreOptions = Type.Object(
 export function validateOptions(
   connection: unknown,
   options: unknown,
-): { connection: PostgresConnection; options: Required<PostgresStoreOptions> } {
+): { connection: PostgresConnection; options: ValidPostgresStoreOptions } {
   const issues: InvalidInputIssue[] = [];
   const plainObject = typeof connection === 'object' && connection !== null && !Array.isArray(connection);
   if (!isSql(connection) && !plainObject && !(typeof connection === 'string' && connection.length > 0)) {
@@ -61,7 +87,15 @@ export function validateOptions(
   }
   const o = checkOptions<PostgresStoreOptions>(PostgresStoreOptions, options, issues, {
     '/schema': 'must be a plain identifier: a letter or _, then letters, digits or _ (at most 51)',
+    '/listenUrl': 'must be a postgres:// or postgresql:// URL',
   });
+  if (o.poolMode === 'transaction' && isSql(connection) && connection.options?.prepare) {
+    issues.push({
+      path: 'connection',
+      message:
+        "must be a postgres.js instance created with prepare: false for poolMode 'transaction' (a named prepared statement does not survive transaction pooling)",
+    });
+  }
   if (issues.length > 0) throw new InvalidInputError(issues);
   return {
     connection: connection as PostgresConnection,
@@ -72,6 +106,8 @@ export function validateOptions(
       connectTimeoutMs: o.connectTimeoutMs ?? 5000,
       callTimeoutMs: o.callTimeoutMs ?? 10_000,
       closeTimeoutMs: o.closeTimeoutMs ?? 2000,
+      poolMode: o.poolMode ?? 'session',
+      ...(o.listenUrl !== undefined && { listenUrl: o.listenUrl }),
     },
   };
 }

@@ -30,6 +30,8 @@ export class PostgresStore extends EventStoreBase {
    * Connects, creating the schema and its tables when missing.
    * @param connection a URL, postgres.js options, or an existing postgres.js instance (then
    *   `close()` leaves it open: it is yours)
+   * @param options behind a transaction-mode pooler (PgBouncer `pool_mode = transaction`, managed
+   *   poolers), `poolMode: 'transaction'`, and a direct `listenUrl` for LISTEN
    * @throws {@link InvalidInputError} for bad arguments, {@link BackendFailureError} (with `cause`)
    * when the server cannot be used or the schema is from a newer factstore.
    */

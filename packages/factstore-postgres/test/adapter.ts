@@ -2,14 +2,26 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import type { RawLog, StoreAdapter } from 'factstore-test-support';
-import { PostgresStore } from '../src/index.js';
+import { PostgresStore, type PostgresStoreOptions } from '../src/index.js';
 import { databaseUrl, freshSchema } from './database.js';
+
+/** How the stores of an adapter connect, when not straight to the server: another URL, more options. */
+export interface StoreRoute {
+  /** The adapter's name in test titles. */
+  name: string;
+  /** The URL the stores (and the child processes' stores) connect to, read when a store opens. */
+  url: () => string;
+  /** Options besides the schema (JSON: child processes get them too). */
+  options: Omit<PostgresStoreOptions, 'schema'>;
+}
 
 /**
  * The PostgreSQL store for the store test kit, on the server at `url`: a location is a fresh
- * schema there, dropped by `cleanup`.
+ * schema there, dropped by `cleanup`. With `route`, the stores connect through another URL (a
+ * pooler in front of the server) with more options; the raw reads still go to `url`.
  */
-export function postgresAdapterAt(url: string): StoreAdapter {
+export function postgresAdapterAt(url: string, route?: StoreRoute): StoreAdapter {
+  const storeUrl = route?.url ?? (() => url);
   const schemas: string[] = [];
   /** Runs `use` on one connection of its own, closed afterwards. */
   const connection = async <T>(use: (db: postgres.Sql) => Promise<T>): Promise<T> => {
@@ -25,18 +37,18 @@ export function postgresAdapterAt(url: string): StoreAdapter {
     connection((db) => db.begin('read only isolation level repeatable read', read) as Promise<T>);
 
   return {
-    name: 'PostgresStore',
+    name: route?.name ?? 'PostgresStore',
     create: async (tag) => {
       const schema = freshSchema(tag.replace(/[^A-Za-z0-9]/g, '_').slice(0, 12));
       schemas.push(schema);
       return schema;
     },
-    open: (schema) => PostgresStore.connect(url, { schema }),
+    open: (schema) => PostgresStore.connect(storeUrl(), { ...route?.options, schema }),
     child: (schema) => ({
       module: pathToFileURL(join(__dirname, '..', 'dist', 'index.mjs')).href,
       exportName: 'PostgresStore',
       open: 'connect',
-      args: [url, { schema }],
+      args: [storeUrl(), { ...route?.options, schema }],
     }),
     raw: {
       read: (schema) =>

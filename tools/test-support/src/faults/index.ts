@@ -27,3 +27,4 @@ export {
 } from './unhandled.js';
 export { runFaultWorker, type FaultRun, type FaultReport } from './worker-report.js';
 export { random } from '../random.js';
+export { startPgBouncer, type PgBouncer, type PgBouncerOptions } from './pgbouncer.js';
