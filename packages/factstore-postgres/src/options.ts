@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { InvalidInputError, type InvalidInputIssue } from 'factstore';
+import { InvalidInputError, TelemetryOptions, type InvalidInputIssue } from 'factstore';
 import { checkOptions, LEASE_MS } from 'factstore/backend';
 import { isSql, type PostgresConnection } from './connection.js';
 
@@ -34,6 +34,12 @@ export interface PostgresStoreOptions {
    * ended within it; connections to a server that does not answer are abandoned after it.
    */
   closeTimeoutMs?: number;
+  /**
+   * Where the store's spans and metrics go: `{ tracerProvider, meterProvider }` of OpenTelemetry
+   * (docs/operations.md). Default: the global providers of `@opentelemetry/api` when it is
+   * installed; without it, no telemetry.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** TypeBox schema of {@link PostgresStoreOptions}. */
@@ -45,6 +51,7 @@ export const PostgresStoreOptions = Type.Object(
     connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
     callTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
     closeTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    telemetry: Type.Optional(TelemetryOptions),
   },
   { additionalProperties: false },
 );
@@ -72,6 +79,7 @@ export function validateOptions(
       connectTimeoutMs: o.connectTimeoutMs ?? 5000,
       callTimeoutMs: o.callTimeoutMs ?? 10_000,
       closeTimeoutMs: o.closeTimeoutMs ?? 2000,
+      telemetry: o.telemetry ?? {},
     },
   };
 }

@@ -9,6 +9,7 @@
  */
 export type { AppendCondition, CommittedBatch, StoreBackend } from './store/backend.js';
 export { EventStoreBase } from './store/event-store-base.js';
+export { TelemetryOnlyOptions } from './observability/options.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
 export { readCommittedBatches, readWholeBatches, type BatchRange, type BatchSource, type IdentifiedRange } from './store/whole-batches.js';
 export { rowToRecord, type EventRow } from './store/rows.js';

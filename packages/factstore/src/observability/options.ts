@@ -35,3 +35,6 @@ export const TelemetryOptions = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** TypeBox schema of options made of `telemetry` alone (a store with no other options, like `MemoryStore`). */
+export const TelemetryOnlyOptions = Type.Object({ telemetry: Type.Optional(TelemetryOptions) }, { additionalProperties: false });
