@@ -12,6 +12,7 @@ import { iterateCases } from './iterate.js';
 import { liveStreamCases } from './live-streams.js';
 import { payloadPredicateCases } from './payload-predicates.js';
 import { queryCases } from './query.js';
+import { statusCases } from './status.js';
 import { unsubscribeCases } from './unsubscribe.js';
 import { waitForDurableCases } from './wait-for-durable.js';
 
@@ -29,6 +30,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...unsubscribeCases,
   ...durableStreamCases,
   ...waitForDurableCases,
+  ...statusCases,
   ...errorCases,
   ...inputRuleCases,
   ...closeCases,
