@@ -94,10 +94,7 @@ export class GroupBackend implements StoreBackend {
 
 /** A store on {@link GroupBackend}. */
 export class GroupStore extends EventStoreBase {
-  constructor(
-    readonly backend: GroupBackend = new GroupBackend(),
-    telemetry?: TelemetryOptions,
-  ) {
-    super(backend, { telemetry });
+  constructor(telemetry?: TelemetryOptions) {
+    super(new GroupBackend(), { telemetry });
   }
 }

@@ -61,7 +61,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 describe('spans', () => {
   it('append, appendIf (a conflict as an event) and query, named and attributed after the semantic conventions', async () => {
     const { spans, telemetry } = setUp();
-    const store = new GroupStore(undefined, telemetry);
+    const store = new GroupStore(telemetry);
     await store.append([ev('opened', { id: 'a' }), ev('credited', { id: 'a' })]);
     await store.appendIf([ev('credited', { id: 'a' })], { filters: [{ payloadPredicates: [{ id: 'a' }] }] }, 2n);
     const conflict = await store.appendIf([ev('closed')], { filters: [{ eventTypes: ['opened'] }] }, null).catch((e: unknown) => e);
@@ -98,7 +98,7 @@ describe('spans', () => {
 
   it('a group commit: one span with the group size, a child of its first append, linked to each', async () => {
     const { spans, telemetry } = setUp();
-    const store = new GroupStore(undefined, telemetry);
+    const store = new GroupStore(telemetry);
     await store.append([ev('warm-up')]); // the next appends queue behind nothing: the first goes alone
     const calls = [store.append([ev('a')]), store.append([ev('b')]), store.append([ev('c')])];
     await Promise.all(calls);
@@ -118,7 +118,7 @@ describe('spans', () => {
 
   it('a durable replay, its handler calls as children, then live handler calls', async () => {
     const { spans, telemetry } = setUp();
-    const store = new GroupStore(undefined, telemetry);
+    const store = new GroupStore(telemetry);
     await store.append([ev('a')]);
     await store.append([ev('b'), ev('b')]);
     const seen: bigint[] = [];
@@ -145,7 +145,7 @@ describe('spans', () => {
 
   it('a failing handler: its span has the error; a failed replay ends the replay span failed', async () => {
     const { spans, telemetry } = setUp();
-    const store = new GroupStore(undefined, telemetry);
+    const store = new GroupStore(telemetry);
     await store.append([ev('a')]);
     const boom = Object.assign(new Error('boom'), { code: 'BOOM' });
     const refused = await store
@@ -183,7 +183,7 @@ describe('spans', () => {
 describe('metrics', () => {
   it('append latency, conflicts, group size and delivery latency', async () => {
     const { reader, telemetry } = setUp();
-    const store = new GroupStore(undefined, telemetry);
+    const store = new GroupStore(telemetry);
     const delivered: EventRecord[] = [];
     await store.streamAll((batch) => {
       delivered.push(...batch);
@@ -214,7 +214,7 @@ describe('metrics', () => {
 
   it('a stuck handler makes the lag grow, in status() and in the lag gauge', async () => {
     const { reader, telemetry } = setUp();
-    const store = new GroupStore(undefined, telemetry);
+    const store = new GroupStore(telemetry);
     const gate = deferred();
     const delivered: bigint[] = [];
     const stream = await store.streamAllDurable('stuck', async (batch) => {
