@@ -28,7 +28,7 @@ describe('PostgresStore.connect errors a user can act on', () => {
     expect(error.issues).toEqual([
       {
         path: 'options.scheme',
-        message: 'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs, connectTimeoutMs, callTimeoutMs, closeTimeoutMs)',
+        message: 'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs, connectTimeoutMs, callTimeoutMs, closeTimeoutMs, telemetry)',
       },
     ]);
   });

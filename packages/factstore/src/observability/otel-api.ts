@@ -14,6 +14,8 @@ let loaded: { readonly api: OtelApi | undefined } | undefined;
  */
 export function loadOpenTelemetry(load?: () => unknown): OtelApi | undefined {
   if (load) return checked(load);
+  // a synchronous require, so that the store's constructor can decide at once; the ESM build gets one from createRequire
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   loaded ??= { api: checked(() => require('@opentelemetry/api')) };
   return loaded.api;
 }
