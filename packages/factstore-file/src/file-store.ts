@@ -5,7 +5,7 @@ import { FileBackend } from './file-backend.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { validateOpen, type FileStoreOptions } from './options.js';
 
-let construct: (backend: FileBackend, leaseMs: number) => FileStore;
+let construct: (backend: FileBackend, options: Required<FileStoreOptions>) => FileStore;
 
 /**
  * The file factstore: the whole contract on plain files in one folder: JSON Lines segments, one
@@ -27,14 +27,14 @@ let construct: (backend: FileBackend, leaseMs: number) => FileStore;
  */
 export class FileStore extends EventStoreBase {
   static {
-    construct = (backend, leaseMs) => new FileStore(backend, leaseMs);
+    construct = (backend, options) => new FileStore(backend, options);
   }
 
   /** The absolute path of the store's folder. */
   readonly path: string;
 
-  private constructor(backend: FileBackend, leaseMs: number) {
-    super(backend, { leaseMs });
+  private constructor(backend: FileBackend, options: Required<FileStoreOptions>) {
+    super(backend, options);
     this.path = backend.path;
   }
 
@@ -64,5 +64,5 @@ export async function openFileStore(path: string, options?: FileStoreOptions, fi
   } catch (error) {
     throw new BackendFailureError(`cannot open file store folder ${folder}`, error);
   }
-  return construct(backend, valid.options.leaseMs);
+  return construct(backend, valid.options);
 }

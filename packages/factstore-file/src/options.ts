@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { InvalidInputError, type InvalidInputIssue } from 'factstore';
+import { InvalidInputError, TelemetryOptions, type InvalidInputIssue } from 'factstore';
 import { checkOptions, LEASE_MS } from 'factstore/backend';
 
 /** Options of {@link FileStore.open}. */
@@ -42,6 +42,12 @@ export interface FileStoreOptions {
    * one whose holder is paused or on another host after this long.
    */
   leaseMs?: number;
+  /**
+   * Where the store's spans and metrics go: `{ tracerProvider, meterProvider }` of OpenTelemetry
+   * (docs/operations.md). Default: the global providers of `@opentelemetry/api` when it is
+   * installed; without it, no telemetry.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** TypeBox schema of {@link FileStoreOptions}. */
@@ -53,6 +59,7 @@ export const FileStoreOptions = Type.Object(
     lockTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     cachedEvents: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 30 })),
     leaseMs: Type.Optional(Type.Integer({ minimum: 300, maximum: 600_000 })),
+    telemetry: Type.Optional(TelemetryOptions),
   },
   { additionalProperties: false },
 );
@@ -79,6 +86,7 @@ export function validateOpen(path: unknown, options: unknown): { path: string; o
       lockTimeoutMs: o.lockTimeoutMs ?? 10_000,
       cachedEvents: o.cachedEvents ?? DEFAULT_CACHED_EVENTS,
       leaseMs: o.leaseMs ?? LEASE_MS,
+      telemetry: o.telemetry ?? {},
     },
   };
 }

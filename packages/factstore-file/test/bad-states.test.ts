@@ -35,7 +35,7 @@ describe('FileStore refuses bad states with clear errors, changing nothing', () 
     expect(error.issues).toEqual([
       {
         path: 'options.durabilty',
-        message: 'is not an accepted key (accepted: durability, segmentBytes, pollIntervalMs, lockTimeoutMs, cachedEvents, leaseMs)',
+        message: 'is not an accepted key (accepted: durability, segmentBytes, pollIntervalMs, lockTimeoutMs, cachedEvents, leaseMs, telemetry)',
       },
     ]);
     expect(existsSync(path)).toBe(false);

@@ -1,5 +1,5 @@
-import { InvalidInputError, type InvalidInputIssue } from 'factstore';
-import { checkOptions, EventStoreBase, NoOptions } from 'factstore/backend';
+import { InvalidInputError, type InvalidInputIssue, type TelemetryOptions } from 'factstore';
+import { checkOptions, EventStoreBase, TelemetryOnlyOptions } from 'factstore/backend';
 import { MemoryBackend } from './memory-backend.js';
 
 /**
@@ -22,17 +22,24 @@ import { MemoryBackend } from './memory-backend.js';
  */
 export class MemoryStore extends EventStoreBase {
   /**
-   * @param options none yet: `{}` or nothing
-   * @throws {@link InvalidInputError} for any key (`new MemoryStore({ foo: 1 })`) or a value that
-   *   is not an object
+   * @param options `telemetry`, or nothing
+   * @throws {@link InvalidInputError} for any other key (`new MemoryStore({ foo: 1 })`), a bad
+   *   `telemetry`, or a value that is not an object
    */
   constructor(options?: MemoryStoreOptions) {
     const issues: InvalidInputIssue[] = [];
-    checkOptions(NoOptions, options, issues);
+    const valid = checkOptions<MemoryStoreOptions>(TelemetryOnlyOptions, options, issues);
     if (issues.length > 0) throw new InvalidInputError(issues);
-    super(new MemoryBackend());
+    super(new MemoryBackend(), { telemetry: valid.telemetry });
   }
 }
 
-/** Options of {@link MemoryStore}: none yet; any key is refused with `INVALID_INPUT`. */
-export type MemoryStoreOptions = Record<string, never>;
+/** Options of {@link MemoryStore}; any other key is refused with `INVALID_INPUT`. */
+export interface MemoryStoreOptions {
+  /**
+   * Where the store's spans and metrics go: `{ tracerProvider, meterProvider }` of OpenTelemetry
+   * (docs/operations.md). Default: the global providers of `@opentelemetry/api` when it is
+   * installed; without it, no telemetry.
+   */
+  telemetry?: TelemetryOptions;
+}

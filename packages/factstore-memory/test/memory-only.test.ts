@@ -5,7 +5,7 @@ const opened = (accountId: string) => ({ eventType: 'account-opened', payload: {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('MemoryStore specifics', () => {
-  it('takes no options: an unknown key or a non-object is INVALID_INPUT, naming it', () => {
+  it('takes only `telemetry`: an unknown key, a bad provider or a non-object is INVALID_INPUT, naming it', () => {
     const refused = (options: unknown) => {
       try {
         new MemoryStore(options as never);
@@ -16,8 +16,9 @@ describe('MemoryStore specifics', () => {
     };
     const unknown = refused({ foo: 1 });
     expect(unknown.code).toBe('INVALID_INPUT');
-    expect(unknown.issues).toEqual([{ path: 'options.foo', message: 'is not an accepted key (none are accepted)' }]);
-    expect(unknown.message).toBe('invalid input: options.foo: is not an accepted key (none are accepted)');
+    expect(unknown.issues).toEqual([{ path: 'options.foo', message: 'is not an accepted key (accepted: telemetry)' }]);
+    expect(unknown.message).toBe('invalid input: options.foo: is not an accepted key (accepted: telemetry)');
+    expect(refused({ telemetry: { tracerProvider: 'jaeger' } }).issues.map((i) => i.path)).toEqual(['options.telemetry.tracerProvider']);
     expect(refused('fast').issues).toEqual([{ path: 'options', message: 'must be a plain object (got "fast")' }]);
     expect(new MemoryStore({}).closed).toBe(false);
     expect(new MemoryStore({ foo: undefined } as never).closed).toBe(false);

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { InvalidInputError, type InvalidInputIssue } from 'factstore';
+import { InvalidInputError, TelemetryOptions, type InvalidInputIssue } from 'factstore';
 import { checkOptions, LEASE_MS } from 'factstore/backend';
 import { isSql, type PostgresConnection } from './connection.js';
 
@@ -55,6 +55,12 @@ export interface PostgresStoreOptions {
    * `poolMode: 'session'`; polling with `'transaction'`).
    */
   listenUrl?: string;
+  /**
+   * Where the store's spans and metrics go: `{ tracerProvider, meterProvider }` of OpenTelemetry
+   * (docs/operations.md). Default: the global providers of `@opentelemetry/api` when it is
+   * installed; without it, no telemetry.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** {@link PostgresStoreOptions} with the defaults filled in. */
@@ -71,6 +77,7 @@ export const PostgresStoreOptions = Type.Object(
     closeTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     poolMode: Type.Optional(Type.Union([Type.Literal('session'), Type.Literal('transaction')])),
     listenUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+    telemetry: Type.Optional(TelemetryOptions),
   },
   { additionalProperties: false },
 );
@@ -108,6 +115,7 @@ export function validateOptions(
       closeTimeoutMs: o.closeTimeoutMs ?? 2000,
       poolMode: o.poolMode ?? 'session',
       ...(o.listenUrl !== undefined && { listenUrl: o.listenUrl }),
+      telemetry: o.telemetry ?? {},
     },
   };
 }

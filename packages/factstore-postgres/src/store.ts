@@ -22,8 +22,8 @@ import type { PostgresTransaction } from './projection.js';
  * ```
  */
 export class PostgresStore extends EventStoreBase {
-  private constructor(backend: PostgresBackend, leaseMs: number) {
-    super(backend, { leaseMs });
+  private constructor(backend: PostgresBackend, options: Required<PostgresStoreOptions>) {
+    super(backend, options);
   }
 
   /**
@@ -43,7 +43,7 @@ export class PostgresStore extends EventStoreBase {
     } catch (error) {
       throw describeConnectFailure(error, valid.connection, valid.options.schema);
     }
-    return new PostgresStore(backend, valid.options.leaseMs);
+    return new PostgresStore(backend, valid.options);
   }
 
   /**

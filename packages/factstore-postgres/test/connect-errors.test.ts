@@ -29,7 +29,7 @@ describe('PostgresStore.connect errors a user can act on', () => {
       {
         path: 'options.scheme',
         message:
-          'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs, connectTimeoutMs, callTimeoutMs, closeTimeoutMs, poolMode, listenUrl)',
+          'is not an accepted key (accepted: schema, pollIntervalMs, leaseMs, connectTimeoutMs, callTimeoutMs, closeTimeoutMs, poolMode, listenUrl, telemetry)',
       },
     ]);
   });

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { InvalidInputError, type InvalidInputIssue } from 'factstore';
+import { InvalidInputError, TelemetryOptions, type InvalidInputIssue } from 'factstore';
 import { checkOptions, LEASE_MS } from 'factstore/backend';
 
 /** Options of {@link SqliteStore.open}. */
@@ -21,6 +21,12 @@ export interface SqliteStoreOptions {
    * thirds into it when it could not renew; a name whose holder died is free after it.
    */
   leaseMs?: number;
+  /**
+   * Where the store's spans and metrics go: `{ tracerProvider, meterProvider }` of OpenTelemetry
+   * (docs/operations.md). Default: the global providers of `@opentelemetry/api` when it is
+   * installed; without it, no telemetry.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** TypeBox schema of {@link SqliteStoreOptions}. */
@@ -30,6 +36,7 @@ export const SqliteStoreOptions = Type.Object(
     busyTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
     leaseMs: Type.Optional(Type.Integer({ minimum: 300, maximum: 600_000 })),
+    telemetry: Type.Optional(TelemetryOptions),
   },
   { additionalProperties: false },
 );
@@ -48,6 +55,7 @@ export function validateOptions(path: unknown, options: unknown): { path: string
       busyTimeoutMs: o.busyTimeoutMs ?? 5000,
       pollIntervalMs: o.pollIntervalMs ?? 10,
       leaseMs: o.leaseMs ?? LEASE_MS,
+      telemetry: o.telemetry ?? {},
     },
   };
 }

@@ -23,8 +23,8 @@ export class SqliteStore extends EventStoreBase {
   /** The absolute path of the database file. */
   readonly path: string;
 
-  private constructor(backend: SqliteBackend, leaseMs: number) {
-    super(backend, { leaseMs });
+  private constructor(backend: SqliteBackend, options: Required<SqliteStoreOptions>) {
+    super(backend, options);
     this.path = backend.path;
   }
 
@@ -42,7 +42,7 @@ export class SqliteStore extends EventStoreBase {
     } catch (error) {
       throw new BackendFailureError(`cannot open SQLite file ${resolve(valid.path)}`, error);
     }
-    return new SqliteStore(backend, valid.options.leaseMs);
+    return new SqliteStore(backend, valid.options);
   }
 
   /**

@@ -23,6 +23,7 @@ export {
   type StoredCursor,
   type VerifyReport,
 } from './store/maintenance.js';
+export { TelemetryOnlyOptions } from './observability/options.js';
 export { assembleBatches, freezeJson } from './store/batches.js';
 export { readCommittedBatches, readWholeBatches, type BatchRange, type BatchSource, type IdentifiedRange } from './store/whole-batches.js';
 export { rowToRecord, type EventRow } from './store/rows.js';

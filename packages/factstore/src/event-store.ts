@@ -1,6 +1,7 @@
 import type { AppendOptions, AppendResult, NewEvent } from './event.js';
 import type { EventRecord } from './event.js';
 import type { EventQuery, IterateOptions, QueryResult } from './query.js';
+import type { StoreStatus } from './observability/status.js';
 import type { EventStream, StreamHandler, StreamOptions, WaitForDurableOptions } from './stream.js';
 
 /**
@@ -75,6 +76,23 @@ export interface EventStore {
   streamAllDurable(name: string, handler: StreamHandler, options?: StreamOptions): Promise<EventStream>;
   /** Like {@link EventStore.streamAllDurable}, delivering only records that match `query`. */
   streamToDurable(name: string, query: EventQuery, handler: StreamHandler, options?: StreamOptions): Promise<EventStream>;
+  /**
+   * What this process knows of the store and its streams, without any I/O (so it is cheap enough
+   * for a health endpoint or a metrics callback, and works after `close()`): the head this process
+   * knows, and for every stream its id, durable name, kind, cursor, lag (`head − cursor`), whether
+   * it is active, its last error and since when it has been stalled (the commit time of the oldest
+   * batch it has not delivered past yet; null when caught up). Durable streams stopped by a failure
+   * stay listed (inactive, with their error) until their name is registered again on this store.
+   *
+   * @example
+   * ```ts
+   * for (const stream of store.status().streams) {
+   *   const waited = stream.stalledSince ? Date.now() - stream.stalledSince.getTime() : 0;
+   *   if (!stream.active || waited > 30_000) console.warn(stream.name ?? stream.id, stream.lag, stream.lastError?.code);
+   * }
+   * ```
+   */
+  status(): StoreStatus;
   /** Stops every stream, saves cursors, releases resources. A second call resolves. */
   close(): Promise<void>;
 }

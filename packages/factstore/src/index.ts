@@ -13,6 +13,8 @@ export * from './query.js';
 export * from './stream.js';
 export * from './record-json.js';
 export type { EventStore } from './event-store.js';
+export type { StoreStatus, StreamError, StreamStatus } from './observability/status.js';
+export { TelemetryOptions, type MeterProviderLike, type TracerProviderLike } from './observability/options.js';
 export { decide, DEFAULT_MAX_ATTEMPTS, type Decision, type DecisionOutcome } from './decide/decide.js';
 export {
   defineEvents,

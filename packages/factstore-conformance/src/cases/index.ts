@@ -14,6 +14,7 @@ import { liveStreamCases } from './live-streams.js';
 import { maintenanceCases } from './maintenance.js';
 import { payloadPredicateCases } from './payload-predicates.js';
 import { queryCases } from './query.js';
+import { statusCases } from './status.js';
 import { unsubscribeCases } from './unsubscribe.js';
 import { waitForDurableCases } from './wait-for-durable.js';
 
@@ -31,6 +32,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...unsubscribeCases,
   ...durableStreamCases,
   ...waitForDurableCases,
+  ...statusCases,
   ...errorCases,
   ...inputRuleCases,
   ...limitCases,

@@ -26,6 +26,17 @@ export class CommitFeed {
     return this.changes;
   }
 
+  /** The newest position known to be committed (this process's commits, and what reads and wake-ups found). */
+  get head(): bigint {
+    return this.knownHead;
+  }
+
+  /** The commit time of the batch holding `position`, when that batch is among the recent ones kept in memory. */
+  committedAt(position: bigint): Date | undefined {
+    const batch = this.recent[this.indexAfter(position) - 1];
+    return batch && batch.lastSequenceNumber >= position ? batch.records[0]?.occurredAt : undefined;
+  }
+
   /** Reads the backend's head (commits of others included) and remembers it. */
   async currentHead(): Promise<bigint> {
     const head = await this.backend.head();

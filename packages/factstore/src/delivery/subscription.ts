@@ -1,8 +1,11 @@
 import { BackendFailureError, DurableReplayError, DurableStreamLeaseLostError, FactStoreError, StoreClosedError } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { EventMatcher } from '../matching/query-match.js';
+import { streamError, type StreamError, type StreamStatus } from '../observability/status.js';
+import { Telemetry, type StreamInfo } from '../observability/telemetry.js';
 import type { DurableLeases } from '../store/durable-leases.js';
 import type { EventStream, StreamOptions } from '../stream.js';
+import type { CommittedBatch } from '../store/backend.js';
 import type { CommitFeed } from './commit-feed.js';
 import { handlerScope } from './handler-scope.js';
 
@@ -50,14 +53,24 @@ export class Subscription implements EventStream {
   private replayFailure: FactStoreError | undefined;
   /** Set when the durable name passed to another holder: the stream stops and reports it. */
   private lost: DurableStreamLeaseLostError | undefined;
+  /** For `status()`: the stream's last failure. */
+  private lastError: StreamError | null = null;
+  /** For `status()`: the batch the loop is at (being delivered, or next), until the cursor passes it. */
+  private next: CommittedBatch | undefined;
+  /** The span of the replay, while a durable registration replays (telemetry on). */
+  private replaySpan: ReturnType<Telemetry['startReplay']>;
+  private readonly info: StreamInfo;
 
   constructor(
     private readonly spec: SubscriptionSpec,
     private readonly feed: CommitFeed,
     private readonly leases: DurableLeases,
     private readonly onFinished: (subscription: Subscription) => void,
+    private readonly telemetry: Telemetry = Telemetry.off,
   ) {
     this.id = spec.id;
+    const durable = spec.durable;
+    this.info = { id: spec.id, name: durable?.name ?? null, kind: durable ? (durable.transactional ? 'projection' : 'durable') : 'live' };
     this.cursor = spec.cursor;
     this.savedCursor = spec.cursor;
     this.replaying = spec.durable !== undefined;
@@ -66,6 +79,28 @@ export class Subscription implements EventStream {
 
   get active(): boolean {
     return this.state === 'running';
+  }
+
+  /** The durable name, or null for a live stream. */
+  get name(): string | null {
+    return this.info.name;
+  }
+
+  /** Whether the stream stopped because of a failure (a durable stream's handler, replay or lease). */
+  get failed(): boolean {
+    return this.state === 'stopped' && this.lastError !== null && this.info.kind !== 'live';
+  }
+
+  /** This stream as `store.status()` reports it, given the head the store knows. */
+  status(head: bigint): StreamStatus {
+    const cursor = this.cursor;
+    const lag = head > cursor ? head - cursor : 0n;
+    let stalledSince: Date | null = null;
+    if (lag > 0n) {
+      const next = this.next?.firstSequenceNumber === cursor + 1n ? this.next : undefined;
+      stalledSince = next?.records[0]?.occurredAt ?? this.feed.committedAt(cursor + 1n) ?? null;
+    }
+    return { ...this.info, cursor, head, lag, active: this.active, replaying: this.replaying, lastError: this.lastError, stalledSince };
   }
 
   /** Whether this is a projection: its handler runs inside the backend's write transaction. */
@@ -79,6 +114,7 @@ export class Subscription implements EventStream {
    */
   leaseLost(error: DurableStreamLeaseLostError): void {
     this.lost ??= error;
+    this.lastError ??= streamError(error);
     if (this.replaying) this.replayFailure ??= error;
     if (this.state === 'running') {
       this.state = 'stopping';
@@ -88,6 +124,9 @@ export class Subscription implements EventStream {
 
   /** Starts the loop; for a durable stream, resolves once the replay is done. */
   start(): Promise<void> {
+    const durable = this.spec.durable;
+    if (this.telemetry.on && durable && this.replaying)
+      this.replaySpan = this.telemetry.startReplay(this.info, this.cursor, durable.replayUntil);
     void this.loop();
     if (!this.replaying) this.replay.resolve();
     return this.replay.promise;
@@ -137,6 +176,7 @@ export class Subscription implements EventStream {
         for (const batch of batches) {
           if (this.state !== 'running') break;
           if (batch.firstSequenceNumber !== this.cursor + 1n) break; // not contiguous: read again
+          this.next = batch;
           const records = batch.records.filter(this.spec.matcher);
           if (records.length > 0) {
             // the fence: a durable stream starts a handler call only while its lease is surely its own
@@ -148,6 +188,7 @@ export class Subscription implements EventStream {
           }
           this.cursor = batch.lastSequenceNumber;
         }
+        if (this.next && this.next.lastSequenceNumber <= this.cursor) this.next = undefined;
         await this.saveCursor();
       }
     } finally {
@@ -178,12 +219,12 @@ export class Subscription implements EventStream {
         phase = 'before';
         await this.leases.saveWith(durable.name, position, async (tx) => {
           phase = 'handler';
-          await handlerScope.run(this, () => this.spec.handler(records, tx));
+          await this.call(records, tx);
           phase = 'after';
         });
         if (position > this.savedCursor) this.savedCursor = position;
         this.commitFailures = 0;
-      } else await handlerScope.run(this, () => this.spec.handler(records));
+      } else await this.call(records);
       return 'delivered';
     } catch (thrown) {
       if (!durable) {
@@ -209,15 +250,25 @@ export class Subscription implements EventStream {
         this.replayFailure = phase === 'handler' ? new DurableReplayError(durable.name, error) : (error as BackendFailureError);
         return 'stopped';
       }
+      this.lastError = streamError(error);
       await this.finish();
       this.report(error, records);
       return 'stopped';
     }
   }
 
+  /** Calls the handler in this stream's scope, traced when telemetry is on. */
+  private async call(records: readonly EventRecord[], tx?: unknown): Promise<void> {
+    const handler = this.spec.handler;
+    const run = () => handlerScope.run(this, () => (tx === undefined ? handler(records) : handler(records, tx)));
+    await (this.telemetry.on ? this.telemetry.handle(this.info, records, this.replaySpan, run) : run());
+  }
+
   private async endReplay(): Promise<void> {
     await this.saveCursor();
     this.replaying = false;
+    this.telemetry.endSpan(this.replaySpan);
+    this.replaySpan = undefined;
     this.replay.resolve();
   }
 
@@ -252,7 +303,12 @@ export class Subscription implements EventStream {
         }
       }
       const reported = this.replaying ? undefined : this.lost;
-      if (this.replaying) this.replay.reject(this.replayFailure ?? new StoreClosedError());
+      if (this.replaying) {
+        const failure = this.replayFailure ?? new StoreClosedError();
+        if (this.replayFailure) this.lastError ??= streamError(this.replayFailure);
+        this.telemetry.endSpan(this.replaySpan, failure);
+        this.replay.reject(failure);
+      }
       this.onFinished(this);
       this.finished.resolve();
       if (reported) this.report(reported, []);
@@ -261,6 +317,7 @@ export class Subscription implements EventStream {
   }
 
   private report(error: unknown, batch: readonly EventRecord[]): void {
+    if (this.info.kind === 'live') this.lastError = streamError(error);
     const onError = this.spec.onError;
     if (onError) {
       try {

@@ -13,6 +13,9 @@ import type { AppendOptions, AppendResult, NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
 import { compileMatcher } from '../matching/query-match.js';
+import type { StoreStatus } from '../observability/status.js';
+import type { TelemetryOptions } from '../observability/options.js';
+import { Telemetry } from '../observability/telemetry.js';
 import { MAX_POSITION, type EventQuery, type IterateOptions, type QueryResult } from '../query.js';
 import type { EventRecord } from '../event.js';
 import type { EventStream, StreamHandler, StreamOptions, WaitForDurableOptions } from '../stream.js';
@@ -54,6 +57,10 @@ export abstract class EventStoreBase implements EventStore {
   private readonly leases: DurableLeases;
   private readonly waits: DurableWaits;
   private readonly subscriptions = new Set<Subscription>();
+  /** Durable streams stopped by a failure, by name, kept for `status()` until the name is registered again here. */
+  private readonly failed = new Map<string, Subscription>();
+  private readonly telemetry: Telemetry;
+  private readonly storeName: string;
   private readonly pending = new Set<Promise<unknown>>();
   private nextStreamId = 1;
   private closing: Promise<void> | undefined;
@@ -62,12 +69,17 @@ export abstract class EventStoreBase implements EventStore {
    * @param backend the store's storage
    * @param options `leaseMs`: how long a durable name stays held by a holder that stopped
    *   renewing it (default `LEASE_MS`, 3 s); the holder renews every third of it and stops starting
-   *   handler calls two thirds into it when it could not renew
+   *   handler calls two thirds into it when it could not renew; `telemetry`: the OpenTelemetry
+   *   providers of the store's spans and metrics (default: the global ones of `@opentelemetry/api`
+   *   when it is installed, else none), see {@link TelemetryOptions}
    */
   protected constructor(
     private readonly backend: StoreBackend,
-    options: { readonly leaseMs?: number } = {},
+    options: { readonly leaseMs?: number; readonly telemetry?: TelemetryOptions | undefined } = {},
   ) {
+    this.storeName = new.target.name;
+    this.telemetry = Telemetry.create(this.storeName, options.telemetry);
+    this.telemetry.observeStreams(() => this.status());
     this.feed = new CommitFeed(backend);
     this.waits = new DurableWaits((name) => this.track(backend.readCursor(name), 'waitForDurable failed'));
     // a cursor saved here ends the waits for it at once (other processes' saves are polled)
@@ -119,7 +131,8 @@ export abstract class EventStoreBase implements EventStore {
     );
     this.refuseInsideProjection('append');
     if (valid.length === 0) throw new EmptyAppendError();
-    return this.commit(this.backend.append(valid, undefined, key), 'append failed');
+    const run = () => this.commit(this.backend.append(valid, undefined, key), 'append failed');
+    return this.telemetry.on ? this.telemetry.append('append', valid.length, run) : run();
   }
 
   async appendIf(
@@ -138,13 +151,13 @@ export abstract class EventStoreBase implements EventStore {
     this.refuseInsideProjection('appendIf');
     if (valid.length === 0) throw new EmptyAppendError();
     const condition: AppendCondition = { query, expectedVersion };
-    return this.commit(this.backend.append(valid, condition, key), 'conditional append failed');
+    const run = () => this.commit(this.backend.append(valid, condition, key), 'conditional append failed');
+    return this.telemetry.on ? this.telemetry.append('appendIf', valid.length, run) : run();
   }
 
   async query(query: EventQuery): Promise<QueryResult> {
     this.ensureOpen();
-    const valid = validateQuery(query);
-    return this.track(this.backend.query(valid), 'query failed');
+    return this.read(validateQuery(query));
   }
 
   iterate(query: EventQuery, options?: IterateOptions): AsyncIterable<EventRecord> {
@@ -204,6 +217,12 @@ export abstract class EventStoreBase implements EventStore {
     return this.closing;
   }
 
+  status(): StoreStatus {
+    const head = this.feed.head;
+    const streams = [...this.subscriptions, ...this.failed.values()].sort((a, b) => a.id - b.id).map((s) => s.status(head));
+    return { store: this.storeName, closed: this.closed, head, streams };
+  }
+
   /**
    * A projection, for stores whose backend has `saveCursorWith`: a durable stream (the semantics
    * of `streamToDurable`) whose handler gets the backend's transaction, in which its cursor is
@@ -258,6 +277,7 @@ export abstract class EventStoreBase implements EventStore {
       durable: { name, replayUntil, transactional },
       ...valid,
     }));
+    this.failed.delete(name);
     if (target.lostEarly) subscription.leaseLost(target.lostEarly);
     await subscription.start();
     return subscription;
@@ -275,7 +295,7 @@ export abstract class EventStoreBase implements EventStore {
     for (let first = true; left > 0; first = false) {
       this.ensureOpen();
       const size = Math.min(pageSize, left);
-      const result = await this.track(this.backend.query(Object.freeze({ ...page, limit: size })), 'query failed');
+      const result = await this.read(Object.freeze({ ...page, limit: size }));
       for (const record of result.eventRecords) {
         yield record;
         this.ensureOpen(); // a step after close() ends the iteration with STORE_CLOSED
@@ -299,7 +319,11 @@ export abstract class EventStoreBase implements EventStore {
   }
 
   private subscribe(spec: ConstructorParameters<typeof Subscription>[0]): Subscription {
-    const subscription = new Subscription(spec, this.feed, this.leases, (done) => this.subscriptions.delete(done));
+    const finished = (done: Subscription) => {
+      this.subscriptions.delete(done);
+      if (done.failed && done.name !== null) this.failed.set(done.name, done);
+    };
+    const subscription = new Subscription(spec, this.feed, this.leases, finished, this.telemetry);
     this.subscriptions.add(subscription);
     return subscription;
   }
@@ -312,6 +336,12 @@ export abstract class EventStoreBase implements EventStore {
       lastSequenceNumber: batch.lastSequenceNumber,
       committedCount: batch.records.length,
     };
+  }
+
+  /** One `backend.query`, traced when telemetry is on. */
+  private read(query: ValidQuery): Promise<QueryResult> {
+    const run = () => this.track(this.backend.query(query), 'query failed');
+    return this.telemetry.on ? this.telemetry.query(query.direction ?? 'forward', run) : run();
   }
 
   /** Awaits a backend call, counts it as pending for `close()`, and wraps foreign errors. */
@@ -342,6 +372,7 @@ export abstract class EventStoreBase implements EventStore {
   }
 
   private async shutDown(): Promise<void> {
+    this.telemetry.close();
     this.waits.close();
     // stop() does not wait for the handler call that close() itself may be running inside
     await Promise.all([...this.subscriptions].map((s) => s.stop()));

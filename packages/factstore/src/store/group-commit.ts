@@ -1,5 +1,6 @@
 import { BackendFailureError, ConditionalAppendConflictError } from '../errors.js';
 import { compileMatcher, type EventMatcher } from '../matching/query-match.js';
+import { Telemetry, type AppendTrace } from '../observability/telemetry.js';
 import type { ValidEvent, ValidQuery } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch } from './backend.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
@@ -55,7 +56,7 @@ export class GroupCommit<T> {
   /** Queues one append; resolves with its batch once its group has committed. */
   submit(item: T): Promise<CommittedBatch> {
     return new Promise<CommittedBatch>((resolve, reject) => {
-      const waiter = new Waiter(item, this.timeoutMs, resolve, reject, () => {
+      const waiter = new Waiter(item, Telemetry.appendScope.getStore(), this.timeoutMs, resolve, reject, () => {
         // still queued when its time is up: it was never sent
         const at = this.waiting.indexOf(waiter);
         if (at < 0) return false;
@@ -89,7 +90,7 @@ export class GroupCommit<T> {
     const deadline = Math.min(...group.map((w) => w.deadline));
     let failure: unknown;
     try {
-      const outcomes = await withDeadline(this.commit(group.map((w) => w.item)), deadline - reserve - now(), 'the commit');
+      const outcomes = await withDeadline(this.traced(group), deadline - reserve - now(), 'the commit');
       group.forEach((w, i) => settle(w, outcomes[i]));
       return;
     } catch (error) {
@@ -131,6 +132,19 @@ export class GroupCommit<T> {
       else await this.run([w]);
     }
   }
+
+  /** Commits a group, traced (`factstore.group_commit`) by the store of its appends when its telemetry is on. */
+  private traced(group: readonly Waiter<T>[]): Promise<GroupOutcome[]> {
+    const run = () => this.commit(group.map((w) => w.item));
+    const telemetry = group.find((w) => w.trace)?.trace?.telemetry;
+    return telemetry
+      ? telemetry.groupCommit(
+          group.length,
+          group.map((w) => w.trace?.span),
+          run,
+        )
+      : run();
+  }
 }
 
 const now = (): number => performance.now();
@@ -145,6 +159,8 @@ class Waiter<T> {
 
   constructor(
     readonly item: T,
+    /** The span of the append (telemetry on), for the group's span. */
+    readonly trace: AppendTrace | undefined,
     timeoutMs: number,
     private readonly settleResolve: (batch: CommittedBatch) => void,
     private readonly settleReject: (error: unknown) => void,
