@@ -35,7 +35,8 @@ describe('FileStore refuses bad states with clear errors, changing nothing', () 
     expect(error.issues).toEqual([
       {
         path: 'options.durabilty',
-        message: 'is not an accepted key (accepted: durability, segmentBytes, pollIntervalMs, lockTimeoutMs, cachedEvents, leaseMs, telemetry)',
+        message:
+          'is not an accepted key (accepted: durability, segmentBytes, pollIntervalMs, lockTimeoutMs, cachedEvents, leaseMs, telemetry)',
       },
     ]);
     expect(existsSync(path)).toBe(false);

@@ -3,7 +3,7 @@ import { EventStoreBase } from 'factstore/backend';
 import { PostgresBackend } from './backend.js';
 import { describeConnectFailure } from './connect-failure.js';
 import type { PostgresConnection } from './connection.js';
-import { validateOptions, type PostgresStoreOptions } from './options.js';
+import { validateOptions, type PostgresStoreOptions, type ValidPostgresStoreOptions } from './options.js';
 import type { PostgresTransaction } from './projection.js';
 
 /**
@@ -22,7 +22,7 @@ import type { PostgresTransaction } from './projection.js';
  * ```
  */
 export class PostgresStore extends EventStoreBase {
-  private constructor(backend: PostgresBackend, options: Required<PostgresStoreOptions>) {
+  private constructor(backend: PostgresBackend, options: ValidPostgresStoreOptions) {
     super(backend, options);
   }
 

@@ -12,7 +12,7 @@ export interface StoreRoute {
   /** The URL the stores (and the child processes' stores) connect to, read when a store opens. */
   url: () => string;
   /** Options besides the schema (JSON: child processes get them too). */
-  options: Omit<PostgresStoreOptions, 'schema'>;
+  options: Omit<PostgresStoreOptions, 'schema' | 'telemetry'>;
 }
 
 /**

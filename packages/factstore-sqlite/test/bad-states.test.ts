@@ -22,7 +22,10 @@ describe('SqliteStore refuses bad states with clear errors', () => {
     const error = await openError(path, { synchronous: 'FULL', journal: 'delete', leaseMs: 5 });
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.issues).toEqual([
-      { path: 'options.journal', message: 'is not an accepted key (accepted: synchronous, busyTimeoutMs, pollIntervalMs, leaseMs, telemetry)' },
+      {
+        path: 'options.journal',
+        message: 'is not an accepted key (accepted: synchronous, busyTimeoutMs, pollIntervalMs, leaseMs, telemetry)',
+      },
       { path: 'options.leaseMs', message: 'must be an integer from 300 to 600000 (got 5)' },
     ]);
     expect(error.message).toMatch(/^invalid input \(2 problems\): options\.journal: is not an accepted key/);
