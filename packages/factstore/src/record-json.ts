@@ -2,6 +2,7 @@ import { InvalidInputError, type InvalidInputIssue } from './errors.js';
 import type { EventRecord } from './event.js';
 import type { JsonValue } from './json.js';
 import { MAX_POSITION } from './query.js';
+import { pathAt } from './validation/issues.js';
 import { validateEvents } from './validation/validate.js';
 
 /**
@@ -64,16 +65,16 @@ export function recordFromJson(json: unknown, path = 'record'): EventRecord {
     throw new InvalidInputError([{ path, message: 'must be an object with sequenceNumber, occurredAt, eventType and payload' }]);
   }
   const value = json as Partial<Record<keyof EventRecordJson, unknown>>;
-  for (const key of Object.keys(value)) if (!KEYS.has(key)) issues.push({ path: `${path}/${key}`, message: 'is not a record key' });
+  for (const key of Object.keys(value)) if (!KEYS.has(key)) issues.push({ path: pathAt(path, key), message: 'is not a record key' });
   const { sequenceNumber, occurredAt } = value;
   let position = 0n;
   if (typeof sequenceNumber !== 'string' || !DIGITS.test(sequenceNumber) || BigInt(sequenceNumber) > MAX_POSITION) {
-    issues.push({ path: `${path}/sequenceNumber`, message: 'must be the decimal digits of a position from 1 to 2^63 - 1' });
+    issues.push({ path: pathAt(path, 'sequenceNumber'), message: 'must be the decimal digits of a position from 1 to 2^63 - 1' });
   } else position = BigInt(sequenceNumber);
   const time = typeof occurredAt === 'string' ? new Date(occurredAt) : undefined;
   if (time === undefined || Number.isNaN(time.getTime()) || time.toISOString() !== occurredAt) {
     issues.push({
-      path: `${path}/occurredAt`,
+      path: pathAt(path, 'occurredAt'),
       message: 'must be an ISO 8601 time as toISOString() writes it, e.g. 2026-01-31T12:00:00.000Z',
     });
   }
@@ -82,7 +83,7 @@ export function recordFromJson(json: unknown, path = 'record'): EventRecord {
     [event] = validateEvents([{ eventType: value.eventType, payload: value.payload }], path);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    for (const issue of error.issues) issues.push({ path: issue.path.replace(`${path}/0`, path), message: issue.message });
+    for (const issue of error.issues) issues.push({ path: path + issue.path.slice(`${path}[0]`.length), message: issue.message });
   }
   if (issues.length > 0 || !event) throw new InvalidInputError(issues);
   return Object.freeze({ sequenceNumber: position, occurredAt: time as Date, eventType: event.eventType, payload: event.payload });

@@ -46,16 +46,16 @@ describe('record JSON form', () => {
     const json = recordToJson(record);
     expect(issuesOf(null)).toEqual(['record']);
     expect(issuesOf([json])).toEqual(['record']);
-    expect(issuesOf({ ...json, extra: 1 })).toEqual(['record/extra']);
+    expect(issuesOf({ ...json, extra: 1 })).toEqual(['record.extra']);
     for (const sequenceNumber of [42, '042', '0', '-1', '1.5', '', (MAX_POSITION + 1n).toString()]) {
-      expect(issuesOf({ ...json, sequenceNumber })).toEqual(['record/sequenceNumber']);
+      expect(issuesOf({ ...json, sequenceNumber })).toEqual(['record.sequenceNumber']);
     }
     for (const occurredAt of ['2026-01-31', '2026-01-31T12:00:00Z', 'yesterday', 0]) {
-      expect(issuesOf({ ...json, occurredAt })).toEqual(['record/occurredAt']);
+      expect(issuesOf({ ...json, occurredAt })).toEqual(['record.occurredAt']);
     }
-    expect(issuesOf({ ...json, eventType: '' })).toEqual(['record/eventType']);
-    expect(issuesOf({ ...json, payload: undefined })).toContain('record/payload');
-    expect(issuesOf({ ...json, payload: { bad: '\u0000' } })).toEqual(['record/payload/bad']);
-    expect(issuesOf({ sequenceNumber: 1 })).toEqual(expect.arrayContaining(['record/sequenceNumber', 'record/occurredAt']));
+    expect(issuesOf({ ...json, eventType: '' })).toEqual(['record.eventType']);
+    expect(issuesOf({ ...json, payload: undefined })).toContain('record.payload');
+    expect(issuesOf({ ...json, payload: { bad: '\u0000' } })).toEqual(['record.payload.bad']);
+    expect(issuesOf({ sequenceNumber: 1 })).toEqual(expect.arrayContaining(['record.sequenceNumber', 'record.occurredAt']));
   });
 });

@@ -1,3 +1,4 @@
+import { pathAt } from '../validation/issues.js';
 import { InvalidInputError, type InvalidInputIssue } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { EventStore } from '../event-store.js';
@@ -259,7 +260,7 @@ export class StoreMaintenance {
       pendingEvents = 0;
     };
     for await (const batch of batches) {
-      const valid = validateBatch(batch, next, `batches/${count}`);
+      const valid = validateBatch(batch, next, pathAt('batches', Number(count)));
       pending.push(valid);
       pendingEvents += valid.records.length;
       next = valid.lastSequenceNumber + 1n;
@@ -281,14 +282,14 @@ export class StoreMaintenance {
     const issues: InvalidInputIssue[] = [];
     const names = new Set<string>();
     const valid = cursors.map((cursor, i) => {
-      const path = `cursors/${i}`;
+      const path = pathAt('cursors', i);
       const c = cursor as Partial<StoredCursor>;
-      collect(issues, () => validateDurableName(c.name, `${path}/name`));
-      if (names.has(c.name as string)) issues.push({ path: `${path}/name`, message: 'is there twice' });
+      collect(issues, () => validateDurableName(c.name, pathAt(path, 'name')));
+      if (names.has(c.name as string)) issues.push({ path: pathAt(path, 'name'), message: 'is there twice' });
       names.add(c.name as string);
-      if (typeof c.query !== 'string') issues.push({ path: `${path}/query`, message: 'must be a canonical query (a string)' });
+      if (typeof c.query !== 'string') issues.push({ path: pathAt(path, 'query'), message: 'must be a canonical query (a string)' });
       if (typeof c.position !== 'bigint' || c.position < 0n || c.position > head) {
-        issues.push({ path: `${path}/position`, message: `must be a bigint from 0 to the head (${head})` });
+        issues.push({ path: pathAt(path, 'position'), message: `must be a bigint from 0 to the head (${head})` });
       }
       return Object.freeze({ name: c.name as string, query: c.query as string, position: c.position as bigint });
     });
@@ -468,28 +469,33 @@ function validateBatch(batch: StoredBatch, next: bigint, path: string): StoredBa
   const issues: InvalidInputIssue[] = [];
   const b = (typeof batch === 'object' && batch !== null ? batch : {}) as Partial<StoredBatch>;
   const { firstSequenceNumber: first, lastSequenceNumber: last, records, idempotencyKey } = b;
-  if (first !== next) issues.push({ path: `${path}/firstSequenceNumber`, message: `must be ${next} (the batch after the one before)` });
+  if (first !== next)
+    issues.push({ path: pathAt(path, 'firstSequenceNumber'), message: `must be ${next} (the batch after the one before)` });
   if (typeof last !== 'bigint' || typeof first !== 'bigint' || last < first || last > MAX_POSITION) {
-    issues.push({ path: `${path}/lastSequenceNumber`, message: 'must be a bigint from firstSequenceNumber to 2^63 - 1' });
+    issues.push({ path: pathAt(path, 'lastSequenceNumber'), message: 'must be a bigint from firstSequenceNumber to 2^63 - 1' });
   }
-  if (!Array.isArray(records) || records.length === 0) fail([...issues, { path: `${path}/records`, message: 'must be a non-empty array' }]);
+  if (!Array.isArray(records) || records.length === 0)
+    fail([...issues, { path: pathAt(path, 'records'), message: 'must be a non-empty array' }]);
   const list = records as readonly EventRecord[];
   if (typeof first === 'bigint' && typeof last === 'bigint' && BigInt(list.length) !== last - first + 1n) {
-    issues.push({ path: `${path}/records`, message: `must hold ${last - first + 1n} records (${first}..${last}), holds ${list.length}` });
+    issues.push({
+      path: pathAt(path, 'records'),
+      message: `must hold ${last - first + 1n} records (${first}..${last}), holds ${list.length}`,
+    });
   }
   const events = collect(issues, () =>
     validateEvents(
       list.map((r) => ({ eventType: r?.eventType, payload: r?.payload as JsonValue })),
-      `${path}/records`,
+      pathAt(path, 'records'),
     ),
   );
   const out: EventRecord[] = [];
   list.forEach((record, i) => {
     if (record?.sequenceNumber !== next + BigInt(i))
-      issues.push({ path: `${path}/records/${i}/sequenceNumber`, message: `must be ${next + BigInt(i)}` });
+      issues.push({ path: pathAt(pathAt(pathAt(path, 'records'), i), 'sequenceNumber'), message: `must be ${next + BigInt(i)}` });
     const at = record?.occurredAt;
     if (!(at instanceof Date) || Number.isNaN(at.getTime()))
-      issues.push({ path: `${path}/records/${i}/occurredAt`, message: 'must be a valid Date' });
+      issues.push({ path: pathAt(pathAt(pathAt(path, 'records'), i), 'occurredAt'), message: 'must be a valid Date' });
     const event = events?.[i];
     if (event)
       out.push(
