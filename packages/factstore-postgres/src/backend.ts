@@ -23,6 +23,7 @@ import {
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import { arrayLiteral, endPool, openConnection, openListener, PREPARED, type PostgresConnection, type Runner } from './connection.js';
+import { guardDriver, releaseDriverGuard } from './driver-guard.js';
 import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents, type Tables } from './maintenance.js';
 import { candidates, contextVersions, planQuery, positionParam, toRecord, type PlanScope } from './plan.js';
@@ -67,11 +68,13 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
    * `connectTimeoutMs` whatever the server does.
    */
   static async open(connection: PostgresConnection, options: ValidPostgresStoreOptions): Promise<PostgresBackend> {
+    guardDriver();
     const { sql, owned } = openConnection(connection, options);
     try {
       await withDeadline(prepareSchema(sql, options.schema), options.connectTimeoutMs, 'the schema');
     } catch (error) {
       if (owned) await endPool(sql, 0);
+      releaseDriverGuard();
       throw error;
     }
     const listener =
@@ -328,6 +331,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
       this.listener !== undefined && this.listener !== this.sql && endPool(this.listener, rest),
       this.owned && endPool(this.sql, rest),
     ]);
+    releaseDriverGuard();
   }
 
   /** `work` within `callTimeoutMs`, else a `BACKEND_FAILURE` that names `what`. */

@@ -3,8 +3,8 @@ export declare const UNCAUGHT_EXIT_CODE: 70;
 
 /** An unhandled rejection or uncaught exception, as recorded. */
 export interface UnhandledEvent {
-  /** Which of the two. */
-  kind: 'unhandledRejection' | 'uncaughtException';
+  /** Which kind; `handledException`: an uncaught exception another listener of the process handled (not a crash). */
+  kind: 'unhandledRejection' | 'uncaughtException' | 'handledException';
   /** The error's name (`Error`, `TypeError`, …), or the reason's `typeof` when it is not an Error. */
   name: string;
   /** The error's message, or the reason as a string. */

@@ -33,6 +33,8 @@ export function recordUnhandled(options = {}) {
   };
   const onRejection = (reason) => record('unhandledRejection', reason);
   const onException = (error) => {
+    // another listener handles it (the process would not end under Node's defaults): recorded, not a crash
+    if (process.listenerCount('uncaughtException') > 1) return void record('handledException', error);
     const event = record('uncaughtException', error);
     if (!exitOnException) return;
     writeSync(2, `uncaught exception, exiting with ${UNCAUGHT_EXIT_CODE}: ${event.stack ?? event.message}\n`);

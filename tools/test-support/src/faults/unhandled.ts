@@ -19,6 +19,8 @@ export interface ChildOutcome {
   unhandledRejections: UnhandledEvent[];
   /** Its uncaught exceptions (the first one ends it). */
   uncaughtExceptions: UnhandledEvent[];
+  /** Uncaught exceptions that another listener of the child handled (the process went on, as under Node's defaults it would with that listener). */
+  handledExceptions: UnhandledEvent[];
   /** True when it crashed: an uncaught exception, or an exit with a nonzero code or by a signal that {@link WatchedChild.kill} did not send. */
   crashed: boolean;
   /** True when it did not exit in time and was killed. */
@@ -112,6 +114,7 @@ export function watchedChild(folder: string, script: string, args: string[] = []
         code,
         signal,
         unhandledRejections: events.filter((e) => e.kind === 'unhandledRejection'),
+        handledExceptions: events.filter((e) => e.kind === 'handledException'),
         uncaughtExceptions,
         crashed,
         timedOut,

@@ -38,6 +38,8 @@ export interface FaultRun {
 export interface FaultReport {
   readonly unhandled: readonly UnhandledEvent[];
   readonly uncaught: readonly UnhandledEvent[];
+  /** Uncaught exceptions another listener in the child handled (the process went on). */
+  readonly handled: readonly UnhandledEvent[];
   readonly crashed: boolean;
   /** ms connect() took; null when it had not settled by `connectCapMs`. */
   readonly connectMs: number | null;
@@ -111,6 +113,7 @@ export async function runFaultWorker(run: FaultRun, admin: Sql): Promise<FaultRe
   const base = {
     unhandled: outcome.unhandledRejections,
     uncaught: outcome.uncaughtExceptions,
+    handled: outcome.handledExceptions,
     crashed: outcome.crashed,
     connectMs: done?.connectMs ?? null,
     connectError: done?.connectError,
