@@ -3,12 +3,9 @@
 // lost or written twice, gaps, whether the live stream saw the log exactly, connect and close
 // times. Used by factstore-postgres's fault tests (which assert on it) and tools/fault-probe
 // (which prints it).
-import { fileURLToPath } from 'node:url';
 import type { Sql } from 'postgres';
+import { PROCESSES } from '../store-kit/processes.js';
 import { watchedChild, type UnhandledEvent } from './unhandled.js';
-
-/** Where the kit's child scripts are (`tools/test-support/processes`). */
-const PROCESSES = fileURLToPath(new URL('../../processes/', import.meta.url));
 
 /** One run: the store's address, its options, the load, and the fault. */
 export interface FaultRun {

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { child, kill } from '../children.js';
 import type { StoreSpec } from './adapter.js';
 
 /** The folder of the kit's child scripts (`tools/test-support/processes`). */
-export const PROCESSES = join(__dirname, '..', '..', 'processes');
+export const PROCESSES = fileURLToPath(new URL('../../processes', import.meta.url));
 
 const running = new Set<ChildProcess>();
 
