@@ -7,6 +7,7 @@ import {
   keyIdentity,
   type AppendCondition,
   type CommittedBatch,
+  type FollowUp,
   type GroupAppend,
   type MaintenanceBackend,
   type StorageFacts,
@@ -108,6 +109,12 @@ export class FileBackend implements StoreBackend, MaintenanceBackend {
     return this.groups.submit({ events, condition, key, identity: key === undefined ? undefined : keyIdentity(key) });
   }
 
+  appendDecisions(condition: AppendCondition, followUps: readonly FollowUp[]): Promise<CommittedBatch>[] {
+    const items = followUps.map((followUp) => ({ events: [], condition, followUp }));
+    const submitted = this.indexKeys(condition.query).then(() => this.groups.submitAll(items));
+    return items.map((_, i) => submitted.then((all) => all[i] as Promise<CommittedBatch>));
+  }
+
   /**
    * Group commit: the appends that queued up while the previous group was written go into one
    * write and one sync, under the write lock: the log is brought up to date (other processes'
@@ -131,7 +138,7 @@ export class FileBackend implements StoreBackend, MaintenanceBackend {
       }));
       if (verdicts.accepted.length === 0) return verdicts.outcomes([]);
       this.lock.assertHeld();
-      return verdicts.outcomes(await this.writer.write(verdicts.accepted));
+      return verdicts.outcomes(await this.writer.write(verdicts.accepted, verdicts.at));
     }),
   );
 

@@ -76,12 +76,14 @@ export class LogWriter {
 
   /**
    * Writes the appends as consecutive batches after the head (after {@link prepare}, under the
-   * lock), with the commit time of now, or of each event's `times` entry (an import).
+   * lock), with the commit time `occurredAt` (the group's; now by default), or of each event's
+   * `times` entry (an import).
    */
-  async write(run: readonly (Pick<GroupAppend, 'events' | 'key'> & { readonly times?: readonly Date[] })[]): Promise<CommittedBatch[]> {
+  async write(
+    run: readonly (Pick<GroupAppend, 'events' | 'key'> & { readonly times?: readonly Date[] })[],
+    occurredAt: Date = new Date(),
+  ): Promise<CommittedBatch[]> {
     const segment = await this.segmentForWrite();
-    const at = Date.now();
-    const occurredAt = new Date(at);
     const iso = occurredAt.toISOString();
     const texts: string[] = [];
     const planned: Planned[] = [];

@@ -10,6 +10,7 @@ import {
   type AppendCondition,
   type CommittedBatch,
   type EventRow,
+  type FollowUp,
   type GroupAppend,
   type MaintenanceBackend,
   type StorageFacts,
@@ -90,6 +91,12 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
   }
 
+  appendDecisions(condition: AppendCondition, followUps: readonly FollowUp[]): Promise<CommittedBatch>[] {
+    return this.groups.submitAll(
+      followUps.map((followUp) => ({ events: [], condition, followUp, identity: this.identities.of(undefined) })),
+    );
+  }
+
   /**
    * Group commit: the appends that queued up while the previous commit ran are written together.
    * Plain appends only: one statement (one lock of the counter row, one commit), each append with
@@ -118,7 +125,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
                 ]);
                 return { head: BigInt(row?.last_seq ?? 0), versions, committed };
               });
-              return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
+              return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted, verdicts.at));
             })
           : this.writeBatches(this.sql, group),
       {
@@ -139,7 +146,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
    * events, so no head needs reading first), inserts every event and one batch row per append,
    * and notifies other processes. One round trip.
    */
-  private async writeBatches(db: Runner, appends: readonly GroupAppend[]): Promise<CommittedBatch[]> {
+  private async writeBatches(db: Runner, appends: readonly GroupAppend[], at = new Date()): Promise<CommittedBatch[]> {
     const types: string[] = [];
     const payloads: string[] = [];
     const firsts: number[] = [];
@@ -154,7 +161,6 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
       }
       lasts.push(types.length);
     }
-    const at = new Date();
     const rows = await db.unsafe(
       `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
             ins AS (INSERT INTO ${this.t.events} (seq, occurred_at, event_type, payload)

@@ -12,6 +12,7 @@ import {
   type AppendCondition,
   type CommittedBatch,
   type EventRow,
+  type FollowUp,
   type GroupAppend,
   type MaintenanceBackend,
   type StorageFacts,
@@ -95,6 +96,12 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
     return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
   }
 
+  appendDecisions(condition: AppendCondition, followUps: readonly FollowUp[]): Promise<CommittedBatch>[] {
+    const items = followUps.map((followUp) => ({ events: [], condition, followUp, identity: this.identities.of(undefined) }));
+    const submitted = this.ensureIndexed(predicateKeys(condition.query)).then(() => this.groups.submitAll(items));
+    return items.map((_, i) => submitted.then((all) => all[i] as Promise<CommittedBatch>));
+  }
+
   /**
    * Group commit: the appends that queued up while the previous transaction ran go into one
    * `BEGIN IMMEDIATE` transaction: the head, each appendIf's context version and the batches of
@@ -117,7 +124,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
           return { head, versions, committed };
         });
         return verdicts.outcomes(
-          verdicts.accepted.length === 0 ? [] : await this.writeBatches(this.write, verdicts.accepted, verdicts.head),
+          verdicts.accepted.length === 0 ? [] : await this.writeBatches(this.write, verdicts.accepted, verdicts.head, verdicts.at),
         );
       }),
     {
@@ -136,12 +143,11 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   /**
    * Writes appends inside the running write transaction after `head` (read under the lock), each
-   * with its own consecutive range and batch row: two statements.
+   * with its own consecutive range and batch row, at the group's time `occurredAt`: two statements.
    */
-  private async writeBatches(db: Connection, appends: readonly GroupAppend[], last: bigint): Promise<CommittedBatch[]> {
+  private async writeBatches(db: Connection, appends: readonly GroupAppend[], last: bigint, occurredAt: Date): Promise<CommittedBatch[]> {
     const head = Number(last);
-    const at = Date.now();
-    const occurredAt = new Date(at);
+    const at = occurredAt.getTime();
     const rows: [string, string][] = [];
     const ranges: [number, number, string | undefined][] = [];
     const out: CommittedBatch[] = [];

@@ -42,6 +42,8 @@ export {
   type GroupOutcome,
   type GroupVerdicts,
   type LockedRead,
+  DecidedNothing,
+  type FollowUp,
 } from './store/group-commit.js';
 export {
   answerFromNewest,

@@ -1,7 +1,9 @@
-import { ConditionalAppendConflictError } from '../src/index.js';
+import { ConditionalAppendConflictError, type EventRecord } from '../src/index.js';
 import {
+  DecidedNothing,
   decideGroup,
   queryMatches,
+  type FollowUp,
   type CommittedBatch,
   type GroupAppend,
   type GroupOutcome,
@@ -167,5 +169,88 @@ describe('decideGroup', () => {
     expect(outcomes[0]).toBe(written);
     expect(outcomes[1]).toMatchObject({ firstSequenceNumber: 1n, replayed: true });
     expect(outcomes[2]).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  describe('decisions under the lock (follow-ups)', () => {
+    /** A follow-up that records what it was handed and decides `events`. */
+    const follower = (events: ValidEvent[]) => {
+      const seen: EventRecord[][] = [];
+      const followUp: FollowUp = {
+        decide: (ahead) => {
+          seen.push([...ahead]);
+          return events;
+        },
+      };
+      return { followUp, seen };
+    };
+
+    it('hands each one the context records written ahead of it, numbered and timed as stored, and writes what it decides', async () => {
+      const { read, asked } = lockedLog([ev('deposited', { id: 'a' }), ev('x')]);
+      const query = ctx('a');
+      const condition = { query, expectedVersion: 1n };
+      const first = follower([ev('deposited', { id: 'a', n: 1 }), ev('other')]);
+      const second = follower([ev('deposited', { id: 'a', n: 2 })]);
+      const plain: GroupAppend = { events: [ev('deposited', { id: 'a', n: 'plain' })] };
+      const third = follower([ev('deposited', { id: 'a', n: 3 })]);
+      const group: GroupAppend[] = [
+        { events: [], condition, followUp: first.followUp },
+        { events: [], condition, followUp: second.followUp },
+        plain,
+        { events: [], condition, followUp: third.followUp },
+      ];
+      const verdicts = await decideGroup(group, read);
+      expect(asked).toEqual([[{ query, matcher: expect.any(Function) }]]); // one shared context, read once
+      expect(verdicts.accepted.map((a) => a.events)).toEqual([
+        [ev('deposited', { id: 'a', n: 1 }), ev('other')],
+        [ev('deposited', { id: 'a', n: 2 })],
+        plain.events,
+        [ev('deposited', { id: 'a', n: 3 })],
+      ]);
+      expect(first.seen).toEqual([[]]);
+      const record = (sequenceNumber: bigint, n: number | string) => ({
+        sequenceNumber,
+        occurredAt: verdicts.at,
+        eventType: 'deposited',
+        payload: { id: 'a', n },
+      });
+      expect(second.seen).toEqual([[record(3n, 1)]]);
+      // the plain append ahead of it is in the context too; `other` (position 4) is not
+      expect(third.seen).toEqual([[record(3n, 1), record(5n, 2), record(6n, 'plain')]]);
+      const written = [batchAt(3n, 2), batchAt(5n, 1), batchAt(6n, 1), batchAt(7n, 1)];
+      expect(verdicts.outcomes(written)).toEqual(written);
+    });
+
+    it('conflicts, without being asked, when the log as the lock found it is not at the version it knew', async () => {
+      const { read } = lockedLog([ev('deposited', { id: 'a' }), ev('deposited', { id: 'a' })]);
+      const stale = follower([ev('deposited', { id: 'a' })]);
+      const verdicts = await decideGroup(
+        [{ events: [], condition: { query: ctx('a'), expectedVersion: 1n }, followUp: stale.followUp }],
+        read,
+      );
+      expect(stale.seen).toEqual([]);
+      expect(verdicts.accepted).toEqual([]);
+      const [outcome] = verdicts.outcomes([]);
+      expect(outcome).toBeInstanceOf(ConditionalAppendConflictError);
+      expect(outcome).toMatchObject({ code: 'CONDITIONAL_APPEND_CONFLICT', expected: 1n, actual: 2n });
+    });
+
+    it('one that decides nothing writes nothing and ends with DecidedNothing; the next is numbered as if it were absent', async () => {
+      const { read } = lockedLog([]);
+      const condition = { query: ctx('a'), expectedVersion: null };
+      const none = follower([]);
+      const after = follower([ev('deposited', { id: 'a' })]);
+      const verdicts = await decideGroup(
+        [
+          { events: [], condition, followUp: none.followUp },
+          { events: [], condition, followUp: after.followUp },
+        ],
+        read,
+      );
+      expect(verdicts.accepted).toHaveLength(1);
+      expect(after.seen).toEqual([[]]);
+      const [nothing, written] = verdicts.outcomes([batchAt(1n, 1)]);
+      expect(nothing).toBeInstanceOf(DecidedNothing);
+      expect(written).toEqual(batchAt(1n, 1));
+    });
   });
 });

@@ -75,16 +75,26 @@ export const decideCases = defineCases('decide', {
     async run({ store }) {
       await store.append([credited('a1', { amount: 10 })]);
       const states: number[] = [];
+      let outside = false;
       const outcome = await decide(store, {
         ...balance('a1'),
+        evolve(sum, record) {
+          // while the first attempt folds what it read, another writer credits the account (as
+          // another process would: after the read, before the append)
+          if (!outside) {
+            outside = true;
+            void store.append([credited('a1', { amount: 100 })]);
+          }
+          return balance('a1').evolve(sum, record);
+        },
         decide(sum) {
           states.push(sum);
-          // the first attempt writes to its own context from outside, as another process would
-          if (states.length === 1) void store.append([credited('a1', { amount: 100 })]);
           return [debited('a1', { amount: sum })];
         },
       });
-      assert.deepEqual(states, [10, 110]);
+      // a store that decides under its write lock does not ask the stale attempt at all
+      assert.ok(states.length === 1 || states[0] === 10, `states: ${states.join(', ')}`);
+      assert.equal(states.at(-1), 110);
       assert.equal(outcome.attempts, 2);
       assert.equal(outcome.state, 110);
       const { eventRecords } = await store.query({});
@@ -144,6 +154,51 @@ export const decideCases = defineCases('decide', {
       assert.deepEqual(await counted(store, 'hot'), upTo(200));
     },
   },
+  'decisions-among-plain-appends-stay-exact': {
+    title:
+      'decisions on one context among plain appends to it from the same process: each decision folds exactly the records before its own (numbered increments stay exact), none gives up',
+    async run({ store }) {
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 120; i++) {
+        calls.push(
+          i % 4 === 0 ? store.append([ev('increment', { id: 'hot', n: 0 })]) : decide(store, { ...counter('hot'), maxAttempts: 100 }),
+        );
+      }
+      await Promise.all(calls);
+      const { eventRecords } = await store.query({ filters: [{ eventTypes: ['increment'], payloadPredicates: [{ id: 'hot' }] }] });
+      assert.equal(eventRecords.length, 120);
+      // a decided increment is numbered by how many records of the context came before it
+      eventRecords.forEach((record, k) => {
+        const { n } = record.payload as { n: number };
+        if (n !== 0) assert.equal(n, k + 1, `record ${record.sequenceNumber}`);
+      });
+      assert.equal(eventRecords.filter((r) => (r.payload as { n: number }).n !== 0).length, 90);
+    },
+  },
+  'a-failing-decision-fails-alone': {
+    title:
+      'among concurrent decisions on one context, one whose decide throws rejects with that error and one that decides bad events with INVALID_INPUT; the others commit in order',
+    async run({ store }) {
+      const refused = new Error('refused');
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) =>
+          decide(store, {
+            ...counter('c'),
+            decide: (count) => {
+              if (i === 7) throw refused;
+              if (i === 11) return [{ eventType: '', payload: {} }];
+              return [ev('increment', { id: 'c', n: count + 1 })];
+            },
+          }),
+        ),
+      );
+      assert.equal(outcomes[7]?.status === 'rejected' && outcomes[7].reason, refused);
+      const invalid = outcomes[11]?.status === 'rejected' ? (outcomes[11].reason as { code?: string }) : undefined;
+      assert.equal(invalid?.code, 'INVALID_INPUT');
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 28);
+      assert.deepEqual(await counted(store, 'c'), upTo(28));
+    },
+  },
   'different-contexts-run-concurrently': {
     title: 'decisions on different contexts run at the same time (both read before either appends); on one context, one after another',
     async run({ store }) {
@@ -160,53 +215,102 @@ export const decideCases = defineCases('decide', {
       assert.deepEqual(calls.slice(0, 2).sort(), ['query [{"id":"x"}]', 'query [{"id":"y"}]'], `calls: ${calls.join(', ')}`);
       calls.length = 0;
       await Promise.all([decide(watched, counter('x')), decide(watched, counter('x'))]);
-      assert.deepEqual(calls, ['query [{"id":"x"}]', 'appendIf [{"id":"x"}]', 'query [{"id":"x"}]', 'appendIf [{"id":"x"}]']);
+      // the second reads after the first appended, or (a store that hands decide the records it
+      // wrote, as EventStoreBase does) folds them without a read
+      assert.deepEqual(calls.slice(0, 2), ['query [{"id":"x"}]', 'appendIf [{"id":"x"}]'], `calls: ${calls.join(', ')}`);
+      assert.ok(
+        ['query [{"id":"x"}],appendIf [{"id":"x"}]', 'appendIf [{"id":"x"}]'].includes(calls.slice(2).join()),
+        `calls: ${calls.join(', ')}`,
+      );
+      assert.deepEqual(await counted(store, 'x'), [1, 2, 3]);
       // many contexts at once, each with its own queue
       const outcomes = await Promise.all(upTo(100).map((i) => decide(store, counter(`c${i % 10}`))));
       assert.ok(outcomes.every((o) => o.attempts === 1));
       for (let c = 0; c < 10; c++) assert.deepEqual(await counted(store, `c${c}`), upTo(10));
     },
   },
+  'queued-decision-sees-the-commit-ahead-of-it': {
+    title:
+      'a decision queued behind another on its context folds exactly what the one ahead committed that matches the context, and appends at the version that left',
+    async run({ store }) {
+      await store.append([credited('a1', { amount: 10 })]);
+      const seen: EventRecord[][] = [];
+      const watching = (extra: Partial<Decision<number>>): Decision<number> => {
+        const records: EventRecord[] = [];
+        seen.push(records);
+        return balance('a1', {
+          evolve: (sum, record) => (records.push(record), balance('a1').evolve(sum, record)),
+          ...extra,
+        });
+      };
+      const [first, second, third] = await Promise.all([
+        // credits 5, and also writes an event outside the context (the next fold must not see it)
+        decide(store, watching({ decide: () => [credited('a1', { amount: 5 }), opened('a1')] })),
+        // outside the context only: the version stays at the first decision's credit
+        decide(store, watching({ decide: () => [opened('a1', { again: true })] })),
+        decide(store, watching({ decide: (sum) => [debited('a1', { amount: sum })] })),
+      ]);
+      assert.deepEqual(
+        [first.attempts, second.attempts, third.attempts],
+        [1, 1, 1],
+        'one attempt each: each appended at the version the one ahead left',
+      );
+      assert.deepEqual([first.state, second.state, third.state], [10, 15, 15]);
+      assert.deepEqual(seen.map(seqs), [[1], [1, 2], [1, 2]]);
+      const context = (await store.query(account('a1'))).eventRecords;
+      assert.deepEqual(seen[2], context.slice(0, 2), 'the records as query returns them');
+      assert.deepEqual(seqs(context), [1, 2, 5]);
+      assert.deepEqual(third.result, { firstSequenceNumber: 5n, lastSequenceNumber: 5n, committedCount: 1 });
+    },
+  },
   'gives-up-after-max-attempts': {
     title:
       'when every attempt meets a conflict, decide rejects with CONDITIONAL_APPEND_CONFLICT after maxAttempts reads, writing nothing of its own',
     async run({ store }) {
+      await store.append([credited('a1', { amount: 1 })]);
       let reads = 0;
       const error = await rejectsWith<{ expected: bigint | null; actual: bigint | null }>(
         decide(store, {
           ...balance('a1'),
           maxAttempts: 3,
-          evolve: (sum) => sum,
-          decide: () => {
-            reads++;
-            void store.append([credited('a1', { amount: 1, from: 'outside' })]);
-            return [debited('a1', { amount: 1 })];
+          // every attempt, while it folds what it read, meets a write from outside
+          evolve: (sum, record) => {
+            if (record.sequenceNumber === 1n) {
+              reads++;
+              void store.append([credited('a1', { amount: 1, from: 'outside' })]);
+            }
+            return sum;
           },
+          decide: () => [debited('a1', { amount: 1 })],
         }),
         'CONDITIONAL_APPEND_CONFLICT',
       );
       assert.equal(reads, 3);
-      assert.equal(error.expected, 2n, 'the last attempt read the context at 2');
-      assert.equal(error.actual, 3n);
+      assert.equal(error.expected, 3n, 'the last attempt read the context at 3');
+      assert.equal(error.actual, 4n);
       const { eventRecords } = await store.query({});
       assert.deepEqual(
         eventRecords.map((r) => r.eventType),
-        ['account-credited', 'account-credited', 'account-credited'],
+        ['account-credited', 'account-credited', 'account-credited', 'account-credited'],
       );
     },
   },
   'default-max-attempts-is-ten': {
     title: 'without maxAttempts, decide tries ten times',
     async run({ store }) {
+      await store.append([credited('a1', { amount: 1 })]);
       let reads = 0;
       await rejectsWith(
         decide(store, {
           ...balance('a1'),
-          decide: () => {
-            reads++;
-            void store.append([credited('a1', { amount: 1 })]);
-            return [debited('a1', { amount: 1 })];
+          evolve: (sum, record) => {
+            if (record.sequenceNumber === 1n) {
+              reads++;
+              void store.append([credited('a1', { amount: 1 })]);
+            }
+            return sum;
           },
+          decide: () => [debited('a1', { amount: 1 })],
         }),
         'CONDITIONAL_APPEND_CONFLICT',
       );

@@ -3,9 +3,12 @@ import { InvalidInputError, isFactStoreError, type InvalidInputIssue } from '../
 import { MAX_IDEMPOTENCY_KEY_LENGTH, type AppendResult, type EventRecord, type NewEvent } from '../event.js';
 import type { EventStore } from '../event-store.js';
 import { canonicalQuery } from '../matching/canonical.js';
+import { compileMatcher, type EventMatcher } from '../matching/query-match.js';
+import { committedRecords, decisionsOf, type DecideUnderLock } from '../store/decision-support.js';
+import type { FollowUp } from '../store/group-commit.js';
 import type { EventQuery } from '../query.js';
 import { badStringReason } from '../validation/json-input.js';
-import { checkOptions, validateQuery, type ValidQuery } from '../validation/validate.js';
+import { checkOptions, validateEvents, validateQuery, type ValidEvent, type ValidQuery } from '../validation/validate.js';
 
 /** How many times {@link decide} reads and tries to append before it gives up, unless told otherwise. */
 export const DEFAULT_MAX_ATTEMPTS = 10;
@@ -98,6 +101,8 @@ export interface DecisionOutcome<S, E = NewEvent> {
  */
 export async function decide<S>(store: EventStore, decision: Decision<S>): Promise<DecisionOutcome<S>> {
   const valid = validateDecision(store, decision);
+  const underLock = decisionsOf(store);
+  if (underLock !== undefined) return inRound(store, canonicalQuery(valid.query), underLock, decision, valid);
   return inTurn(store, canonicalQuery(valid.query), (context) => attempt(store, decision, valid, context));
 }
 
@@ -117,12 +122,20 @@ interface KnownContext {
   readonly from: bigint;
   readonly records: EventRecord[];
   version: bigint | null;
+  /**
+   * True right after a decision of the queue committed and its matching records were added:
+   * `records` and `version` are the context as that commit left it, so the next attempt folds them
+   * without a read (a conflict then sends it to read what others wrote).
+   */
+  fresh: boolean;
 }
 
 /** The queue of one context: the settled tail of the decisions queued so far, and what they read. */
 interface ContextQueue {
   tail: Promise<void>;
   known: KnownContext | undefined;
+  /** The context's matcher, compiled when a commit's records are first added. */
+  matcher?: EventMatcher;
 }
 
 async function attempt<S>(
@@ -141,6 +154,9 @@ async function attempt<S>(
     if (Array.isArray(events) && events.length === 0) return { state, events, result: null, attempts };
     try {
       const result = await store.appendIf(events, valid.query, context.known?.version ?? null, valid.appendOptions);
+      const records = committedRecords(result);
+      if (context.known !== undefined && records !== undefined)
+        learnCommitted(context.known, records, (context.matcher ??= compileMatcher(valid.query)));
       return { state, events, result, attempts };
     } catch (error) {
       if (!isFactStoreError(error, 'CONDITIONAL_APPEND_CONFLICT') || attempts >= valid.maxAttempts) throw error;
@@ -154,14 +170,33 @@ async function readContext(store: EventStore, query: ValidQuery, from: bigint, c
   const known = context.known;
   if (known === undefined || known.from > from) {
     const read = await store.query(query);
-    context.known = { from, records: read.eventRecords, version: read.currentContextVersion };
+    context.known = { from, records: read.eventRecords, version: read.currentContextVersion, fresh: false };
     return read.eventRecords;
+  }
+  if (known.fresh) {
+    known.fresh = false;
+    return known.records;
   }
   const after = known.version ?? known.from;
   const read = await store.query(after > from ? { ...query, minSequenceNumber: after } : query);
   for (const record of read.eventRecords) if (record.sequenceNumber > after) known.records.push(record);
   known.version = read.currentContextVersion;
   return known.records;
+}
+
+/**
+ * After a commit of this queue at the version it knew: the context as the commit left it is what
+ * was known plus the commit's records that match the context (the condition held, so nothing else
+ * matching came between), at the newest of them. Only for stores that hand over the records they
+ * wrote (see `committedRecords`); with any other store, or an idempotent replay, the next attempt reads.
+ */
+function learnCommitted(known: KnownContext, records: readonly EventRecord[], matcher: EventMatcher): void {
+  for (const record of records) {
+    if (!matcher(record)) continue;
+    known.records.push(record);
+    known.version = record.sequenceNumber;
+  }
+  known.fresh = true;
 }
 
 /** Waits a random time below 1, 2, 4, … ms (at most 100 ms) after the `failed`-th conflict, so that contenders spread out. */
@@ -196,6 +231,211 @@ function inTurn<T>(store: object, key: string, work: (context: ContextQueue) => 
   const tail: Promise<void> = turn.then(settled, settled);
   queue.tail = tail;
   return turn;
+}
+
+// Rounds: on a store that takes decisions under its write lock, the decisions waiting on one
+// context when its turn comes are submitted together, each decided when the group reaches it.
+
+/** A decision waiting for its round, and how to settle its call. */
+interface Waiting {
+  readonly decision: Decision<unknown>;
+  readonly valid: ValidDecision;
+  /** The rounds it has taken part in so far (its attempts). */
+  attempts: number;
+  resolve(outcome: DecisionOutcome<unknown>): void;
+  reject(error: unknown): void;
+}
+
+/** The decisions waiting on one context, what the rounds know of it, and whether a round runs. */
+interface RoundQueue extends ContextQueue {
+  readonly waiting: Waiting[];
+  running: boolean;
+}
+
+const rounds = new WeakMap<object, Map<string, RoundQueue>>();
+
+function inRound<S>(store: EventStore, key: string, underLock: DecideUnderLock, decision: Decision<S>, valid: ValidDecision) {
+  let contexts = rounds.get(store);
+  if (contexts === undefined) rounds.set(store, (contexts = new Map()));
+  let queue = contexts.get(key);
+  if (queue === undefined) contexts.set(key, (queue = { tail: Promise.resolve(), known: undefined, waiting: [], running: false }));
+  const promise = new Promise<DecisionOutcome<S>>((resolve, reject) => {
+    (queue as RoundQueue).waiting.push({
+      decision: decision as Decision<unknown>,
+      valid,
+      attempts: 0,
+      resolve: resolve as (outcome: DecisionOutcome<unknown>) => void,
+      reject,
+    });
+  });
+  if (!queue.running) {
+    const running = queue;
+    const all = contexts;
+    running.running = true;
+    void runRounds(store, underLock, running, () => {
+      // called in the same turn as the check that nothing waits, so no decision can queue in between
+      running.running = false;
+      if (all.get(key) === running) all.delete(key);
+    });
+  }
+  return promise;
+}
+
+/** At most this many decisions go into one round (one group commit). */
+const ROUND_SIZE = 128;
+
+/** Runs rounds until no decision waits on the context, then calls `done` (in the turn that saw the queue empty). */
+async function runRounds(store: EventStore, underLock: DecideUnderLock, queue: RoundQueue, done: () => void): Promise<void> {
+  try {
+    while (queue.waiting.length > 0) {
+      const head = queue.waiting[0] as Waiting;
+      if (head.valid.appendOptions.idempotencyKey !== undefined) {
+        // a keyed decision runs alone, as on any store (its key is checked against the events it decides)
+        queue.waiting.shift();
+        await attempt(store, head.decision, head.valid, queue).then(head.resolve, head.reject);
+        continue;
+      }
+      const keyed = queue.waiting.findIndex((w) => w.valid.appendOptions.idempotencyKey !== undefined);
+      const members = queue.waiting.splice(0, Math.min(ROUND_SIZE, keyed === -1 ? Infinity : keyed));
+      const retried = await runRound(store, underLock, queue, members);
+      if (retried.length === 0) {
+        // the callers just settled may decide again at once: let them queue up for the next round
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      queue.waiting.unshift(...retried);
+      await backoff(Math.max(...retried.map((w) => w.attempts)));
+    }
+  } finally {
+    done(); // in the turn that found the queue empty: nothing can have queued since
+  }
+}
+
+/**
+ * One round: reads the context unless the last round left it known, folds it for each member,
+ * and submits every member as a decision under the lock at the version known; settles each
+ * member and returns those that met a conflict and may try again.
+ */
+async function runRound(store: EventStore, underLock: DecideUnderLock, queue: RoundQueue, members: Waiting[]): Promise<Waiting[]> {
+  // the member that folds from the lowest position decides what is read (the others skip a prefix)
+  const lowest = members.reduce((a, b) => ((a.valid.query.minSequenceNumber ?? 0n) <= (b.valid.query.minSequenceNumber ?? 0n) ? a : b));
+  let records: readonly EventRecord[];
+  try {
+    records = await readContext(store, lowest.valid.query, lowest.valid.query.minSequenceNumber ?? 0n, queue);
+  } catch (error) {
+    for (const member of members) member.reject(error);
+    return [];
+  }
+  const version = queue.known?.version ?? null;
+  const decisions: MemberDecision[] = [];
+  for (const member of members) {
+    member.attempts++;
+    try {
+      decisions.push(new MemberDecision(member, records));
+    } catch (error) {
+      member.reject(error); // evolve threw: nothing was submitted for it
+    }
+  }
+  if (decisions.length === 0) return [];
+  let submitted: Promise<AppendResult | null>[];
+  try {
+    submitted = underLock(lowest.valid.query, version, decisions);
+  } catch (error) {
+    for (const { member } of decisions) member.reject(error);
+    return [];
+  }
+  const outcomes = await Promise.allSettled(submitted);
+  const retried: Waiting[] = [];
+  let newest: { decision: MemberDecision; result: AppendResult } | undefined;
+  outcomes.forEach((outcome, i) => {
+    const decision = decisions[i] as MemberDecision;
+    const { member } = decision;
+    if (outcome.status === 'rejected') {
+      const error = outcome.reason;
+      if (isFactStoreError(error, 'CONDITIONAL_APPEND_CONFLICT') && member.attempts < member.valid.maxAttempts) retried.push(member);
+      else member.reject(error);
+    } else if (decision.thrown !== undefined) member.reject(decision.thrown.error);
+    else {
+      const result = outcome.value;
+      member.resolve({ state: decision.state, events: decision.events, result, attempts: member.attempts });
+      if (result !== null && (newest === undefined || result.lastSequenceNumber > newest.result.lastSequenceNumber))
+        newest = { decision, result };
+    }
+  });
+  queue.matcher ??= compileMatcher(lowest.valid.query);
+  learnRound(queue, newest, queue.matcher);
+  return retried;
+}
+
+/**
+ * One member's decision under the lock: its state folded from the records read (before the
+ * round is submitted), then, when the group reaches it, from the records written ahead of it.
+ * Its own errors are kept here (a follow-up must not throw) and rethrown to its caller.
+ */
+class MemberDecision implements FollowUp {
+  private readonly folded: unknown;
+  private readonly from: bigint;
+  state: unknown;
+  events: readonly NewEvent[] = [];
+  /** The records of the context written ahead of it in the group, as it was decided on. */
+  ahead: readonly EventRecord[] = [];
+  thrown: { error: unknown } | undefined;
+
+  constructor(
+    readonly member: Waiting,
+    records: readonly EventRecord[],
+  ) {
+    this.from = member.valid.query.minSequenceNumber ?? 0n;
+    this.folded = this.fold(member.decision.initial, records);
+    this.state = this.folded;
+  }
+
+  decide(ahead: readonly EventRecord[]): readonly ValidEvent[] {
+    this.thrown = undefined;
+    try {
+      const state = this.fold(this.folded, ahead);
+      const events = this.member.decision.decide(state);
+      this.state = state;
+      this.events = events;
+      this.ahead = ahead;
+      if (Array.isArray(events) && events.length === 0) return [];
+      return validateEvents(events);
+    } catch (error) {
+      this.thrown = { error };
+      return [];
+    }
+  }
+
+  private fold(state: unknown, records: readonly EventRecord[]): unknown {
+    const { evolve } = this.member.decision;
+    for (const record of records) if (record.sequenceNumber > this.from) state = evolve(state, record);
+    return state;
+  }
+}
+
+/**
+ * After a round: the member that committed last folded every record of the context written
+ * after the version known (the records ahead of it, as the group numbered them) and wrote its
+ * own; with those the context is known as that commit left it. Without a commit, the context is
+ * still known up to the version read, and the next round reads what came after it.
+ */
+function learnRound(
+  queue: RoundQueue,
+  newest: { decision: MemberDecision; result: AppendResult } | undefined,
+  matcher: EventMatcher,
+): void {
+  const known = queue.known;
+  if (known === undefined) return;
+  const own = newest && committedRecords(newest.result);
+  if (newest === undefined || own === undefined) {
+    known.fresh = false;
+    return;
+  }
+  for (const record of newest.decision.ahead) {
+    known.records.push(record);
+    known.version = record.sequenceNumber;
+  }
+  learnCommitted(known, own, matcher);
 }
 
 const DecisionShape = Type.Object(

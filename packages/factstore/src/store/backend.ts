@@ -1,6 +1,7 @@
 import type { EventRecord } from '../event.js';
 import type { QueryResult } from '../query.js';
 import type { ValidEvent, ValidQuery } from '../validation/validate.js';
+import type { FollowUp } from './group-commit.js';
 
 /** One committed append: its whole range and its records, in order. */
 export interface CommittedBatch {
@@ -46,6 +47,15 @@ export interface StoreBackend {
    * with one key commit once.
    */
   append(events: readonly ValidEvent[], condition?: AppendCondition, idempotencyKey?: string): Promise<CommittedBatch>;
+
+  /**
+   * Optional, for stores with group commit: submits every follow-up to one group (in order, none
+   * split from the next unless the group is full), each with `condition`, and returns one promise
+   * per follow-up: its batch, or a rejection (`ConditionalAppendConflictError`, or
+   * `DecidedNothing` when it decided no events). `GroupCommit.submitAll` and `decideGroup` do the
+   * work. `decide` uses it so that decisions queued on one context share a commit.
+   */
+  appendDecisions?(condition: AppendCondition, followUps: readonly FollowUp[]): Promise<CommittedBatch>[];
 
   /**
    * The matching records after `minSequenceNumber` and before `beforeSequenceNumber`, in the

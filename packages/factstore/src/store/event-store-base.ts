@@ -34,6 +34,8 @@ import {
   type ValidQuery,
 } from '../validation/validate.js';
 import type { AppendCondition, CommittedBatch, StoreBackend } from './backend.js';
+import { DECISIONS, rememberCommitted, type DecideUnderLock } from './decision-support.js';
+import { DecidedNothing, type FollowUp } from './group-commit.js';
 import { DurableLeases } from './durable-leases.js';
 import { DurableWaits } from './durable-waits.js';
 import { attachMaintenance } from './maintenance.js';
@@ -328,14 +330,55 @@ export abstract class EventStoreBase implements EventStore {
     return subscription;
   }
 
+  /**
+   * Decisions under the write lock, for `decide` (see `decision-support.ts`): `undefined` when the
+   * backend has no `appendDecisions`. With telemetry on, each decision is an `appendIf` span (its
+   * `factstore.events.count` is 0: the events are decided in the group).
+   */
+  get [DECISIONS](): DecideUnderLock | undefined {
+    if (this.backend.appendDecisions === undefined) return undefined;
+    return (query, expectedVersion, followUps) => this.decideUnderLock(query, expectedVersion, followUps);
+  }
+
+  private decideUnderLock(
+    query: ValidQuery,
+    expectedVersion: bigint | null,
+    followUps: readonly FollowUp[],
+  ): Promise<AppendResult | null>[] {
+    this.ensureOpen();
+    this.refuseInsideProjection('appendIf');
+    const backend = this.backend as Required<Pick<StoreBackend, 'appendDecisions'>>;
+    return backend.appendDecisions({ query, expectedVersion }, followUps).map((appending) => {
+      const run = async () => {
+        const batch = await this.track(
+          appending.catch((error: unknown) => {
+            if (error instanceof DecidedNothing) return null;
+            throw error;
+          }),
+          'conditional append failed',
+        );
+        return batch === null ? null : this.published(batch);
+      };
+      return this.telemetry.on ? this.telemetry.append('appendIf', 0, run) : run();
+    });
+  }
+
   private async commit(appending: Promise<CommittedBatch>, failure: string): Promise<AppendResult> {
-    const batch = await this.track(appending, failure);
-    if (!batch.replayed) this.feed.publish(batch);
-    return {
+    return this.published(await this.track(appending, failure));
+  }
+
+  /** Publishes a batch this call wrote (not a replayed one) and remembers its records for `decide`. */
+  private published(batch: CommittedBatch): AppendResult {
+    const result: AppendResult = {
       firstSequenceNumber: batch.firstSequenceNumber,
       lastSequenceNumber: batch.lastSequenceNumber,
       committedCount: batch.records.length,
     };
+    if (!batch.replayed) {
+      this.feed.publish(batch);
+      rememberCommitted(result, batch.records);
+    }
+    return result;
   }
 
   /** One `backend.query`, traced when telemetry is on. */

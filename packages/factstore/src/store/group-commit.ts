@@ -2,6 +2,7 @@ import { BackendFailureError, ConditionalAppendConflictError } from '../errors.j
 import { compileMatcher, type EventMatcher } from '../matching/query-match.js';
 import { Telemetry, type AppendTrace } from '../observability/telemetry.js';
 import type { ValidEvent, ValidQuery } from '../validation/validate.js';
+import type { EventRecord } from '../event.js';
 import type { AppendCondition, CommittedBatch } from './backend.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { keyIdentity, replayCommitted } from './idempotency.js';
@@ -66,6 +67,19 @@ export class GroupCommit<T> {
       this.waiting.push(waiter);
       if (!this.committing) void this.drain();
     });
+  }
+
+  /**
+   * Queues several appends at once, in order, so that they go into one group (unless `take`
+   * splits it); one promise per item, as {@link submit} gives.
+   */
+  submitAll(items: readonly T[]): Promise<CommittedBatch>[] {
+    const committing = this.committing;
+    this.committing = true; // hold the drain until every item is queued
+    const promises = items.map((item) => this.submit(item));
+    this.committing = committing;
+    if (!this.committing && this.waiting.length > 0) void this.drain();
+    return promises;
   }
 
   private async drain(): Promise<void> {
@@ -227,6 +241,34 @@ export interface GroupAppend {
    * after a failed commit asks whether a batch with this identity landed. Defaults to the key's.
    */
   readonly identity?: string | undefined;
+  /**
+   * Makes this a decision taken under the write lock (its `events` are ignored): when the group
+   * reaches it, and only if the context of its `condition` is at the condition's version in the
+   * log as the lock found it, it is handed the records of the context that the appends accepted
+   * ahead of it in the group will write, and returns its events. Otherwise it conflicts as an
+   * `appendIf` would. See {@link FollowUp}.
+   */
+  readonly followUp?: FollowUp | undefined;
+}
+
+/**
+ * A decision made while the group holds the write lock, so that decisions queued on one context
+ * share one commit (see `decide`). `decide` gets the records, numbered and timed as they will be
+ * stored, that the appends ahead of it in the group add to its context (none when it is first),
+ * and returns the events to append: `[]` appends nothing (the append then fails with
+ * {@link DecidedNothing}). It must be quick and must not throw (the caller keeps its own errors):
+ * it runs under the lock of the store.
+ */
+export interface FollowUp {
+  decide(ahead: readonly EventRecord[]): readonly ValidEvent[];
+}
+
+/** The outcome of a {@link FollowUp} that decided no events: nothing was written for it. */
+export class DecidedNothing extends Error {
+  constructor() {
+    super('the decision appended nothing');
+    this.name = 'DecidedNothing';
+  }
 }
 
 /** The context of one condition of a group, with its compiled matcher. */
@@ -249,6 +291,11 @@ export interface LockedRead {
 export interface GroupVerdicts<T extends GroupAppend> {
   /** The last position in the log before the group: the accepted appends are numbered after it. */
   readonly head: bigint;
+  /**
+   * The time of every record the group writes: a store must store exactly this `occurredAt` for
+   * the accepted appends (decisions under the lock have seen the records with it).
+   */
+  readonly at: Date;
   /** The appends to write, in order, as consecutive ranges after the head. */
   readonly accepted: T[];
   /** Every append's outcome, in group order, given the batches the accepted ones were written as. */
@@ -275,19 +322,30 @@ export async function decideGroup<T extends GroupAppend>(
   const contexts: GroupContext[] = [];
   // the stored identity of each keyed append (undefined for one without a key)
   const keyed = group.map((item) => (item.key === undefined ? undefined : (item.identity ?? keyIdentity(item.key))));
-  for (const item of group)
-    if (item.condition) contexts.push({ query: item.condition.query, matcher: compileMatcher(item.condition.query) });
+  // one context per query object: the decisions of one round share theirs, so it is read once
+  const contextOf = new Map<ValidQuery, number>();
+  const slots = group.map((item) => {
+    if (!item.condition) return -1;
+    const { query } = item.condition;
+    let slot = contextOf.get(query);
+    if (slot === undefined) {
+      contextOf.set(query, (slot = contexts.length));
+      contexts.push({ query, matcher: compileMatcher(query) });
+    }
+    return slot;
+  });
   const identities = keyed.filter((identity): identity is string => identity !== undefined);
   const { head, versions, committed } = await read(contexts, identities);
+  const at = new Date();
   const accepted: T[] = [];
   // per append: its index among the accepted, an error, or a batch already committed
   const verdicts: (number | Error | CommittedBatch | { sameAs: number; key: string; events: readonly ValidEvent[] })[] = [];
   const taken = new Map<string, number>(); // identity → index among the accepted
   let last = head;
-  let c = 0; // the next condition's index in contexts and versions
   for (const [i, item] of group.entries()) {
-    const context = item.condition ? (contexts[c] as GroupContext) : undefined;
-    const read = item.condition ? (versions[c++] ?? null) : null;
+    const slot = slots[i] as number;
+    const context = slot >= 0 ? (contexts[slot] as GroupContext) : undefined;
+    const read = slot >= 0 ? (versions[slot] ?? null) : null;
     const identity = keyed[i];
     if (identity !== undefined) {
       const key = item.key as string;
@@ -302,7 +360,20 @@ export async function decideGroup<T extends GroupAppend>(
         continue;
       }
     }
-    if (item.condition && context) {
+    let appended = item;
+    if (item.followUp && item.condition && context) {
+      // a decision under the lock: the log as the lock found it must be as it knew it
+      if (read !== item.condition.expectedVersion) {
+        verdicts.push(new ConditionalAppendConflictError(item.condition.expectedVersion, read, item.condition.query));
+        continue;
+      }
+      const events = item.followUp.decide(recordsAhead(accepted, head, at, context.matcher));
+      if (events.length === 0) {
+        verdicts.push(new DecidedNothing());
+        continue;
+      }
+      appended = { ...item, events };
+    } else if (item.condition && context) {
       // the accepted appends ahead of it come after everything the read saw
       const actual = latestMatch(accepted, last, context.matcher) ?? read;
       if (actual !== item.condition.expectedVersion) {
@@ -312,11 +383,12 @@ export async function decideGroup<T extends GroupAppend>(
     }
     if (identity !== undefined) taken.set(identity, accepted.length);
     verdicts.push(accepted.length);
-    accepted.push(item);
-    last += BigInt(item.events.length);
+    accepted.push(appended);
+    last += BigInt(appended.events.length);
   }
   return {
     head,
+    at,
     accepted,
     outcomes(written) {
       return verdicts.map((verdict) => {
@@ -335,6 +407,20 @@ function settleKey(decide: () => CommittedBatch): CommittedBatch | Error {
   } catch (error) {
     return error as Error;
   }
+}
+
+/** The records that `accepted`, numbered from `head + 1`, add to the context of `matcher`, as they will be stored. */
+function recordsAhead(accepted: readonly GroupAppend[], head: bigint, at: Date, matcher: EventMatcher): EventRecord[] {
+  const records: EventRecord[] = [];
+  let position = head;
+  for (const { events } of accepted) {
+    for (const event of events) {
+      position++;
+      if (matcher(event))
+        records.push(Object.freeze({ sequenceNumber: position, occurredAt: at, eventType: event.eventType, payload: event.payload }));
+    }
+  }
+  return records;
 }
 
 /** The position of the newest event of `accepted` that `matcher` matches (`last`: the position of their last event), or null. */
