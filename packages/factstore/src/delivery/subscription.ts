@@ -11,6 +11,12 @@ import { handlerScope } from './handler-scope.js';
 
 /** How many events one loop turn reads at most (replay reads page by page, never all at once). */
 export const PAGE_EVENTS = 512;
+/**
+ * While pages follow each other (a replay, a busy stream), a durable stream saves its cursor at
+ * most this often; it always saves when it has caught up and when it stops. After a crash, at
+ * most this much handled work is delivered again (delivery is at least once).
+ */
+export const SAVE_INTERVAL_MS = 100;
 
 /** How long a loop waits before reading again after the backend failed a read. */
 const RETRY_MS = [10, 50, 100, 250, 500, 1000];
@@ -43,6 +49,8 @@ export class Subscription implements EventStream {
   private state: 'running' | 'stopping' | 'stopped' = 'running';
   private cursor: bigint;
   private savedCursor: bigint;
+  /** When the last cursor save started (`performance.now()`). */
+  private savedAt = 0;
   private replaying: boolean;
   private replay = deferred<void>();
   private finished = deferred<void>();
@@ -167,6 +175,8 @@ export class Subscription implements EventStream {
           continue;
         }
         if (batches.length === 0) {
+          await this.saveCursor();
+          if (this.state !== 'running') break;
           const wait = this.feed.wait(this.cursor, epoch);
           this.interruptWait = wait.interrupt;
           if (this.state === 'running') await wait.done;
@@ -189,7 +199,9 @@ export class Subscription implements EventStream {
           this.cursor = batch.lastSequenceNumber;
         }
         if (this.next && this.next.lastSequenceNumber <= this.cursor) this.next = undefined;
-        await this.saveCursor();
+        // a page in a run of pages (a replay, a busy stream) saves at most every SAVE_INTERVAL_MS;
+        // the stream saves whenever it has caught up (the next read finds nothing), and when it stops
+        if (performance.now() - this.savedAt >= SAVE_INTERVAL_MS) await this.saveCursor();
       }
     } finally {
       await this.finish();
@@ -276,6 +288,7 @@ export class Subscription implements EventStream {
     const durable = this.spec.durable;
     if (!durable || this.cursor === this.savedCursor) return;
     const position = this.cursor;
+    this.savedAt = performance.now();
     try {
       await this.leases.save(durable.name, position);
       if (position > this.savedCursor) this.savedCursor = position;
