@@ -1,4 +1,5 @@
 import { GroupCommit, type CommittedBatch, type GroupOutcome } from '../src/backend.js';
+import { ConditionalAppendConflictError } from '../src/index.js';
 
 const batch = (n: number): CommittedBatch => ({ firstSequenceNumber: BigInt(n), lastSequenceNumber: BigInt(n), records: [] });
 
@@ -130,6 +131,35 @@ describe('GroupCommit', () => {
       expect(second).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: false });
       expect((second as Error).message).toMatch(/nothing was written/);
       expect(sent).toEqual([1]);
+    });
+
+    it('an append committed again alone after a commit given up on, and refused then (a conflict), rejects saying it may have committed', async () => {
+      const calls: number[][] = [];
+      const commit = new GroupCommit<number>(
+        async (group) => {
+          calls.push([...group]);
+          if (calls.length === 1) {
+            await new Promise((r) => setTimeout(r, 300)); // a slow first group, so that 1 and 2 queue up together
+            return group.map(batch);
+          }
+          // the group of 1 and 2 hangs (it may still land); committed again alone, 2 conflicts, as it
+          // would with what the hanging commit wrote
+          return calls.length === 2 ? never : group.map(() => new ConditionalAppendConflictError(1n, 2n, {}));
+        },
+        { timeoutMs: 1000, landed: async (items) => items.map(() => undefined) },
+      );
+      const first = commit.submit(0);
+      const one = commit.submit(1).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 200));
+      const two = commit.submit(2).catch((e: unknown) => e); // its bound ends 200 ms after 1's
+      await first;
+      const [error1, error2] = await Promise.all([one, two]);
+      expect(calls.slice(0, 2)).toEqual([[0], [1, 2]]);
+      // 2 is committed again alone (1 too when its bound has a moment left)
+      expect(calls.slice(2)).toContainEqual([2]);
+      expect(error1).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
+      expect(error2).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
+      expect((error2 as Error).cause).toBeInstanceOf(ConditionalAppendConflictError);
     });
 
     it('a failed commit whose check says nothing landed fails without mayHaveCommitted', async () => {

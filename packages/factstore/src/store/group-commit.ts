@@ -225,7 +225,8 @@ class Waiter<T> {
 }
 
 function settle(waiter: Waiter<unknown>, outcome: GroupOutcome | undefined): void {
-  if (outcome instanceof Error) waiter.reject(outcome);
+  // after a commit given up on, a refusal (a conflict with what that commit may have written) says nothing was written: wrong
+  if (outcome instanceof Error) waiter.uncertain ? waiter.fail(outcome) : waiter.reject(outcome);
   else if (outcome === undefined) waiter.reject(new Error('group commit returned no outcome for an append'));
   else waiter.resolve(outcome);
 }
