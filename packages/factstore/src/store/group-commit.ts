@@ -226,8 +226,10 @@ class Waiter<T> {
 
 function settle(waiter: Waiter<unknown>, outcome: GroupOutcome | undefined): void {
   // after a commit given up on, a refusal (a conflict with what that commit may have written) says nothing was written: wrong
-  if (outcome instanceof Error) waiter.uncertain ? waiter.fail(outcome) : waiter.reject(outcome);
-  else if (outcome === undefined) waiter.reject(new Error('group commit returned no outcome for an append'));
+  if (outcome instanceof Error) {
+    if (waiter.uncertain) waiter.fail(outcome);
+    else waiter.reject(outcome);
+  } else if (outcome === undefined) waiter.reject(new Error('group commit returned no outcome for an append'));
   else waiter.resolve(outcome);
 }
 
