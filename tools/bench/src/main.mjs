@@ -38,6 +38,7 @@ const plan = [
   ['latency-cross', (s) => workloads.crossProcessLatency(s, { quick })],
   ['newest', (s) => workloads.newestOfEntity(s, { total, quick })],
   ['read-your-writes', (s) => workloads.readYourWrites(s, { quick })],
+  ['reopen', (s) => workloads.reopen(s, { total })],
 ];
 
 const lowerIsBetter = (unit) => unit === 'ms';

@@ -479,3 +479,29 @@ export async function readYourWrites(store, { quick }) {
     },
   ];
 }
+
+/**
+ * 12. opening a store that holds `total` events (a file store rebuilds its in-memory index from
+ * the segments, or a snapshot); the median of three opens, each closed again. No baseline: the
+ * raw driver has nothing to open.
+ */
+export async function reopen(store, { total }) {
+  if (!store.locate || !store.openAt) return [];
+  const n = total.toLocaleString('en');
+  progress(`${store.name}: loading ${n} events to open again`);
+  const target = await store.open();
+  await fill((batch) => target.append(batch), total, progress, 1_000);
+  const where = store.locate(target);
+  await target.close();
+  const times = [];
+  for (let r = 0; r < 3; r++) {
+    settle();
+    const start = now();
+    const opened = await store.openAt(where);
+    times.push((now() - start) / 1e6);
+    const { currentContextVersion } = await opened.query({ filters: [{ eventTypes: [CONTEXT_TYPE] }] });
+    await opened.close();
+    if (currentContextVersion === null) throw new Error('the reopened store has no events');
+  }
+  return [{ workload: `open a store of ${n} events`, unit: 'ms', factstore: median(times), baseline: null, note: 'median of 3' }];
+}
