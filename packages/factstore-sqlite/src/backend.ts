@@ -24,14 +24,12 @@ import {
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import { Connection } from './connection.js';
-import { prepareSchema, TAG } from './schema.js';
+import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents } from './maintenance.js';
-import { candidates, contextVersions, planQuery, positionParam, predicateKeys, toRecord, type PlanScope } from './plan.js';
-import { insideProjection, runProjection, type SqliteTransaction } from './projection.js';
+import { candidates, contextVersions, planQuery, positionParam, toRecord } from './plan.js';
+import { runProjection, type SqliteTransaction } from './projection.js';
 import type { SqliteStoreOptions } from './options.js';
 
-/** Payload keys that get a value index at most (per file). */
-export const MAX_INDEXED_KEYS = 32;
 /** Read connections for snapshots (a transaction of several statements, one at a time on each). */
 const READERS = 2;
 /** Read connections for single statements (never a transaction, so many can be queued on each). */
@@ -43,9 +41,7 @@ const STATEMENT_READERS = 2;
  * snapshot reads, and a connection that watches `PRAGMA data_version` for other processes' commits.
  */
 export class SqliteBackend implements StoreBackend, MaintenanceBackend {
-  private readonly indexed = new Set<string>();
   private readonly identities = new AppendIdentities();
-  private readonly scope: PlanScope = { indexed: this.indexed };
   private nextReader = 0;
   private nextStatementReader = 0;
   private poller: NodeJS.Timeout | undefined;
@@ -82,7 +78,6 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
       const backend = new SqliteBackend(path, write, readers.slice(0, READERS), readers.slice(READERS), watcher, options);
       // the baseline is read before open() resolves, so no commit after it can go unnoticed
       backend.dataVersion = (await watcher.get<{ data_version: number }>('PRAGMA data_version'))?.data_version;
-      for (const row of await write.all<{ key: string }>('SELECT key FROM indexed_keys')) backend.indexed.add(row.key);
       return backend;
     } catch (error) {
       await Promise.allSettled(opened.map((c) => c.close()));
@@ -91,7 +86,6 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   }
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
-    if (condition) await this.ensureIndexed(predicateKeys(condition.query));
     return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
   }
 
@@ -111,7 +105,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
         const verdicts = await decideGroup(group, async (contexts, identities) => {
           const [head, versions, committed] = await Promise.all([
             this.readHead(this.write),
-            contextVersions(this.write, this.scope, contexts),
+            contextVersions(this.write, contexts),
             this.committedBatches(this.write, identities),
           ]);
           return { head, versions, committed };
@@ -168,8 +162,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
-    await this.ensureIndexed(predicateKeys(query));
-    const plan = planQuery(query, this.scope);
+    const plan = planQuery(query);
     const range = readRange(query);
     // a small context, or the newest N, is answered by one statement (consistent by itself); the rest in a snapshot
     const quick = await answerQuickly(candidates(this.statementReader(), plan), plan.matcher, range);
@@ -362,35 +355,5 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   /** A connection for a snapshot: use it inside `transaction` only. */
   private reader(): Connection {
     return this.readers[this.nextReader++ % this.readers.length] as Connection;
-  }
-
-  /**
-   * Makes sure the value index covers `keys` (up to {@link MAX_INDEXED_KEYS} per file): a key
-   * another process indexed is picked up; a new key is indexed over the whole log, once.
-   */
-  private async ensureIndexed(keys: ReadonlySet<string>): Promise<void> {
-    const missing = [...keys].filter((key) => !this.indexed.has(key));
-    // inside a projection's handler the write connection is its transaction's: plan without the new keys
-    if (missing.length === 0 || insideProjection.getStore()) return;
-    await this.write.transaction('IMMEDIATE', async () => {
-      const known = await this.write.all<{ key: string }>('SELECT key FROM indexed_keys');
-      for (const row of known) this.indexed.add(row.key);
-      let count = known.length;
-      for (const key of missing) {
-        if (this.indexed.has(key) || count >= MAX_INDEXED_KEYS) continue;
-        await this.write.run('INSERT INTO indexed_keys (key) VALUES (?)', [key]);
-        await this.write.run(
-          `INSERT OR IGNORE INTO event_values (tag, seq)
-           SELECT ${TAG('j.key', 'j.type', 'j.atom')}, e.seq
-           FROM events AS e, json_each(e.payload) AS j
-           WHERE json_type(e.payload) = 'object' AND j.key = ? AND j.type NOT IN ('object', 'array')`,
-          [key],
-        );
-        count++;
-      }
-    });
-    // only now, after commit, may plans rely on the new keys
-    for (const row of await this.write.exclusive(() => this.write.all<{ key: string }>('SELECT key FROM indexed_keys')))
-      this.indexed.add(row.key);
   }
 }

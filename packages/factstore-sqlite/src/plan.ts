@@ -15,11 +15,6 @@ import {
 import type { Connection, Param } from './connection.js';
 import { TAG } from './schema.js';
 
-/** What a plan may use besides the query: the payload keys the value index covers. */
-export interface PlanScope {
-  readonly indexed: ReadonlySet<string>;
-}
-
 /**
  * A query turned into SQL: `where` narrows the rows of `events` (never dropping a match), `exact`
  * says whether it selects exactly the matching rows; when not, the contract's matcher decides.
@@ -38,10 +33,11 @@ export const toRecord = (row: EventRow) => rowToRecord(row, JSON.parse);
 
 /**
  * Plans a query: `event_type IN (…)` for types, and for each predicate the value index of its
- * indexed top-level scalar entries (`seq IN (SELECT seq FROM event_values WHERE tag = …)`).
- * Everything else (nested values, arrays, unindexed keys, number formats) is left to the matcher.
+ * top-level scalar entries (`seq IN (SELECT seq FROM event_values WHERE tag = …)`; the index holds
+ * every key). Everything else (nested values, arrays, cut tags, number formats) is left to the
+ * matcher; a predicate without a top-level scalar entry (`{}`, `{ a: { b: 1 } }`) narrows by type only.
  */
-export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
+export function planQuery(query: ValidQuery, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
   const { where, params, exact } = planWhere<Param>(query, {
     placeholder: () => '?',
     eventTypes(types, bind, afterPayload) {
@@ -50,7 +46,7 @@ export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMat
       return `${afterPayload ? '+' : ''}event_type IN (${types.map(bind).join(', ')})`;
     },
     payloadPredicates(predicates, bind) {
-      const narrowings = predicates.map((predicate) => scalarEntries(predicate).filter(([key]) => scope.indexed.has(key)));
+      const narrowings = predicates.map(scalarEntries);
       // one predicate that cannot be narrowed means the filter cannot be narrowed by payload
       if (!narrowings.every((entries) => entries.length > 0)) return undefined;
       const alternatives = narrowings.map((entries) =>
@@ -65,17 +61,6 @@ export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMat
     },
   });
   return { where, params, exact, matcher };
-}
-
-/** The payload keys a plan would like indexed: top-level keys with scalar values in predicates. */
-export function predicateKeys(query: ValidQuery): Set<string> {
-  const keys = new Set<string>();
-  for (const filter of query.filters ?? []) {
-    for (const predicate of filter.payloadPredicates ?? []) {
-      for (const [key] of scalarEntries(predicate)) keys.add(key);
-    }
-  }
-  return keys;
 }
 
 /** The candidate rows of a plan on one connection, for the contract's reads (`readQuery`, `readContextVersion`). */
@@ -105,8 +90,8 @@ export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
 }
 
 /** The context versions of several queries: the newest candidates of every query read by one statement (a `UNION ALL` arm each). */
-export function contextVersions(db: Connection, scope: PlanScope, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
-  const plans = contexts.map(({ query, matcher }) => planQuery(query, scope, matcher));
+export function contextVersions(db: Connection, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
+  const plans = contexts.map(({ query, matcher }) => planQuery(query, matcher));
   return readContextVersions(
     plans.map((plan) => ({ rows: candidates(db, plan), matcher: plan.matcher })),
     async (sizes) => {
