@@ -66,6 +66,8 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
       opened.push(write);
       write.busyTimeout(options.busyTimeoutMs);
       await write.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous};`);
+      // from here the write lock is waited for by our own loop (fair to processes that waited long), busyTimeoutMs in all
+      write.waitForWriteLock(options.busyTimeoutMs);
       await prepareSchema(write);
       const readers: Connection[] = [];
       for (let i = 0; i < READERS + STATEMENT_READERS + 1; i++) {
@@ -217,9 +219,11 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
     const rows = await this.write.exclusive(() =>
-      this.write.all<{ name: string }>(
-        'UPDATE cursors SET heartbeat = ? WHERE holder = ? AND name IN (SELECT value FROM json_each(?)) RETURNING name',
-        [Date.now(), holder, JSON.stringify(names)],
+      this.write.locked(() =>
+        this.write.all<{ name: string }>(
+          'UPDATE cursors SET heartbeat = ? WHERE holder = ? AND name IN (SELECT value FROM json_each(?)) RETURNING name',
+          [Date.now(), holder, JSON.stringify(names)],
+        ),
       ),
     );
     return rows.map((row) => row.name);
@@ -227,12 +231,14 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
     const changed = await this.write.exclusive(() =>
-      this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
-        positionParam(position),
-        Date.now(),
-        name,
-        holder,
-      ]),
+      this.write.locked(() =>
+        this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
+          positionParam(position),
+          Date.now(),
+          name,
+          holder,
+        ]),
+      ),
     );
     return changed > 0;
   }
@@ -252,7 +258,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   async releaseDurable(name: string, holder: string): Promise<void> {
     await this.write.exclusive(() =>
-      this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
+      this.write.locked(() => this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder])),
     );
   }
 
