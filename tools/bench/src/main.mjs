@@ -38,6 +38,7 @@ const plan = [
   ['latency-cross', (s) => workloads.crossProcessLatency(s, { quick })],
   ['newest', (s) => workloads.newestOfEntity(s, { total, quick })],
   ['read-your-writes', (s) => workloads.readYourWrites(s, { quick })],
+  ['multi-process', (s) => workloads.multiProcess(s, { quick })],
 ];
 
 const lowerIsBetter = (unit) => unit === 'ms';

@@ -479,3 +479,78 @@ export async function readYourWrites(store, { quick }) {
     },
   ];
 }
+
+/**
+ * 10. several processes writing one store: `processes` processes × 16 concurrent callers for
+ * 30 s (8 s with --quick), each alternating a single append and a query + appendIf of its own
+ * entity, beside one process with 16 callers for the same time: appends/s, the latency of each
+ * call (p50, p99) and the failed calls. The log is checked afterwards: every acknowledged event
+ * is there, gapless.
+ */
+export async function multiProcess(store, { quick }, processes = 7) {
+  if (!store.locate) return [];
+  const ms = quick ? 8_000 : 30_000;
+  const writers = 16;
+  const run = async (count) => {
+    progress(`${store.name}: ${count} process${count === 1 ? '' : 'es'} × ${writers} writers for ${ms / 1000} s`);
+    const created = await store.open();
+    const location = store.locate(created);
+    await created.close();
+    const children = await Promise.all(
+      Array.from({ length: count }, () => forkBeside('multi-writer.mjs', [store.name, String(location), String(writers), String(ms)])),
+    );
+    const ready = children.map((child) => new Promise((resolve) => child.once('message', resolve)));
+    await Promise.all(ready);
+    const reports = children.map((child) => new Promise((resolve) => child.on('message', (m) => m.type === 'done' && resolve(m))));
+    const start = now();
+    for (const child of children) child.send('start');
+    const done = await Promise.all(reports);
+    const elapsed = (now() - start) / 1e6;
+    const latencies = done.flatMap((r) => r.latencies);
+    const succeeded = done.reduce((sum, r) => sum + r.succeeded, 0);
+    const failures = {};
+    for (const r of done) for (const [code, n] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + n;
+    const failed = Object.values(failures).reduce((sum, n) => sum + n, 0);
+    // nothing lost, nothing extra, gapless
+    const check = await store.openAt(location);
+    const { eventRecords } = await check.query({});
+    await check.close();
+    if (eventRecords.length !== succeeded || eventRecords.some((r, i) => r.sequenceNumber !== BigInt(i + 1))) {
+      throw new Error(`multi-process: ${eventRecords.length} events in the log, ${succeeded} acknowledged, or a gap`);
+    }
+    return { rate: rate(succeeded, elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed, failures };
+  };
+  const one = await run(1);
+  const many = await run(processes);
+  const describe = (r) =>
+    `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; ${r.failed} failed calls${
+      r.failed
+        ? ` (${Object.entries(r.failures)
+            .map(([c, n]) => `${n} ${c}`)
+            .join(', ')})`
+        : ''
+    }`;
+  return [
+    {
+      workload: `append + appendIf, 1 process × ${writers} writers`,
+      unit: 'appends/s',
+      factstore: one.rate,
+      baseline: null,
+      note: describe(one),
+    },
+    {
+      workload: `append + appendIf, ${processes} processes × ${writers} writers`,
+      unit: 'appends/s',
+      factstore: many.rate,
+      baseline: null,
+      note: `${(many.rate / one.rate).toFixed(2)}× one process; ${describe(many)}`,
+    },
+    {
+      workload: `p99 latency, ${processes} processes × ${writers} writers`,
+      unit: 'ms',
+      factstore: many.p99,
+      baseline: null,
+      note: 'target: under 500 ms, no failed call',
+    },
+  ];
+}
