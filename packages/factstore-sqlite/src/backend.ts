@@ -11,7 +11,6 @@ import {
   readWholeBatches,
   type AppendCondition,
   type CommittedBatch,
-  type EventRow,
   type GroupAppend,
   type MaintenanceBackend,
   type StorageFacts,
@@ -26,7 +25,7 @@ import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRe
 import { Connection } from './connection.js';
 import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents } from './maintenance.js';
-import { candidates, contextVersions, planQuery, positionParam, toRecord } from './plan.js';
+import { candidates, contextVersions, planQuery, positionParam, readRecords } from './plan.js';
 import { runProjection, type SqliteTransaction } from './projection.js';
 import type { SqliteStoreOptions } from './options.js';
 
@@ -177,11 +176,13 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
     const db = this.reader();
     return db.transaction('DEFERRED', () =>
       readWholeBatches(after, maxEvents, {
+        // only batches that start within `limit` positions can be taken (each is taken while fewer than
+        // `limit` events are), so the read stops there: a few rows for a page of large batches, not `limit`
         ranges: async (from, limit) =>
           (
             await db.all<{ first_seq: number; last_seq: number }>(
-              'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
-              [positionParam(from), limit],
+              'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? AND first_seq <= ? ORDER BY first_seq LIMIT ?',
+              [positionParam(from), positionParam(from + BigInt(limit)), limit],
             )
           ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
         head: () => this.readHead(db),
@@ -230,7 +231,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   }
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
-    const changed = await this.write.exclusive(() =>
+    const save = () =>
       this.write.locked(() =>
         this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
           positionParam(position),
@@ -238,8 +239,10 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
           name,
           holder,
         ]),
-      ),
-    );
+      );
+    const changed = await this.write.exclusive(async () => {
+      return save();
+    });
     return changed > 0;
   }
 
@@ -258,7 +261,9 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   async releaseDurable(name: string, holder: string): Promise<void> {
     await this.write.exclusive(() =>
-      this.write.locked(() => this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder])),
+      this.write.locked(() =>
+        this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
+      ),
     );
   }
 
@@ -340,11 +345,12 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   /** The records from `first` to `last` on `db`, ascending. */
   private async readRecords(db: Connection, first: bigint, last: bigint): Promise<EventRecord[]> {
-    const rows = await db.all<EventRow>('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
-      positionParam(first),
-      positionParam(last),
-    ]);
-    return Array.from(rows, toRecord);
+    return readRecords(
+      db,
+      'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq',
+      [positionParam(first), positionParam(last)],
+      'ASC',
+    );
   }
 
   /** The last committed position on `db`. */

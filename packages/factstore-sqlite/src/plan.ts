@@ -1,4 +1,4 @@
-import type { JsonValue } from 'factstore';
+import type { EventRecord, JsonValue } from 'factstore';
 import {
   compileMatcher,
   NO_ROWS,
@@ -13,7 +13,7 @@ import {
   type ValidQuery,
 } from 'factstore/backend';
 import type { Connection, Param } from './connection.js';
-import { TAG } from './schema.js';
+import { TAG, tagOf } from './schema.js';
 
 /**
  * A query turned into SQL: `where` narrows the rows of `events` (never dropping a match), `exact`
@@ -30,6 +30,24 @@ const ROW = 'seq, occurred_at, event_type, payload';
 
 /** A record from an `events` row (its payload is JSON text). */
 export const toRecord = (row: EventRow) => rowToRecord(row, JSON.parse);
+
+/**
+ * The records of `rows`, a statement over `events` that selects `seq, occurred_at, event_type,
+ * payload` in `order` of `seq`, read as one JSON text: SQLite joins the rows (each payload is
+ * stored JSON text already) and one `JSON.parse` reads them all, instead of node-sqlite3 making
+ * an object of every row and `JSON.parse` running once per payload (about twice as fast for a
+ * page of a few hundred rows, which is what a replay reads).
+ */
+export async function readRecords(db: Connection, rows: string, params: readonly Param[], order: 'ASC' | 'DESC'): Promise<EventRecord[]> {
+  const page = await db.get<{ page: string | null }>(
+    `SELECT '[' || group_concat('[' || seq || ',' || occurred_at || ',' || json_quote(event_type) || ',' || payload || ']', ',' ORDER BY seq ${order}) || ']' AS page FROM (${rows})`,
+    params,
+  );
+  if (!page?.page) return [];
+  return (JSON.parse(page.page) as [number, number, string, JsonValue][]).map(([seq, occurred_at, event_type, payload]) =>
+    rowToRecord({ seq, occurred_at, event_type, payload }),
+  );
+}
 
 /**
  * Plans a query: `event_type IN (…)` for types, and for each predicate the value index of its
@@ -50,17 +68,19 @@ export function planQuery(query: ValidQuery, matcher: EventMatcher = compileMatc
       // one predicate that cannot be narrowed means the filter cannot be narrowed by payload
       if (!narrowings.every((entries) => entries.length > 0)) return undefined;
       const alternatives = narrowings.map((entries) =>
-        entries
-          .map(
-            ([key, value]) =>
-              `seq IN (SELECT seq FROM event_values WHERE tag = (SELECT ${TAG('j.key', 'j.type', 'j.atom')} FROM json_each(${bind(JSON.stringify({ [key]: value }))}) AS j))`,
-          )
-          .join(' AND '),
+        entries.map(([key, value]) => `seq IN (SELECT seq FROM event_values WHERE tag = ${tagSql(key, value, bind)})`).join(' AND '),
       );
       return alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.map((a) => `(${a})`).join(' OR ')})`;
     },
   });
   return { where, params, exact, matcher };
+}
+
+/** The tag of one entry as SQL: bound as text when {@link tagOf} knows it, else computed by SQLite from the entry's JSON. */
+function tagSql(key: string, value: string | number | boolean | null, bind: (value: Param) => string): string {
+  const tag = tagOf(key, value);
+  if (tag !== undefined) return bind(tag);
+  return `(SELECT ${TAG('j.key', 'j.type', 'j.atom')} FROM json_each(${bind(JSON.stringify({ [key]: value }))}) AS j)`;
 }
 
 /** The candidate rows of a plan on one connection, for the contract's reads (`readQuery`, `readContextVersion`). */
@@ -70,12 +90,12 @@ export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
   const read = async (above: bigint | null | undefined, below: bigint | null | undefined, count: number, order: 'ASC' | 'DESC') => {
     if (none) return [];
     const bounds = seqBounds(above, below, plan.params.length, () => '?', positionParam);
-    const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where})${bounds.sql} ORDER BY seq ${order} LIMIT ?`, [
-      ...plan.params,
-      ...bounds.params,
-      count,
-    ]);
-    return Array.from(rows, toRecord);
+    return readRecords(
+      db,
+      `SELECT ${ROW} FROM events WHERE (${plan.where})${bounds.sql} ORDER BY seq ${order} LIMIT ?`,
+      [...plan.params, ...bounds.params, count],
+      order,
+    );
   };
   return {
     exact: plan.exact,

@@ -20,6 +20,25 @@ export const TAG_LENGTH = 64;
 export const TAG = (key: string, type: string, atom: string) =>
   `substr(${key} || char(31) || ${type} || char(31) || coalesce(CAST(${atom} AS TEXT), ''), 1, ${TAG_LENGTH})`;
 
+/**
+ * The tag {@link TAG} makes of a top-level scalar entry, computed here when it is surely the same
+ * text SQLite makes (so a query binds it instead of computing it with `json_each`): an ASCII key
+ * and value (then characters are bytes, and the cut matches `substr`), a safe integer, a
+ * boolean or null. `undefined` for anything else (other strings, non-integer numbers, whose
+ * text SQLite writes its own way).
+ */
+export function tagOf(key: string, value: string | number | boolean | null): string | undefined {
+  let tag: string;
+  if (typeof value === 'string') tag = `${key}\u001ftext\u001f${value}`;
+  else if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) return undefined;
+    tag = `${key}\u001finteger\u001f${String(value)}`;
+  } else if (typeof value === 'boolean') tag = `${key}\u001f${String(value)}\u001f${value ? 1 : 0}`;
+  else tag = `${key}\u001fnull\u001f`;
+  // eslint-disable-next-line no-control-regex
+  return /^[\u0000-\u007f]*$/.test(tag) ? tag.slice(0, TAG_LENGTH) : undefined;
+}
+
 /** The value index rows (tag, seq) of the top-level scalar entries `j` (a `json_each` of a payload in `source`). */
 const VALUE_ROWS = (seq: string, source: string) =>
   `SELECT ${TAG('j.key', 'j.type', 'j.atom')}, ${seq} FROM ${source}

@@ -2,7 +2,7 @@ import sqlite3 from 'sqlite3';
 import type { ValidQuery } from 'factstore/backend';
 import { SqliteStore } from '../src/index.js';
 import { planQuery } from '../src/plan.js';
-import { TAG_LENGTH } from '../src/schema.js';
+import { TAG_LENGTH, tagOf } from '../src/schema.js';
 import { sql } from './sqlite-file.js';
 import { removeTempFolders, tempDb } from './temp-files.js';
 
@@ -68,6 +68,50 @@ describe('SqliteStore value index', () => {
     expect(await positions(store, byKey('text', `${long}-two`))).toEqual([2n]);
     expect(await positions(store, byKey('text', long))).toEqual([3n]);
     expect(await positions(store, byKey(`${'k'.repeat(TAG_LENGTH)}2`, 1))).toEqual([5n]);
+    await store.close();
+  });
+
+  it('binds exactly the tag SQLite writes where it computes one itself, and leaves the others to SQLite', async () => {
+    const path = tempDb('tags');
+    const store = await SqliteStore.open(path);
+    const entries: [string, string | number | boolean | null][] = [
+      ['id', 'acc-1'],
+      ['empty', ''],
+      ['', 'empty key'],
+      ['n', 0],
+      ['n', -0],
+      ['n', -17],
+      ['n', Number.MAX_SAFE_INTEGER],
+      ['n', 2 ** 60],
+      ['n', 1.5],
+      ['n', 1e21],
+      ['yes', true],
+      ['no', false],
+      ['none', null],
+      ['long', 'y'.repeat(TAG_LENGTH * 2)],
+      ['k'.repeat(TAG_LENGTH + 6), 'v'],
+      ['name', 'Zoë'],
+      ['emoji', '🎉'.repeat(TAG_LENGTH)],
+    ];
+    for (const [key, value] of entries) await store.append([{ eventType: 'e', payload: { [key]: value } }]);
+    const stored = await sql<{ tag: string; seq: number }>(path, 'SELECT tag, seq FROM event_values ORDER BY seq');
+    expect(stored.map((row) => row.seq)).toEqual(entries.map((_, i) => i + 1));
+    const computed = entries.map(([key, value]) => tagOf(key, value));
+    entries.forEach((_, i) => {
+      if (computed[i] !== undefined) expect(computed[i]).toBe(stored[i]?.tag);
+    });
+    // ASCII strings, safe integers, booleans and null are computed here; the rest by SQLite
+    expect(computed.map((tag) => tag !== undefined)).toEqual([
+      ...[true, true, true, true, true, true, true],
+      ...[false, false, false],
+      ...[true, true, true, true, true],
+      ...[false, false],
+    ]);
+    // either way each entry finds its own event
+    for (const [i, [key, value]] of entries.entries()) {
+      const found = await positions(store, byKey(key, value as string | number));
+      expect(found).toContain(BigInt(i + 1));
+    }
     await store.close();
   });
 
