@@ -36,7 +36,7 @@ export const toRecord = (row: EventRow) => rowToRecord(row, JSON.parse);
  * payload` in `order` of `seq`, read as one JSON text: SQLite joins the rows (each payload is
  * stored JSON text already) and one `JSON.parse` reads them all, instead of node-sqlite3 making
  * an object of every row and `JSON.parse` running once per payload (about twice as fast for a
- * page of a few hundred rows, which is what a replay reads).
+ * page of a few hundred rows, which is what a replay reads; slower for a dozen rows).
  */
 export async function readRecords(db: Connection, rows: string, params: readonly Param[], order: 'ASC' | 'DESC'): Promise<EventRecord[]> {
   const page = await db.get<{ page: string | null }>(
@@ -90,12 +90,13 @@ export function candidates(db: Connection, plan: SqlPlan): CandidateRows {
   const read = async (above: bigint | null | undefined, below: bigint | null | undefined, count: number, order: 'ASC' | 'DESC') => {
     if (none) return [];
     const bounds = seqBounds(above, below, plan.params.length, () => '?', positionParam);
-    return readRecords(
-      db,
-      `SELECT ${ROW} FROM events WHERE (${plan.where})${bounds.sql} ORDER BY seq ${order} LIMIT ?`,
-      [...plan.params, ...bounds.params, count],
-      order,
-    );
+    // row by row: for the few rows a context usually has, joining them into one JSON text costs more than it saves
+    const rows = await db.all<EventRow>(`SELECT ${ROW} FROM events WHERE (${plan.where})${bounds.sql} ORDER BY seq ${order} LIMIT ?`, [
+      ...plan.params,
+      ...bounds.params,
+      count,
+    ]);
+    return Array.from(rows, toRecord);
   };
   return {
     exact: plan.exact,
