@@ -231,7 +231,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   }
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
-    const save = () =>
+    const changed = await this.write.exclusive(() =>
       this.write.locked(() =>
         this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
           positionParam(position),
@@ -239,10 +239,8 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
           name,
           holder,
         ]),
-      );
-    const changed = await this.write.exclusive(async () => {
-      return save();
-    });
+      ),
+    );
     return changed > 0;
   }
 
