@@ -25,7 +25,7 @@ import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRe
 import { Connection } from './connection.js';
 import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents } from './maintenance.js';
-import { candidates, contextVersions, planQuery, positionParam, readRecords } from './plan.js';
+import { candidates, contextVersions, planQuery, positionParam, readPage } from './plan.js';
 import { runProjection, type SqliteTransaction } from './projection.js';
 import type { SqliteStoreOptions } from './options.js';
 
@@ -343,12 +343,10 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   /** The records from `first` to `last` on `db`, ascending. */
   private async readRecords(db: Connection, first: bigint, last: bigint): Promise<EventRecord[]> {
-    return readRecords(
-      db,
-      'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq',
-      [positionParam(first), positionParam(last)],
-      'ASC',
-    );
+    return readPage(db, 'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
+      positionParam(first),
+      positionParam(last),
+    ]);
   }
 
   /** The last committed position on `db`. */

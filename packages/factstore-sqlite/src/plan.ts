@@ -33,14 +33,14 @@ export const toRecord = (row: EventRow) => rowToRecord(row, JSON.parse);
 
 /**
  * The records of `rows`, a statement over `events` that selects `seq, occurred_at, event_type,
- * payload` in `order` of `seq`, read as one JSON text: SQLite joins the rows (each payload is
+ * payload` in ascending `seq`, read as one JSON text: SQLite joins the rows (each payload is
  * stored JSON text already) and one `JSON.parse` reads them all, instead of node-sqlite3 making
  * an object of every row and `JSON.parse` running once per payload (about twice as fast for a
  * page of a few hundred rows, which is what a replay reads; slower for a dozen rows).
  */
-export async function readRecords(db: Connection, rows: string, params: readonly Param[], order: 'ASC' | 'DESC'): Promise<EventRecord[]> {
+export async function readPage(db: Connection, rows: string, params: readonly Param[]): Promise<EventRecord[]> {
   const page = await db.get<{ page: string | null }>(
-    `SELECT '[' || group_concat('[' || seq || ',' || occurred_at || ',' || json_quote(event_type) || ',' || payload || ']', ',' ORDER BY seq ${order}) || ']' AS page FROM (${rows})`,
+    `SELECT '[' || group_concat('[' || seq || ',' || occurred_at || ',' || json_quote(event_type) || ',' || payload || ']', ',' ORDER BY seq) || ']' AS page FROM (${rows})`,
     params,
   );
   if (!page?.page) return [];
