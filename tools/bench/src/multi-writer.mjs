@@ -1,6 +1,7 @@
 // Another process for the multi-process workload: opens the same store, and on 'start' runs
 // `writers` concurrent callers for `ms` milliseconds, each alternating a single-event append and
-// a query + appendIf of its own entity (no conflict is possible). Reports the calls that
+// a query + appendIf of its own entity (no conflict is possible; a writer moves to a new entity
+// every 20 calls, so a context holds at most 20 events, as an aggregate would). Reports the calls that
 // succeeded, the latency of each call (ms), and the failures by error code.
 const [storeName, location, writers, ms] = process.argv.slice(2);
 const store = await (await import(`./stores/${storeName}.mjs`)).openAt(location);
@@ -11,9 +12,9 @@ process.once('message', async () => {
   const until = Date.now() + Number(ms);
   await Promise.all(
     Array.from({ length: Number(writers) }, async (_, w) => {
-      const entity = `p${process.pid}-w${w}`;
-      const context = { filters: [{ eventTypes: ['written'], payloadPredicates: [{ entity }] }] };
       for (let i = 0; Date.now() < until; i++) {
+        const entity = `p${process.pid}-w${w}-${Math.floor(i / 20)}`;
+        const context = { filters: [{ eventTypes: ['written'], payloadPredicates: [{ entity }] }] };
         const event = { eventType: 'written', payload: { entity, i } };
         try {
           if (i % 2 === 0) {

@@ -494,7 +494,8 @@ export async function readYourWrites(store, { quick }) {
 /**
  * 10. several processes writing one store: `processes` processes × 16 concurrent callers for
  * 30 s (8 s with --quick), each alternating a single append and a query + appendIf of its own
- * entity, beside one process with 16 callers for the same time: appends/s, the latency of each
+ * entity (a new one every 20 calls, so contexts stay small), beside one process with 16 callers
+ * for the same time: appends/s, the latency of each
  * call (p50, p99) and the failed calls. The log is checked afterwards: every acknowledged event
  * is there, gapless.
  */
