@@ -39,6 +39,7 @@ const plan = [
   ['newest', (s) => workloads.newestOfEntity(s, { total, quick })],
   ['read-your-writes', (s) => workloads.readYourWrites(s, { quick })],
   ['multi-process', (s) => workloads.multiProcess(s, { quick })],
+  ['many-keys', (s) => workloads.manyKeys(s, { quick })],
 ];
 
 const lowerIsBetter = (unit) => unit === 'ms';

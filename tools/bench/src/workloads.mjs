@@ -566,3 +566,52 @@ export async function multiProcess(store, { quick }, processes = 7) {
     },
   ];
 }
+
+/**
+ * 11. queries on many distinct payload keys, as a new user asks them ad hoc: 20,000 events over
+ * 40 keys (each event has one of them, 200 values a key), one query on each key in turn, then
+ * the median of one-value queries on the 1st key and on the 40th (a store that indexes a limited
+ * number of keys answers the later ones by a scan).
+ */
+export async function manyKeys(store, { quick }) {
+  const total = 20_000;
+  const keys = 40;
+  const key = (k) => `k${k}`;
+  const query = (k, v) => ({ filters: [{ eventTypes: ['keyed'], payloadPredicates: [{ [key(k)]: `v${v}` }] }] });
+  progress(`${store.name}: queries on ${keys} distinct payload keys`);
+  const target = await store.open();
+  for (let i = 0; i < total; i += 1_000) {
+    await target.append(
+      Array.from({ length: 1_000 }, (_, j) => ({
+        eventType: 'keyed',
+        payload: { [key(((i + j) % keys) + 1)]: `v${Math.floor((i + j) / keys) % 200}`, n: i + j },
+      })),
+    );
+  }
+  for (let k = 1; k <= keys; k++) await target.query(query(k, 0)); // every key asked about once, in order
+  const samples = quick ? 200 : 1_000;
+  let found = 0;
+  const on = (k) =>
+    sample(samples, async (i) => {
+      found = (await target.query(query(k, (i * 37) % 200))).eventRecords.length;
+    });
+  const first = await on(1);
+  const last = await on(keys);
+  await target.close();
+  return [
+    {
+      workload: `query on the 1st of ${keys} payload keys, ${total.toLocaleString('en')} events`,
+      unit: 'ms',
+      factstore: median(first),
+      baseline: null,
+      note: `p99 ${percentile(first, 99).toFixed(3)} ms`,
+    },
+    {
+      workload: `query on the ${keys}th of ${keys} payload keys, ${total.toLocaleString('en')} events`,
+      unit: 'ms',
+      factstore: median(last),
+      baseline: null,
+      note: `${(median(last) / median(first)).toFixed(2)}× the 1st key; ${found} events per query; p99 ${percentile(last, 99).toFixed(3)} ms`,
+    },
+  ];
+}
