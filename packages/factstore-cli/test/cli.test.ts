@@ -176,8 +176,8 @@ describe('info and query', () => {
     expect(text.stdout).toContain('  ledger  cursor 33  lag 2  not held\n');
     const json = JSON.parse(factstore(['info', `sqlite:${source}`, '--json']).stdout);
     expect(json).toMatchObject({
-      formatVersion: 2,
-      supportedFormat: 2,
+      formatVersion: 3,
+      supportedFormat: 3,
       head: '35',
       eventCount: '35',
       batchCount: '33',

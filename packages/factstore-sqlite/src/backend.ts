@@ -11,7 +11,6 @@ import {
   readWholeBatches,
   type AppendCondition,
   type CommittedBatch,
-  type EventRow,
   type FollowUp,
   type GroupAppend,
   type MaintenanceBackend,
@@ -25,14 +24,12 @@ import {
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
 import { Connection } from './connection.js';
-import { prepareSchema, TAG } from './schema.js';
+import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents } from './maintenance.js';
-import { candidates, contextVersions, planQuery, positionParam, predicateKeys, toRecord, type PlanScope } from './plan.js';
-import { insideProjection, runProjection, type SqliteTransaction } from './projection.js';
+import { candidates, contextVersions, planQuery, positionParam, readPage } from './plan.js';
+import { runProjection, type SqliteTransaction } from './projection.js';
 import type { SqliteStoreOptions } from './options.js';
 
-/** Payload keys that get a value index at most (per file). */
-export const MAX_INDEXED_KEYS = 32;
 /** Read connections for snapshots (a transaction of several statements, one at a time on each). */
 const READERS = 2;
 /** Read connections for single statements (never a transaction, so many can be queued on each). */
@@ -44,9 +41,7 @@ const STATEMENT_READERS = 2;
  * snapshot reads, and a connection that watches `PRAGMA data_version` for other processes' commits.
  */
 export class SqliteBackend implements StoreBackend, MaintenanceBackend {
-  private readonly indexed = new Set<string>();
   private readonly identities = new AppendIdentities();
-  private readonly scope: PlanScope = { indexed: this.indexed };
   private nextReader = 0;
   private nextStatementReader = 0;
   private poller: NodeJS.Timeout | undefined;
@@ -71,6 +66,8 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
       opened.push(write);
       write.busyTimeout(options.busyTimeoutMs);
       await write.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous};`);
+      // from here the write lock is waited for by our own loop (fair to processes that waited long), busyTimeoutMs in all
+      write.waitForWriteLock(options.busyTimeoutMs);
       await prepareSchema(write);
       const readers: Connection[] = [];
       for (let i = 0; i < READERS + STATEMENT_READERS + 1; i++) {
@@ -83,7 +80,6 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
       const backend = new SqliteBackend(path, write, readers.slice(0, READERS), readers.slice(READERS), watcher, options);
       // the baseline is read before open() resolves, so no commit after it can go unnoticed
       backend.dataVersion = (await watcher.get<{ data_version: number }>('PRAGMA data_version'))?.data_version;
-      for (const row of await write.all<{ key: string }>('SELECT key FROM indexed_keys')) backend.indexed.add(row.key);
       return backend;
     } catch (error) {
       await Promise.allSettled(opened.map((c) => c.close()));
@@ -92,14 +88,12 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   }
 
   async append(events: readonly ValidEvent[], condition?: AppendCondition, key?: string): Promise<CommittedBatch> {
-    if (condition) await this.ensureIndexed(predicateKeys(condition.query));
     return this.groups.submit({ events, condition, key, identity: this.identities.of(key) });
   }
 
   appendDecisions(condition: AppendCondition, followUps: readonly FollowUp[]): Promise<CommittedBatch>[] {
     const items = followUps.map((followUp) => ({ events: [], condition, followUp, identity: this.identities.of(undefined) }));
-    const submitted = this.ensureIndexed(predicateKeys(condition.query)).then(() => this.groups.submitAll(items));
-    return items.map((_, i) => submitted.then((all) => all[i] as Promise<CommittedBatch>));
+    return this.groups.submitAll(items);
   }
 
   /**
@@ -118,7 +112,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
         const verdicts = await decideGroup(group, async (contexts, identities) => {
           const [head, versions, committed] = await Promise.all([
             this.readHead(this.write),
-            contextVersions(this.write, this.scope, contexts),
+            contextVersions(this.write, contexts),
             this.committedBatches(this.write, identities),
           ]);
           return { head, versions, committed };
@@ -174,8 +168,7 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
-    await this.ensureIndexed(predicateKeys(query));
-    const plan = planQuery(query, this.scope);
+    const plan = planQuery(query);
     const range = readRange(query);
     // a small context, or the newest N, is answered by one statement (consistent by itself); the rest in a snapshot
     const quick = await answerQuickly(candidates(this.statementReader(), plan), plan.matcher, range);
@@ -188,11 +181,13 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
     const db = this.reader();
     return db.transaction('DEFERRED', () =>
       readWholeBatches(after, maxEvents, {
+        // only batches that start within `limit` positions can be taken (each is taken while fewer than
+        // `limit` events are), so the read stops there: a few rows for a page of large batches, not `limit`
         ranges: async (from, limit) =>
           (
             await db.all<{ first_seq: number; last_seq: number }>(
-              'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
-              [positionParam(from), limit],
+              'SELECT first_seq, last_seq FROM batches WHERE first_seq > ? AND first_seq <= ? ORDER BY first_seq LIMIT ?',
+              [positionParam(from), positionParam(from + BigInt(limit)), limit],
             )
           ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
         head: () => this.readHead(db),
@@ -230,9 +225,11 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   async renewLeases(holder: string, names: readonly string[]): Promise<readonly string[]> {
     const rows = await this.write.exclusive(() =>
-      this.write.all<{ name: string }>(
-        'UPDATE cursors SET heartbeat = ? WHERE holder = ? AND name IN (SELECT value FROM json_each(?)) RETURNING name',
-        [Date.now(), holder, JSON.stringify(names)],
+      this.write.locked(() =>
+        this.write.all<{ name: string }>(
+          'UPDATE cursors SET heartbeat = ? WHERE holder = ? AND name IN (SELECT value FROM json_each(?)) RETURNING name',
+          [Date.now(), holder, JSON.stringify(names)],
+        ),
       ),
     );
     return rows.map((row) => row.name);
@@ -240,12 +237,14 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   async saveCursor(name: string, position: bigint, holder: string): Promise<boolean> {
     const changed = await this.write.exclusive(() =>
-      this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
-        positionParam(position),
-        Date.now(),
-        name,
-        holder,
-      ]),
+      this.write.locked(() =>
+        this.write.run('UPDATE cursors SET position = ?, heartbeat = ? WHERE name = ? AND holder = ?', [
+          positionParam(position),
+          Date.now(),
+          name,
+          holder,
+        ]),
+      ),
     );
     return changed > 0;
   }
@@ -265,7 +264,9 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   async releaseDurable(name: string, holder: string): Promise<void> {
     await this.write.exclusive(() =>
-      this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
+      this.write.locked(() =>
+        this.write.run('UPDATE cursors SET holder = NULL, heartbeat = NULL WHERE name = ? AND holder = ?', [name, holder]),
+      ),
     );
   }
 
@@ -347,11 +348,10 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
 
   /** The records from `first` to `last` on `db`, ascending. */
   private async readRecords(db: Connection, first: bigint, last: bigint): Promise<EventRecord[]> {
-    const rows = await db.all<EventRow>('SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
+    return readPage(db, 'SELECT seq, occurred_at, event_type, payload FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq', [
       positionParam(first),
       positionParam(last),
     ]);
-    return Array.from(rows, toRecord);
   }
 
   /** The last committed position on `db`. */
@@ -368,35 +368,5 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
   /** A connection for a snapshot: use it inside `transaction` only. */
   private reader(): Connection {
     return this.readers[this.nextReader++ % this.readers.length] as Connection;
-  }
-
-  /**
-   * Makes sure the value index covers `keys` (up to {@link MAX_INDEXED_KEYS} per file): a key
-   * another process indexed is picked up; a new key is indexed over the whole log, once.
-   */
-  private async ensureIndexed(keys: ReadonlySet<string>): Promise<void> {
-    const missing = [...keys].filter((key) => !this.indexed.has(key));
-    // inside a projection's handler the write connection is its transaction's: plan without the new keys
-    if (missing.length === 0 || insideProjection.getStore()) return;
-    await this.write.transaction('IMMEDIATE', async () => {
-      const known = await this.write.all<{ key: string }>('SELECT key FROM indexed_keys');
-      for (const row of known) this.indexed.add(row.key);
-      let count = known.length;
-      for (const key of missing) {
-        if (this.indexed.has(key) || count >= MAX_INDEXED_KEYS) continue;
-        await this.write.run('INSERT INTO indexed_keys (key) VALUES (?)', [key]);
-        await this.write.run(
-          `INSERT OR IGNORE INTO event_values (tag, seq)
-           SELECT ${TAG('j.key', 'j.type', 'j.atom')}, e.seq
-           FROM events AS e, json_each(e.payload) AS j
-           WHERE json_type(e.payload) = 'object' AND j.key = ? AND j.type NOT IN ('object', 'array')`,
-          [key],
-        );
-        count++;
-      }
-    });
-    // only now, after commit, may plans rely on the new keys
-    for (const row of await this.write.exclusive(() => this.write.all<{ key: string }>('SELECT key FROM indexed_keys')))
-      this.indexed.add(row.key);
   }
 }

@@ -9,6 +9,20 @@ export type Param = string | number | null;
 /** How many prepared statements a connection keeps (least recently used ones are finalized). */
 const STATEMENTS = 64;
 
+/** Whether a driver error is SQLite's `SQLITE_BUSY` (another connection holds the lock). */
+const isBusy = (error: unknown) => (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+
+/**
+ * How long a connection that has waited `waited` ms for the write lock sleeps before trying
+ * again: 1–3 ms (jittered) at first, shrinking to about 1 ms (Node's shortest timer) once it has
+ * waited 20 ms, so the longest waiters try most often (SQLite's own busy handler does the
+ * opposite: it sleeps in growing steps up to 100 ms, and a process that has waited long loses
+ * the lock to every newcomer).
+ */
+export function lockPause(waited: number): number {
+  return 1 + Math.random() * 2 * Math.max(0, 1 - waited / 20);
+}
+
 /**
  * One SQLite connection with promises, and a queue for work that must not interleave with other
  * work on it (a transaction): node-sqlite3 runs statements of concurrent async flows on one
@@ -22,6 +36,8 @@ const STATEMENTS = 64;
 export class Connection {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
+  /** The longest total wait for the write lock, once {@link waitForWriteLock} was called. */
+  private lockWaitMs: number | undefined;
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -36,6 +52,37 @@ export class Connection {
   /** Sets how long a statement waits for another connection's lock before `SQLITE_BUSY`. */
   busyTimeout(ms: number): void {
     this.db.configure('busyTimeout', ms);
+  }
+
+  /**
+   * Makes this connection wait for the file's write lock itself, for at most `ms` in all:
+   * SQLite's busy handler is turned off, and `BEGIN IMMEDIATE` and {@link locked} statements
+   * try again after {@link lockPause} until they get the lock or `ms` have passed (then they
+   * fail with the last `SQLITE_BUSY`).
+   */
+  waitForWriteLock(ms: number): void {
+    this.db.configure('busyTimeout', 0);
+    this.lockWaitMs = ms;
+  }
+
+  /**
+   * Runs `attempt` (one statement that takes the write lock: `BEGIN IMMEDIATE`, or a write
+   * outside a transaction) again after each `SQLITE_BUSY`, as {@link waitForWriteLock} set up;
+   * without it, once (SQLite's busy handler waits).
+   */
+  async locked<T>(attempt: () => Promise<T>): Promise<T> {
+    const limit = this.lockWaitMs;
+    if (limit === undefined) return attempt();
+    const started = performance.now();
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const waited = performance.now() - started;
+        if (!isBusy(error) || waited >= limit) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(lockPause(waited), limit - waited)));
+      }
+    }
   }
 
   /** Runs one statement; resolves to the number of changed rows. */
@@ -101,10 +148,14 @@ export class Connection {
     return next;
   }
 
-  /** `work` inside `BEGIN <mode>` … `COMMIT`, exclusive on this connection; rolled back when it throws. */
+  /**
+   * `work` inside `BEGIN <mode>` … `COMMIT`, exclusive on this connection; rolled back when it
+   * throws. `IMMEDIATE` takes the write lock first, waiting for it as {@link locked} does.
+   */
   transaction<T>(mode: 'DEFERRED' | 'IMMEDIATE', work: () => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      await this.run(`BEGIN ${mode}`);
+      if (mode === 'IMMEDIATE') await this.locked(() => this.run('BEGIN IMMEDIATE'));
+      else await this.run('BEGIN DEFERRED');
       try {
         const result = await work();
         await this.run('COMMIT');

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection, Param, Row } from './connection.js';
 
 /** A value `SqliteTransaction` binds to a `?` placeholder; a `bigint` goes as an exact integer. */
@@ -26,13 +25,6 @@ export interface SqliteTransaction {
 }
 
 /**
- * Set while a projection's handler runs inside the write transaction: work that would wait for
- * the write connection (indexing a new payload key for a query) is skipped there, not queued
- * behind the transaction that waits for it.
- */
-export const insideProjection = new AsyncLocalStorage<true>();
-
-/**
  * Runs `work` with a {@link SqliteTransaction} on `db`, whose transaction the caller has begun
  * and will end; the handle stops working when `work` settles.
  */
@@ -48,7 +40,7 @@ export async function runProjection(db: Connection, work: (tx: SqliteTransaction
     all: async (sql, params) => db.all(sql, use(params)),
   };
   try {
-    await insideProjection.run(true, () => work(tx));
+    await work(tx);
   } finally {
     open = false;
   }

@@ -51,13 +51,13 @@ describe('SqliteStore file settings', () => {
       await sql<{ name: string }>(path, `SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name`)
     ).map((r) => r.name);
     expect(tables).toEqual(
-      expect.arrayContaining(['events', 'batches', 'cursors', 'factstore_meta', 'indexed_keys', 'event_values', 'events_value_index']),
+      expect.arrayContaining(['events', 'batches', 'cursors', 'factstore_meta', 'event_values', 'events_value_index']),
     );
-    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '2' }]);
+    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '3' }]);
     expect(await sql(path, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     const reopened = await SqliteStore.open(path);
     await reopened.close();
-    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '2' }]);
+    expect(await sql(path, `SELECT value FROM factstore_meta WHERE key = 'format_version'`)).toEqual([{ value: '3' }]);
   });
 
   it('synchronous FULL, the default, syncs the write-ahead log at every commit', () => {

@@ -39,6 +39,8 @@ const plan = [
   ['newest', (s) => workloads.newestOfEntity(s, { total, quick })],
   ['read-your-writes', (s) => workloads.readYourWrites(s, { quick })],
   ['reopen', (s) => workloads.reopen(s, { total })],
+  ['multi-process', (s) => workloads.multiProcess(s, { quick })],
+  ['many-keys', (s) => workloads.manyKeys(s, { quick })],
 ];
 
 const lowerIsBetter = (unit) => unit === 'ms';

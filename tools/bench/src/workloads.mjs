@@ -28,7 +28,7 @@ export async function appendBatches(store, { total, rounds }) {
   progress(`${store.name}: append batches of 100`);
   const factstore = await run(store.open);
   const baseline = await run(store.openBaseline);
-  return [
+  const rows = [
     {
       workload: 'append, batches of 100',
       unit: 'events/s',
@@ -37,6 +37,17 @@ export async function appendBatches(store, { total, rounds }) {
       note: `${perRound.toLocaleString('en')} events per round`,
     },
   ];
+  // a store whose index covers every payload key also compares with a baseline that indexes the same
+  if (store.openBaselineEveryKey) {
+    rows.push({
+      workload: 'append, batches of 100, baseline indexing every key',
+      unit: 'events/s',
+      factstore,
+      baseline: await run(store.openBaselineEveryKey),
+      note: 'the same factstore figure; the baseline also writes a (tag, seq) row for every top-level scalar value',
+    });
+  }
+  return rows;
 }
 
 /** 2. single-event appends: one caller, and 64 concurrent callers. */
@@ -504,4 +515,129 @@ export async function reopen(store, { total }) {
     if (currentContextVersion === null) throw new Error('the reopened store has no events');
   }
   return [{ workload: `open a store of ${n} events`, unit: 'ms', factstore: median(times), baseline: null, note: 'median of 3' }];
+}
+
+/**
+ * 10. several processes writing one store: `processes` processes × 16 concurrent callers for
+ * 30 s (8 s with --quick), each alternating a single append and a query + appendIf of its own
+ * entity (a new one every 20 calls, so contexts stay small), beside one process with 16 callers
+ * for the same time: appends/s, the latency of each
+ * call (p50, p99) and the failed calls. The log is checked afterwards: every acknowledged event
+ * is there, gapless.
+ */
+export async function multiProcess(store, { quick }, processes = 7) {
+  if (!store.locate) return [];
+  const ms = quick ? 8_000 : 30_000;
+  const writers = 16;
+  const run = async (count) => {
+    progress(`${store.name}: ${count} process${count === 1 ? '' : 'es'} × ${writers} writers for ${ms / 1000} s`);
+    const created = await store.open();
+    const location = store.locate(created);
+    await created.close();
+    const children = await Promise.all(
+      Array.from({ length: count }, () => forkBeside('multi-writer.mjs', [store.name, String(location), String(writers), String(ms)])),
+    );
+    const ready = children.map((child) => new Promise((resolve) => child.once('message', resolve)));
+    await Promise.all(ready);
+    const reports = children.map((child) => new Promise((resolve) => child.on('message', (m) => m.type === 'done' && resolve(m))));
+    const start = now();
+    for (const child of children) child.send('start');
+    const done = await Promise.all(reports);
+    const elapsed = (now() - start) / 1e6;
+    const latencies = done.flatMap((r) => r.latencies);
+    const succeeded = done.reduce((sum, r) => sum + r.succeeded, 0);
+    const failures = {};
+    for (const r of done) for (const [code, n] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + n;
+    const failed = Object.values(failures).reduce((sum, n) => sum + n, 0);
+    // nothing lost, nothing extra, gapless
+    const check = await store.openAt(location);
+    const { eventRecords } = await check.query({});
+    await check.close();
+    if (eventRecords.length !== succeeded || eventRecords.some((r, i) => r.sequenceNumber !== BigInt(i + 1))) {
+      throw new Error(`multi-process: ${eventRecords.length} events in the log, ${succeeded} acknowledged, or a gap`);
+    }
+    return { rate: rate(succeeded, elapsed), p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed, failures };
+  };
+  const one = await run(1);
+  const many = await run(processes);
+  const describe = (r) =>
+    `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; ${r.failed} failed calls${
+      r.failed
+        ? ` (${Object.entries(r.failures)
+            .map(([c, n]) => `${n} ${c}`)
+            .join(', ')})`
+        : ''
+    }`;
+  return [
+    {
+      workload: `append + appendIf, 1 process × ${writers} writers`,
+      unit: 'appends/s',
+      factstore: one.rate,
+      baseline: null,
+      note: describe(one),
+    },
+    {
+      workload: `append + appendIf, ${processes} processes × ${writers} writers`,
+      unit: 'appends/s',
+      factstore: many.rate,
+      baseline: null,
+      note: `${(many.rate / one.rate).toFixed(2)}× one process; ${describe(many)}`,
+    },
+    {
+      workload: `p99 latency, ${processes} processes × ${writers} writers`,
+      unit: 'ms',
+      factstore: many.p99,
+      baseline: null,
+      note: 'target: under 500 ms, no failed call',
+    },
+  ];
+}
+
+/**
+ * 11. queries on many distinct payload keys, as a new user asks them ad hoc: 20,000 events over
+ * 40 keys (each event has one of them, 200 values a key), one query on each key in turn, then
+ * the median of one-value queries on the 1st key and on the 40th (a store that indexes a limited
+ * number of keys answers the later ones by a scan).
+ */
+export async function manyKeys(store, { quick }) {
+  const total = 20_000;
+  const keys = 40;
+  const key = (k) => `k${k}`;
+  const query = (k, v) => ({ filters: [{ eventTypes: ['keyed'], payloadPredicates: [{ [key(k)]: `v${v}` }] }] });
+  progress(`${store.name}: queries on ${keys} distinct payload keys`);
+  const target = await store.open();
+  for (let i = 0; i < total; i += 1_000) {
+    await target.append(
+      Array.from({ length: 1_000 }, (_, j) => ({
+        eventType: 'keyed',
+        payload: { [key(((i + j) % keys) + 1)]: `v${Math.floor((i + j) / keys) % 200}`, n: i + j },
+      })),
+    );
+  }
+  for (let k = 1; k <= keys; k++) await target.query(query(k, 0)); // every key asked about once, in order
+  const samples = quick ? 200 : 1_000;
+  let found = 0;
+  const on = (k) =>
+    sample(samples, async (i) => {
+      found = (await target.query(query(k, (i * 37) % 200))).eventRecords.length;
+    });
+  const first = await on(1);
+  const last = await on(keys);
+  await target.close();
+  return [
+    {
+      workload: `query on the 1st of ${keys} payload keys, ${total.toLocaleString('en')} events`,
+      unit: 'ms',
+      factstore: median(first),
+      baseline: null,
+      note: `p99 ${percentile(first, 99).toFixed(3)} ms`,
+    },
+    {
+      workload: `query on the ${keys}th of ${keys} payload keys, ${total.toLocaleString('en')} events`,
+      unit: 'ms',
+      factstore: median(last),
+      baseline: null,
+      note: `${(median(last) / median(first)).toFixed(2)}× the 1st key; ${found} events per query; p99 ${percentile(last, 99).toFixed(3)} ms`,
+    },
+  ];
 }
