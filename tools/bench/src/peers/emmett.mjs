@@ -51,8 +51,8 @@ export async function open() {
       consumer.reactor({
         processorId: `catch-up-${Date.now()}`,
         startFrom: 'BEGINNING',
-        eachBatch: (messages) => {
-          onBatch(messages);
+        eachMessage: (message) => {
+          onBatch([message]);
         },
       });
       await consumer.start();
