@@ -4,7 +4,7 @@
 // back-off: `aggregateStream`, then `appendToStream` with `expectedStreamVersion` (the version read,
 // or STREAM_DOES_NOT_EXIST), again at once on an ExpectedVersionConflictError. A batch goes to one
 // stream (Emmett appends to one stream at a time). Catch-up: a consumer with a reactor from the
-// beginning of the log, stopping when no messages are left.
+// beginning of the log, stopping when no messages are left, pulling batches of 1,000 without a pause.
 import { isExpectedVersionConflictError, STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { analyze, freshDatabase } from './databases.mjs';
@@ -47,7 +47,9 @@ export async function open() {
       }
     },
     async catchUp(onBatch) {
-      const consumer = store.consumer({ stopWhen: { noMessagesLeft: true } });
+      // the puller sleeps `pullingFrequencyInMs` (50 by default) after every batch (100 by default):
+      // a catch-up reads on at once, in batches of 1,000
+      const consumer = store.consumer({ stopWhen: { noMessagesLeft: true }, pulling: { batchSize: 1_000, pullingFrequencyInMs: 0 } });
       consumer.reactor({
         processorId: `catch-up-${Date.now()}`,
         startFrom: 'BEGINNING',
