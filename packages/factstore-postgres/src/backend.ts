@@ -127,40 +127,27 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
   }
 
   /**
-   * A group with appendIfs or idempotency keys, in two round trips on a connection of its own:
-   * `BEGIN`, the lock of the counter row and the reads go out together (pipelined: the reads run
-   * once the lock is held, on a snapshot taken after it), then, once `decideGroup` has decided,
-   * the insert of the accepted appends and `COMMIT` together (a failed insert aborts the
-   * transaction, and its `COMMIT` then rolls back). Any failure before that rolls back.
+   * A group with appendIfs or idempotency keys: one transaction that locks the counter row first,
+   * reads every condition's context version with one statement and the batches of the keys with
+   * another (pipelined behind the lock, so they run once it is held, on a snapshot taken after
+   * it), decides keys and conditions in order (each against the appends accepted ahead of it) and
+   * writes the accepted appends with one statement. postgres.js's `begin` owns the connection:
+   * when the connection fails mid-transaction, the transaction rejects and the connection returns
+   * to the pool (a connection reserved by hand and never answered would leave it for good).
    */
-  private async decidedCommit(group: readonly GroupAppend[]): Promise<(CommittedBatch | Error)[]> {
-    const tx = await this.sql.reserve();
-    let open = true;
-    try {
-      const begun = tx.unsafe('BEGIN').execute();
-      begun.catch(() => {});
+  private decidedCommit(group: readonly GroupAppend[]): Promise<(CommittedBatch | Error)[]> {
+    return this.sql.begin(async (tx) => {
       const verdicts = await decideGroup(group, async (contexts, identities) => {
         const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
-        const [, [row], versions, committed] = await Promise.all([
-          begun,
+        const [[row], versions, committed] = await Promise.all([
           locked,
           contextVersions(tx, this.scope, contexts),
           this.committedBatches(tx, identities),
         ]);
         return { head: BigInt(row?.last_seq ?? 0), versions, committed };
       });
-      const written = verdicts.accepted.length === 0 ? Promise.resolve([]) : this.writeBatches(tx, verdicts.accepted);
-      const commit = tx.unsafe('COMMIT').execute();
-      commit.catch(() => {});
-      const [batches] = await Promise.all([written, commit]);
-      open = false;
-      return verdicts.outcomes(batches);
-    } catch (error) {
-      if (open) await tx.unsafe('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      tx.release();
-    }
+      return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted));
+    });
   }
 
   /**
@@ -184,8 +171,8 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
       lasts.push(types.length);
     }
     const at = new Date();
-    // executed at once, not at the await (which calls `then` a microtask later): a COMMIT the
-    // caller sends right after this call must go out after this statement
+    // executed at once, not at the await (which calls `then` a microtask later), so that it goes
+    // out in the order of the calls
     const rows = await db
       .unsafe(
         `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
