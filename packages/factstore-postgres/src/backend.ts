@@ -32,6 +32,9 @@ import type { PostgresTransaction } from './projection.js';
 import type { ValidPostgresStoreOptions } from './options.js';
 import type { Sql } from 'postgres';
 
+/** How many reads of the log ahead of their call a store keeps at most (one per replaying stream). */
+const READ_AHEAD_SLOTS = 4;
+
 /**
  * Storage for {@link PostgresStore}. Every append numbers its events from the one-row `head`
  * counter, locked by the first statement of the write transaction and released at commit, so
@@ -48,6 +51,9 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
   private listening: Promise<{ unlisten(): Promise<void> } | undefined> | undefined;
   private poller: NodeJS.Timeout | undefined;
   private readonly groups: GroupCommit<GroupAppend>;
+  /** Reads of the log started ahead of their call, by `after:maxEvents` (see {@link readBatches}). */
+  private readonly readAhead = new Map<string, Promise<CommittedBatch[]>>();
+  private state: 'open' | 'closing' = 'open';
 
   private constructor(
     private readonly sql: Sql,
@@ -113,21 +119,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
   private groupCommit(): GroupCommit<GroupAppend> {
     return new GroupCommit<GroupAppend>(
       (group) =>
-        group.some((item) => item.condition || item.key !== undefined)
-          ? this.sql.begin(async (tx) => {
-              const verdicts = await decideGroup(group, async (contexts, identities) => {
-                // pipelined: the lock is sent first, so the reads after it run, on a fresh snapshot, once it is held
-                const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
-                const [[row], versions, committed] = await Promise.all([
-                  locked,
-                  contextVersions(tx, this.scope, contexts),
-                  this.committedBatches(tx, identities),
-                ]);
-                return { head: BigInt(row?.last_seq ?? 0), versions, committed };
-              });
-              return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted, verdicts.at));
-            })
-          : this.writeBatches(this.sql, group),
+        group.some((item) => item.condition || item.key !== undefined) ? this.decidedCommit(group) : this.writeBatches(this.sql, group),
       {
         landed: async (items) => {
           const found = await this.committedBatches(
@@ -139,6 +131,30 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
         timeoutMs: this.options.callTimeoutMs,
       },
     );
+  }
+
+  /**
+   * A group with appendIfs or idempotency keys: one transaction that locks the counter row first,
+   * reads every condition's context version with one statement and the batches of the keys with
+   * another (pipelined behind the lock, so they run once it is held, on a snapshot taken after
+   * it), decides keys and conditions in order (each against the appends accepted ahead of it) and
+   * writes the accepted appends with one statement. postgres.js's `begin` owns the connection:
+   * when the connection fails mid-transaction, the transaction rejects and the connection returns
+   * to the pool (a connection reserved by hand and never answered would leave it for good).
+   */
+  private decidedCommit(group: readonly GroupAppend[]): Promise<(CommittedBatch | Error)[]> {
+    return this.sql.begin(async (tx) => {
+      const verdicts = await decideGroup(group, async (contexts, identities) => {
+        const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
+        const [[row], versions, committed] = await Promise.all([
+          locked,
+          contextVersions(tx, this.scope, contexts),
+          this.committedBatches(tx, identities),
+        ]);
+        return { head: BigInt(row?.last_seq ?? 0), versions, committed };
+      });
+      return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted, verdicts.at));
+    });
   }
 
   /**
@@ -161,26 +177,30 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
       }
       lasts.push(types.length);
     }
-    const rows = await db.unsafe(
-      `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
+    // executed at once, not at the await (which calls `then` a microtask later), so that it goes
+    // out in the order of the calls
+    const rows = await db
+      .unsafe(
+        `WITH h AS (UPDATE ${this.t.head} SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
             ins AS (INSERT INTO ${this.t.events} (seq, occurred_at, event_type, payload)
                     SELECT h.base + x.ord, $2, x.t, x.p::jsonb
                     FROM h, unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(t, p, ord)),
             bt AS (INSERT INTO ${this.t.batches} (first_seq, last_seq, append_key)
                    SELECT h.base + b.f, h.base + b.l, b.k FROM h, unnest($5::int[], $6::int[], $8::text[]) AS b(f, l, k))
        SELECT h.base, pg_notify($7, (h.base + 1)::text || '-' || (h.base + $1)::text) FROM h`,
-      [
-        types.length,
-        at,
-        arrayLiteral(types),
-        arrayLiteral(payloads),
-        arrayLiteral(firsts),
-        arrayLiteral(lasts),
-        this.channel,
-        arrayLiteral(keys),
-      ],
-      PREPARED,
-    );
+        [
+          types.length,
+          at,
+          arrayLiteral(types),
+          arrayLiteral(payloads),
+          arrayLiteral(firsts),
+          arrayLiteral(lasts),
+          this.channel,
+          arrayLiteral(keys),
+        ],
+        PREPARED,
+      )
+      .execute();
     const base = BigInt((rows[0] as unknown as { base: bigint | string }).base);
     let offset = 0;
     return appends.map(({ events }) => {
@@ -207,26 +227,58 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     return this.bound(this.answer(query), 'the query');
   }
 
+  /**
+   * Whole batches after `after` (see {@link readLog}). After a full page (a replay, or a stream
+   * behind), the read of the next page starts at once, so that it runs while the caller delivers
+   * this one and saves its cursor: the next call for that position takes it. Batches never change
+   * once committed, so a read-ahead answer is as true as a fresh one; an empty one may be out of
+   * date (commits may have come since), so it is read again, as is one that failed.
+   */
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
-    return this.bound(this.readLog(after, maxEvents), 'the read of the log');
+    const key = `${after}:${maxEvents}`;
+    const ahead = this.readAhead.get(key);
+    this.readAhead.delete(key);
+    let batches = ahead && (await this.bound(ahead, 'the read of the log').catch(() => undefined));
+    if (!batches || batches.length === 0) batches = await this.bound(this.readLog(after, maxEvents), 'the read of the log');
+    const last = batches[batches.length - 1];
+    if (last !== undefined && last.lastSequenceNumber - after >= BigInt(maxEvents) && this.state === 'open') {
+      const read = this.readLog(last.lastSequenceNumber, maxEvents);
+      read.catch(() => {});
+      this.readAhead.set(`${last.lastSequenceNumber}:${maxEvents}`, read);
+      // several streams may read ahead at once; keep the newest few
+      for (const stale of this.readAhead.keys()) {
+        if (this.readAhead.size <= READ_AHEAD_SLOTS) break;
+        this.readAhead.delete(stale);
+      }
+    }
+    return batches;
   }
 
-  /** Whole batches after `after`, up to about `maxEvents` events, in one snapshot. */
-  private readLog(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
-    return this.sql.begin('isolation level repeatable read read only', (tx) =>
-      readWholeBatches(after, maxEvents, {
-        ranges: async (from, limit) =>
-          (
-            (await tx.unsafe(
-              `SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2`,
-              [positionParam(from), limit] as never[],
-              PREPARED,
-            )) as unknown as { first_seq: bigint; last_seq: bigint }[]
-          ).map((r) => ({ first: BigInt(r.first_seq), last: BigInt(r.last_seq) })),
-        head: () => this.readHead(tx),
-        records: (first, last) => this.readRecords(tx, first, last),
-      }),
-    );
+  /**
+   * Whole batches after `after`, up to about `maxEvents` events, in two prepared statements and no
+   * transaction: the first reads the batch ranges and the head together (one statement, one
+   * snapshot: an empty answer with a head above `after` is a missing batch, never a commit that
+   * landed between two reads); the second reads the events of the ranges taken. A batch's events
+   * commit with its row and are never deleted, so every event of a range seen by the first
+   * statement is there for the second.
+   */
+  private async readLog(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
+    let head = 0n;
+    return readWholeBatches(after, maxEvents, {
+      ranges: async (from, limit) => {
+        const rows = (await this.sql.unsafe(
+          `SELECT h.head, b.first_seq, b.last_seq
+           FROM (SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}) h
+           LEFT JOIN LATERAL (SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2) b ON true`,
+          [positionParam(from), limit] as never[],
+          PREPARED,
+        )) as unknown as { head: bigint; first_seq: bigint | null; last_seq: bigint | null }[];
+        head = BigInt(rows[0]?.head ?? 0);
+        return rows.flatMap((r) => (r.first_seq === null ? [] : [{ first: BigInt(r.first_seq), last: BigInt(r.last_seq as bigint) }]));
+      },
+      head: async () => head,
+      records: (first, last) => this.readRecords(this.sql, first, last),
+    });
   }
 
   async head(): Promise<bigint> {
@@ -324,6 +376,8 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
   }
 
   async close(): Promise<void> {
+    this.state = 'closing';
+    this.readAhead.clear();
     clearInterval(this.poller);
     const ending = async () => {
       // close() may come before LISTEN is set up; wait for it, so that no listener outlives the store

@@ -12,7 +12,7 @@ import {
   type GroupContext,
   type ValidQuery,
 } from 'factstore/backend';
-import { arrayLiteral, type Param, type Runner } from './connection.js';
+import { arrayLiteral, PREPARED, type Param, type Runner } from './connection.js';
 
 /** What a plan may use besides the query: the qualified `events` table, and how many `$n` placeholders precede its own. */
 export interface PlanScope {
@@ -43,28 +43,47 @@ export const toRecord = (row: EventRow) => rowToRecord(row);
 export function planQuery(query: ValidQuery, scope: PlanScope, matcher: EventMatcher = compileMatcher(query)): SqlPlan {
   const { where, params, exact } = planWhere<Param>(query, {
     placeholder: (n) => `$${scope.offset + n}`,
-    eventTypes: (types, bind) => `event_type = ANY(${bind(arrayLiteral(types))}::text[])`,
+    // after a payload narrowing, the GIN index has already narrowed the filter to a few rows: their
+    // type is checked on the row (`|| ''` keeps the planner from also scanning the type index, every
+    // row of a common type, and intersecting: the more so on a table without statistics)
+    eventTypes: (types, bind, afterPayload) =>
+      `${afterPayload ? `(event_type || '')` : 'event_type'} = ANY(${bind(arrayLiteral(types))}::text[])`,
     payloadPredicates: (predicates, bind) =>
       `(${predicates.map((p) => `payload @> ${bind(JSON.stringify(p))}::text::jsonb`).join(' OR ')})`,
   });
   return { where, params, exact, matcher, events: scope.events };
 }
 
+/**
+ * Plans of at most this many parameters run as named prepared statements (one round trip instead
+ * of two): their text depends only on the query's shape (how many filters, types lists and
+ * predicates, which bounds), never on its values, so a connection keeps a few of them; larger
+ * shapes, rare and unbounded in number, stay unprepared.
+ */
+const PREPARED_PARAMS = 6;
+
+/** Shapes of at most this many parameters share a `LATERAL` arm in {@link contextVersions} (an `unnest` takes at most 100 arrays). */
+const LATERAL_WIDTH = 8;
+
 /** The candidate rows of a plan (placeholders from `$1`), for the contract's reads (`readQuery`, `readContextVersion`). */
 export function candidates(db: Runner, plan: SqlPlan): CandidateRows {
   const none = plan.where === NO_ROWS;
+  const prepared = plan.params.length <= PREPARED_PARAMS ? PREPARED : undefined;
   /** The candidates strictly between `above` and `below` (no bound where absent), in `order`, at most `count`. */
   const read = async (above: bigint | null | undefined, below: bigint | null | undefined, count: number, order: 'ASC' | 'DESC') => {
     if (none) return [];
     const bounds = seqBounds(above, below, plan.params.length, (n) => `$${n}::bigint`, positionParam);
     const sql = `SELECT ${ROW} FROM ${plan.events} WHERE (${plan.where})${bounds.sql} ORDER BY seq ${order} LIMIT $${plan.params.length + bounds.params.length + 1}`;
-    return Array.from((await db.unsafe(sql, [...plan.params, ...bounds.params, count] as never[])) as unknown as EventRow[], toRecord);
+    return Array.from(
+      (await db.unsafe(sql, [...plan.params, ...bounds.params, count] as never[], prepared)) as unknown as EventRow[],
+      toRecord,
+    );
   };
   return {
     exact: plan.exact,
     async highest() {
       if (none) return null;
-      const [row] = await db.unsafe(`SELECT MAX(seq) AS head FROM ${plan.events} WHERE ${plan.where}`, plan.params as never[]);
+      const [row] = await db.unsafe(`SELECT MAX(seq) AS head FROM ${plan.events} WHERE ${plan.where}`, plan.params as never[], prepared);
       return row?.head === null || row?.head === undefined ? null : BigInt(row.head);
     },
     before: (below, count, above) => read(above, below, count, 'DESC'),
@@ -72,29 +91,63 @@ export function candidates(db: Runner, plan: SqlPlan): CandidateRows {
   };
 }
 
-/** The context versions of several queries: the newest candidates of every query read by one statement (a `UNION ALL` arm each). */
+/**
+ * The context versions of several queries with one statement: the newest candidates of every
+ * query. Queries of the same shape (the same WHERE text, placeholders aside, and page size; a
+ * group commit's appendIfs on one kind of entity) share one arm: their parameters go as arrays,
+ * one row per query (`unnest`), and a `LATERAL` read of each row's newest candidates, a plan
+ * made once whatever the number of queries; arms of different shapes are joined by `UNION ALL`.
+ * The statement's text depends only on the shapes, so it is prepared when it binds few arrays.
+ */
 export function contextVersions(db: Runner, scope: PlanScope, contexts: readonly GroupContext[]): Promise<(bigint | null)[]> {
-  const plans = contexts.map(({ query, matcher }) => planQuery(query, scope, matcher));
+  // placeholders from $1: each becomes a column of the unnest (and `candidates` needs them so)
+  const plans = contexts.map(({ query, matcher }) => planQuery(query, { ...scope, offset: 0 }, matcher));
   return readContextVersions(
     plans.map((plan) => ({ rows: candidates(db, plan), matcher: plan.matcher })),
     async (sizes) => {
+      const shapes = new Map<string, { where: string; size: number; members: number[] }>();
+      plans.forEach((plan, k) => {
+        if (plan.where === NO_ROWS) return;
+        const size = sizes[k] as number;
+        const key = `${size}|${plan.where}`;
+        const shape = shapes.get(key) ?? { where: plan.where, size, members: [] };
+        shape.members.push(k);
+        shapes.set(key, shape);
+      });
       const arms: string[] = [];
       const params: Param[] = [];
-      contexts.forEach(({ query, matcher }, k) => {
-        // the arms share one parameter list: each arm's placeholders start after the ones before it
-        const plan = planQuery(query, { ...scope, offset: scope.offset + params.length }, matcher);
-        if (plan.where === NO_ROWS) return;
+      const bind = (value: Param) => `$${params.push(value)}`;
+      for (const { where, size, members } of shapes.values()) {
+        const width = (plans[members[0] as number] as SqlPlan).params.length;
+        if (width > LATERAL_WIDTH) {
+          // a wide shape (many filters): an arm of its own for each query, its placeholders after those before it
+          for (const k of members) {
+            const base = params.length;
+            params.push(...(plans[k] as SqlPlan).params);
+            const own = where.replace(/\$(\d+)/g, (_, n: string) => `$${base + Number(n)}`);
+            arms.push(`SELECT ${k} AS k, seq, event_type, payload FROM ${scope.events} WHERE ${own} ORDER BY seq DESC LIMIT ${size}`);
+          }
+          continue;
+        }
+        const columns = Array.from({ length: width }, (_, i) => `p${i + 1}`);
+        const arrays = [
+          `${bind(arrayLiteral(members))}::int[]`,
+          ...columns.map((_, i) => `${bind(arrayLiteral(members.map((k) => String((plans[k] as SqlPlan).params[i]))))}::text[]`),
+        ];
+        const inner = where.replace(/\$(\d+)/g, (_, n: string) => `c.p${n}`);
         arms.push(
-          `(SELECT ${k} AS k, seq, event_type, payload FROM ${plan.events} WHERE ${plan.where} ORDER BY seq DESC LIMIT ${sizes[k]})`,
+          `SELECT c.k, e.seq, e.event_type, e.payload FROM unnest(${arrays.join(', ')}) AS c(k${columns.map((c) => `, ${c}`).join('')})
+           CROSS JOIN LATERAL (SELECT seq, event_type, payload FROM ${scope.events} WHERE ${inner} ORDER BY seq DESC LIMIT ${size}) e`,
         );
-        params.push(...plan.params);
-      });
+      }
       const rows =
         arms.length === 0
           ? []
-          : ((await db.unsafe(arms.join(' UNION ALL '), params as never[])) as unknown as (Omit<EventRow, 'occurred_at'> & {
-              k: number;
-            })[]);
+          : ((await db.unsafe(
+              arms.length === 1 ? (arms[0] as string) : arms.map((arm) => `(${arm})`).join(' UNION ALL '),
+              params as never[],
+              params.length <= PREPARED_PARAMS ? PREPARED : undefined,
+            )) as unknown as (Omit<EventRow, 'occurred_at'> & { k: number })[]);
       return rows.map((row) => ({
         k: row.k,
         candidate: { sequenceNumber: BigInt(row.seq), eventType: row.event_type, payload: row.payload as JsonValue },

@@ -1,4 +1,5 @@
 // pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
+//            [--peers dcb,emmett]
 // Runs every workload on every store beside its baseline, prints a table, and writes it as
 // markdown and JSON to .bench-results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,9 @@ const available = {
   file: () => import('./stores/file.mjs'),
   postgres: () => import('./stores/postgres.mjs'),
 };
-const storeNames = (option('store') ?? Object.keys(available).join(',')).split(',');
+// --peers: the PostgreSQL peer comparison (peers/compare.mjs); alone, it runs instead of the stores
+const peers = option('peers')?.split(',');
+const storeNames = (option('store') ?? (peers ? '' : Object.keys(available).join(','))).split(',').filter(Boolean);
 
 const plan = [
   ['append-batch', (s) => workloads.appendBatches(s, { total, rounds })],
@@ -92,9 +95,25 @@ for (const storeName of storeNames) {
   report(rows, false);
 }
 
-const table = report(rows, true);
-console.log(`\n${header}\n\n${table}\n`);
-console.log(
-  'cost vs baseline: factstore time ÷ baseline time (for throughputs: baseline rate ÷ factstore rate); 1.00× = as fast as the baseline.',
-);
-process.stderr.write(`written to ${join(out, 'latest.md')} and latest.json\n`);
+if (peers) {
+  const { comparePeers, peersTable } = await import('./peers/compare.mjs');
+  const pg = await import('./stores/postgres.mjs');
+  const compared = await comparePeers(peers, { quick, total: Number(option('events') ?? 100_000), only });
+  await pg.cleanUp();
+  const peerTable = peersTable(compared);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'peers.md'), `${header}\n\n${peerTable}\n`);
+  writeFileSync(join(out, 'peers.json'), JSON.stringify({ header, machine, ...compared }, null, 2));
+  console.log(`\n${header}\n\n${peerTable}\n`);
+  console.log("÷ raw: the figure over the raw driver's (decisions: over its single appends with 64 callers); for ms lower is better.");
+  process.stderr.write(`written to ${join(out, 'peers.md')} and peers.json\n`);
+}
+
+if (storeNames.length > 0) {
+  const table = report(rows, true);
+  console.log(`\n${header}\n\n${table}\n`);
+  console.log(
+    'cost vs baseline: factstore time ÷ baseline time (for throughputs: baseline rate ÷ factstore rate); 1.00× = as fast as the baseline.',
+  );
+  process.stderr.write(`written to ${join(out, 'latest.md')} and latest.json\n`);
+}

@@ -1,0 +1,118 @@
+import { credited, eventually, opened, positions } from 'factstore-test-support';
+import { PostgresStore } from '../src/index.js';
+import { databaseUrl, dropSchemas, freshSchema, sql } from './database.js';
+
+const schemas: string[] = [];
+afterAll(() => dropSchemas(schemas));
+const schema = (tag: string) => {
+  const name = freshSchema(tag);
+  schemas.push(name);
+  return name;
+};
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('PostgresStore read paths', () => {
+  it('a replay of many pages, with commits landing while it reads ahead, delivers every position once and in order', async () => {
+    const s = schema('ahead');
+    const writer = await PostgresStore.connect(databaseUrl(), { schema: s });
+    const reader = await PostgresStore.connect(databaseUrl(), { schema: s, pollIntervalMs: 50 });
+    try {
+      // batches of 7: pages (about 512 events) end inside no batch, and several pages are read ahead
+      for (let i = 0; i < 300; i++) await writer.append(range(1, 7).map((k) => opened(`a${i}-${k}`)));
+      const seen: number[] = [];
+      const batchSizes: number[] = [];
+      const appending = (async () => {
+        for (let i = 0; i < 100; i++) await writer.append(range(1, 3).map((k) => credited(`b${i}-${k}`)));
+      })();
+      const stream = await reader.streamAllDurable('ahead', (batch) => {
+        batchSizes.push(batch.length);
+        seen.push(...positions(batch));
+      });
+      await appending;
+      await eventually('the stream reaches the head', () => seen.length >= 2100 + 300, 20_000);
+      await stream.unsubscribe();
+      expect(seen).toEqual(range(1, 2400));
+      // whole batches only: the 300 first of 7 events, then the 100 of 3
+      expect(batchSizes).toEqual([...Array<number>(300).fill(7), ...Array<number>(100).fill(3)]);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
+  it('a stream that read to the head is woken by the next commit (an empty read ahead is never its answer)', async () => {
+    const s = schema('tail');
+    const store = await PostgresStore.connect(databaseUrl(), { schema: s });
+    try {
+      for (let i = 0; i < 3; i++) await store.append(range(1, 400).map((k) => opened(`a${i}-${k}`)));
+      const seen: number[] = [];
+      const stream = await store.streamAllDurable('tail', (batch) => {
+        seen.push(...positions(batch));
+      });
+      expect(seen).toEqual(range(1, 1200));
+      await store.append([credited('late')]);
+      await eventually('the commit after the replay is delivered', () => seen.length === 1201);
+      await stream.unsubscribe();
+      expect(seen.at(-1)).toBe(1201);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an appendIf whose insert fails writes nothing and leaves the counter as it was: the next append takes the next position', async () => {
+    const s = schema('rollback');
+    const store = await PostgresStore.connect(databaseUrl(), { schema: s });
+    try {
+      await store.append([opened('a1')]);
+      // a constraint of the test's own makes the insert of the decided group fail after its reads
+      await sql(`ALTER TABLE "${s}".events ADD CONSTRAINT no_rejected CHECK (NOT payload ? 'rejected')`);
+      const context = { filters: [{ eventTypes: ['account-credited'], payloadPredicates: [{ accountId: 'a1' }] }] };
+      await expect(store.appendIf([credited('a1', { rejected: true })], context, null)).rejects.toMatchObject({ code: 'BACKEND_FAILURE' });
+      const committed = await store.appendIf([credited('a1')], context, null);
+      expect(committed.firstSequenceNumber).toBe(2n);
+      expect(positions((await store.query({})).eventRecords)).toEqual([1, 2]);
+      expect(await sql(`SELECT last_seq::int AS last FROM "${s}".head`)).toEqual([{ last: 2 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a group of appendIfs of several shapes (one kind of entity, another, a wide one of 12 filters) decides each against its own context', async () => {
+    const s = schema('shapes');
+    const store = await PostgresStore.connect(databaseUrl(), { schema: s });
+    try {
+      const account = (id: string) => ({
+        filters: [{ eventTypes: ['account-opened', 'account-credited'], payloadPredicates: [{ accountId: id }] }],
+      });
+      const tagged = (tag: string) => ({ filters: [{ payloadPredicates: [{ tag }, { alias: tag }] }] });
+      const wide = (id: string) => ({
+        filters: range(1, 12).map((n) => ({ eventTypes: [`kind-${n}`], payloadPredicates: [{ accountId: id }] })),
+      });
+      for (let i = 0; i < 10; i++) await store.append([opened(`a${i}`), { eventType: 'tagged', payload: { tag: `t${i}` } }]);
+      await store.append([{ eventType: 'kind-7', payload: { accountId: 'w1' } }]);
+      const versions = async (contexts: { filters: object[] }[]) =>
+        Promise.all(contexts.map(async (c) => (await store.query(c as never)).currentContextVersion));
+      const contexts = [...range(0, 9).map((i) => account(`a${i}`)), ...range(0, 9).map((i) => tagged(`t${i}`)), wide('w1'), wide('w2')];
+      const expected = await versions(contexts);
+      expect(expected.slice(0, 3)).toEqual([1n, 3n, 5n]);
+      expect(expected.slice(10, 12)).toEqual([2n, 4n]);
+      expect(expected.slice(20)).toEqual([21n, null]);
+      // every even one at its version (accepted), every odd one one behind (a conflict), all in one group
+      const outcomes = await Promise.allSettled(
+        contexts.map((context, k) =>
+          store.appendIf(
+            [credited(`x${k}`)],
+            context as never,
+            k % 2 === 0 ? (expected[k] ?? null) : expected[k] === null ? 0n : (expected[k] as bigint) - 1n,
+          ),
+        ),
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(contexts.map((_, k) => (k % 2 === 0 ? 'fulfilled' : 'rejected')));
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'CONDITIONAL_APPEND_CONFLICT' });
+      expect(positions((await store.query({})).eventRecords)).toEqual(range(1, 21 + 11));
+    } finally {
+      await store.close();
+    }
+  });
+});
