@@ -2,6 +2,7 @@
 // the peer comparison drives: `append`, `readEntity`, `readDecideAppend` (factstore only: the raw
 // driver has no conditional append), `catchUp`, `close`.
 import * as pg from '../stores/postgres.mjs';
+import { decide } from 'factstore';
 import { contextOf } from '../data.mjs';
 
 export const factstore = {
@@ -23,6 +24,16 @@ export const factstore = {
             if (error.code !== 'CONDITIONAL_APPEND_CONFLICT') throw error;
           }
         }
+      },
+      /** The same read-decide-append through factstore's `decide` (decisions on one entity share a commit). */
+      async decide(event) {
+        const outcome = await decide(store, {
+          query: contextOf(event.payload.accountId),
+          initial: 0,
+          evolve: (count) => count + 1,
+          decide: () => [event],
+        });
+        return outcome.attempts;
       },
       /** A durable stream's replay of the whole log (cursor saves included). */
       async catchUp(onBatch) {

@@ -101,6 +101,33 @@ export function workloads({ quick, total }) {
       },
     },
     {
+      id: 'decide-many-decide',
+      workload: 'the same through factstore decide, 64 callers, 1,000 entities',
+      unit: 'commits/s',
+      async run(c) {
+        const store = await c.open();
+        if (!store.decide) return (await store.close(), null);
+        const decision = (i) => ({ eventType: CONTEXT_TYPE, payload: { accountId: `acc-${i % 1000}`, amount: 1 } });
+        const { perSecond, retries } = await concurrently(64, decisions, decisions / 10, (i) => store.decide(decision(i)));
+        await store.close();
+        return { figure: perSecond, note: `${retries} conflicts retried` };
+      },
+    },
+    {
+      id: 'decide-one-decide',
+      workload: 'the same through factstore decide, 64 callers, 1 entity',
+      unit: 'commits/s',
+      async run(c) {
+        const store = await c.open();
+        if (!store.decide) return (await store.close(), null);
+        const decision = () => ({ eventType: CONTEXT_TYPE, payload: { accountId: 'acc-0', amount: 1 } });
+        // decisions on one entity share commits here: as many as over 1,000 entities, to measure more than a round or two
+        const { perSecond, retries } = await concurrently(64, decisions, decisions / 10, () => store.decide(decision()));
+        await store.close();
+        return { figure: perSecond, note: `${retries} conflicts retried` };
+      },
+    },
+    {
       id: 'read',
       workload: `read one entity (about 10 events) at ${total.toLocaleString('en')} events, p50`,
       unit: 'ms',
