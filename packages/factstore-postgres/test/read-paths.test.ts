@@ -1,5 +1,6 @@
 import { credited, eventually, opened, positions } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
+import { planQuery } from '../src/plan.js';
 import { databaseUrl, dropSchemas, freshSchema, sql } from './database.js';
 
 const schemas: string[] = [];
@@ -114,5 +115,18 @@ describe('PostgresStore read paths', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('planQuery', () => {
+  const scope = { events: 'x.events', offset: 0 };
+  it('marks a plan with a payload predicate as containment (never prepared: a generic plan cannot know how rare the value is)', () => {
+    const withPredicate = planQuery({ filters: [{ eventTypes: ['t'], payloadPredicates: [{ id: 'a' }] }] }, scope);
+    expect(withPredicate.containment).toBe(true);
+    expect(withPredicate.where).toContain('payload @>');
+    const typesOnly = planQuery({ filters: [{ eventTypes: ['t', 'u'] }] }, scope);
+    expect(typesOnly.containment).toBe(false);
+    expect(typesOnly.where).not.toContain('payload');
+    expect(planQuery({ filters: [{ eventTypes: ['t'] }, { payloadPredicates: [{ id: 'a' }] }] }, scope).containment).toBe(true);
   });
 });
