@@ -7,8 +7,6 @@ type Scalar = string | number | boolean | null;
 type List = number[];
 const NONE: readonly number[] = Object.freeze([]);
 
-/** How many payload keys get a value index at most; queries on further keys use the type lists. */
-export const MAX_INDEXED_KEYS = 32;
 /** Longer strings are not kept in the value index (a predicate on one is narrowed by type, or scans). */
 export const MAX_INDEXED_STRING = 128;
 
@@ -23,7 +21,8 @@ export interface Candidates {
  * Posting lists over the log, in this process's memory, so that a context of one entity is found
  * without reading the log: positions by event type (always kept), and positions by top-level
  * scalar payload value (`{ accountId: 'a1' }`) for the keys queries ask about (built by one read of
- * the log when a key is first asked for, see `Log.ensureKeys`; at most {@link MAX_INDEXED_KEYS}).
+ * the log when a key is first asked for, see `Log.ensureKeys`; any number of keys: together they
+ * hold no more positions than the payloads have top-level values).
  * Lists only narrow the search; every candidate is still checked with the contract's matcher.
  */
 export class LogIndex {
@@ -36,11 +35,6 @@ export class LogIndex {
   /** The keys with a value index. */
   get keys(): readonly string[] {
     return [...this.byValue.keys()];
-  }
-
-  /** Whether `key` has a value index, or can get one. */
-  canIndex(key: string): boolean {
-    return this.byValue.has(key) || this.byValue.size < MAX_INDEXED_KEYS;
   }
 
   has(key: string): boolean {
@@ -66,7 +60,7 @@ export class LogIndex {
 
   /** Adds the value index of `key`, built by {@link indexValue} over every event so far. */
   install(key: string, values: Map<Scalar, List>): void {
-    if (!this.byValue.has(key) && this.byValue.size < MAX_INDEXED_KEYS) this.byValue.set(key, values);
+    if (!this.byValue.has(key)) this.byValue.set(key, values);
   }
 
   /**

@@ -203,7 +203,7 @@ export class Log {
   async ensureKeys(keys: Iterable<string>): Promise<void> {
     const waits: Promise<void>[] = [];
     for (const key of keys) {
-      if (this.index.has(key) || !this.index.canIndex(key)) continue;
+      if (this.index.has(key)) continue;
       let building = this.building.get(key);
       if (!building) {
         building = this.buildKey(key).finally(() => this.building.delete(key));

@@ -125,6 +125,18 @@ describe('FileStore persistence', () => {
     await writer.close();
   });
 
+  it('indexes every payload key queries ask about, the 40th as the 1st (no cap past which a query would read the whole log)', async () => {
+    const path = tempStore();
+    const store = await FileStore.open(path);
+    const keys = Array.from({ length: 40 }, (_, k) => `k${k + 1}`);
+    await store.append(keys.map((key, k) => opened(`a${k}`, { [key]: 'v' })));
+    for (const [k, key] of keys.entries()) {
+      expect(positions((await store.query({ filters: [{ payloadPredicates: [{ [key]: 'v' }] }] })).eventRecords)).toEqual([k + 1]);
+    }
+    await store.close();
+    expect(JSON.parse(readFileSync(join(path, 'indexed-keys.json'), 'utf8'))).toEqual(keys);
+  });
+
   it('remembers the payload keys it indexes, for the next open', async () => {
     const path = tempStore();
     const store = await FileStore.open(path);

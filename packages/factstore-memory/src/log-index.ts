@@ -4,9 +4,6 @@ import type { ValidQuery } from 'factstore/backend';
 type Scalar = string | number | boolean | null;
 const NONE: readonly number[] = Object.freeze([]);
 
-/** How many payload keys get a value index at most; queries on further keys use the type lists. */
-export const MAX_INDEXED_KEYS = 32;
-
 /**
  * Posting lists over the memory log, so that a context of one entity is found without scanning:
  * positions by event type, and positions by top-level scalar payload value (`{ accountId: 'a1' }`).
@@ -38,10 +35,14 @@ export class LogIndex {
     return this.byType;
   }
 
-  /** The value index of `key`, built on first use; undefined when too many keys are indexed. */
-  private valuesOf(key: string): Map<Scalar, number[]> | undefined {
+  /**
+   * The value index of `key`, built on first use (whatever the number of keys asked about: an
+   * index holds at most one position per event having the key, so all of them together hold no
+   * more than the payloads' top-level values).
+   */
+  private valuesOf(key: string): Map<Scalar, number[]> {
     let values = this.byValue.get(key);
-    if (values || this.byValue.size >= MAX_INDEXED_KEYS) return values;
+    if (values) return values;
     values = new Map();
     for (let i = 0; i < this.records.length; i++) {
       const payload = (this.records[i] as { payload: JsonValue }).payload;
@@ -89,9 +90,7 @@ export class LogIndex {
     for (const key in predicate) {
       const value = predicate[key] as JsonValue;
       if (value !== null && typeof value === 'object') continue;
-      const values = this.valuesOf(key);
-      if (!values) continue;
-      const list = values.get(value) ?? NONE;
+      const list = this.valuesOf(key).get(value) ?? NONE;
       if (best === undefined || list.length < best.length) best = list;
       if (best.length === 0) break;
     }

@@ -2,6 +2,7 @@ import { type EventQuery, type JsonValue, type NewEvent } from 'factstore';
 import { compileMatcher, validateQuery } from 'factstore/backend';
 import { pick, random } from 'factstore-test-support';
 import { MemoryStore } from '../src/index.js';
+import { LogIndex } from '../src/log-index.js';
 
 const TYPES = ['opened', 'credited', 'debited', 'closed'];
 const IDS = ['a1', 'a2', 'a3', 'a4', 'a5'];
@@ -100,5 +101,23 @@ describe('MemoryStore indexes agree with a brute-force scan', () => {
       expect(ok.committedCount).toBe(1);
     }
     await store.close();
+  });
+});
+
+describe('LogIndex', () => {
+  it('gives a value index to every payload key asked about, the 40th as the 1st: its candidates are the events with that value, not a whole type list', () => {
+    const records = Array.from({ length: 400 }, (_, i) => ({
+      eventType: 'keyed',
+      payload: { [`k${(i % 40) + 1}`]: `v${i % 7}` } as JsonValue,
+    }));
+    const index = new LogIndex(records);
+    const candidates = (k: number) => {
+      const query = validateQuery({ filters: [{ eventTypes: ['keyed'], payloadPredicates: [{ [`k${k}`]: 'v3' }] }] });
+      return (index.candidates(query) ?? []).flat();
+    };
+    for (let k = 1; k <= 39; k++) candidates(k);
+    const expected = records.flatMap((r, i) => ((r.payload as Record<string, string>)[`k40`] === 'v3' ? [i + 1] : []));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(candidates(40)).toEqual(expected);
   });
 });
