@@ -14,6 +14,20 @@ export function freshSchema(tag = 't'): string {
   return `fs_${tag}_${process.pid}_${Date.now().toString(36)}_${++counter}`;
 }
 
+/**
+ * For a test file: a function giving a fresh schema name for `tag`, each one dropped after all the
+ * file's tests (registers the `afterAll`).
+ */
+export function schemasDroppedAfterAll(): (tag: string) => string {
+  const schemas: string[] = [];
+  afterAll(() => dropSchemas(schemas));
+  return (tag) => {
+    const name = freshSchema(tag);
+    schemas.push(name);
+    return name;
+  };
+}
+
 /** Drops the given schemas. */
 export async function dropSchemas(schemas: string[]): Promise<void> {
   if (schemas.length === 0) return;

@@ -1,15 +1,9 @@
 import { credited, eventually, opened, positions } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
 import { planQuery } from '../src/plan.js';
-import { databaseUrl, dropSchemas, freshSchema, sql } from './database.js';
+import { databaseUrl, schemasDroppedAfterAll, sql } from './database.js';
 
-const schemas: string[] = [];
-afterAll(() => dropSchemas(schemas));
-const schema = (tag: string) => {
-  const name = freshSchema(tag);
-  schemas.push(name);
-  return name;
-};
+const schema = schemasDroppedAfterAll();
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

@@ -1,15 +1,9 @@
 import postgres from 'postgres';
 import { opened, positions } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
-import { databaseUrl, dropSchemas, freshSchema, sql } from './database.js';
+import { databaseUrl, schemasDroppedAfterAll, sql } from './database.js';
 
-const schemas: string[] = [];
-afterAll(() => dropSchemas(schemas));
-const schema = (tag: string) => {
-  const name = freshSchema(tag);
-  schemas.push(name);
-  return name;
-};
+const schema = schemasDroppedAfterAll();
 
 describe('PostgresStore schema and connections', () => {
   it('creates its tables in the named schema, with the format version and the GIN index', async () => {

@@ -74,59 +74,11 @@ export function workloads({ quick, total }) {
         return { figure: perSecond };
       },
     },
-    {
-      id: 'decide-many',
-      workload: 'read-decide-append, 64 callers, 1,000 entities',
-      unit: 'commits/s',
-      async run(c) {
-        const store = await c.open();
-        if (!store.readDecideAppend) return (await store.close(), null);
-        const decision = (i) => ({ eventType: CONTEXT_TYPE, payload: { accountId: `acc-${i % 1000}`, amount: 1 } });
-        const { perSecond, retries } = await concurrently(64, decisions, decisions / 10, (i) => store.readDecideAppend(decision(i)));
-        await store.close();
-        return { figure: perSecond, note: `${retries} conflicts retried` };
-      },
-    },
-    {
-      id: 'decide-one',
-      workload: 'read-decide-append, 64 callers, 1 entity',
-      unit: 'commits/s',
-      async run(c) {
-        const store = await c.open();
-        if (!store.readDecideAppend) return (await store.close(), null);
-        const decision = () => ({ eventType: CONTEXT_TYPE, payload: { accountId: 'acc-0', amount: 1 } });
-        const { perSecond, retries } = await concurrently(64, oneEntity, oneEntity / 10, () => store.readDecideAppend(decision()));
-        await store.close();
-        return { figure: perSecond, note: `${retries} conflicts retried` };
-      },
-    },
-    {
-      id: 'decide-many-decide',
-      workload: 'the same through factstore decide, 64 callers, 1,000 entities',
-      unit: 'commits/s',
-      async run(c) {
-        const store = await c.open();
-        if (!store.decide) return (await store.close(), null);
-        const decision = (i) => ({ eventType: CONTEXT_TYPE, payload: { accountId: `acc-${i % 1000}`, amount: 1 } });
-        const { perSecond, retries } = await concurrently(64, decisions, decisions / 10, (i) => store.decide(decision(i)));
-        await store.close();
-        return { figure: perSecond, note: `${retries} conflicts retried` };
-      },
-    },
-    {
-      id: 'decide-one-decide',
-      workload: 'the same through factstore decide, 64 callers, 1 entity',
-      unit: 'commits/s',
-      async run(c) {
-        const store = await c.open();
-        if (!store.decide) return (await store.close(), null);
-        const decision = () => ({ eventType: CONTEXT_TYPE, payload: { accountId: 'acc-0', amount: 1 } });
-        // decisions on one entity share commits here: as many as over 1,000 entities, to measure more than a round or two
-        const { perSecond, retries } = await concurrently(64, decisions, decisions / 10, () => store.decide(decision()));
-        await store.close();
-        return { figure: perSecond, note: `${retries} conflicts retried` };
-      },
-    },
+    decisionWorkload('decide-many', 'read-decide-append, 64 callers, 1,000 entities', 'readDecideAppend', decisions, 1000),
+    decisionWorkload('decide-one', 'read-decide-append, 64 callers, 1 entity', 'readDecideAppend', oneEntity, 1),
+    decisionWorkload('decide-many-decide', 'the same through factstore decide, 64 callers, 1,000 entities', 'decide', decisions, 1000),
+    // decisions on one entity share commits here: as many as over 1,000 entities, to measure more than a round or two
+    decisionWorkload('decide-one-decide', 'the same through factstore decide, 64 callers, 1 entity', 'decide', decisions, 1),
     {
       id: 'read',
       workload: `read one entity (about 10 events) at ${total.toLocaleString('en')} events, p50`,
@@ -182,4 +134,25 @@ export function workloads({ quick, total }) {
       },
     },
   ];
+}
+
+/**
+ * A decision workload: 64 callers, `count` decisions over `entities` entities (the first tenth
+ * warms up), each through the contestant's `method` (`readDecideAppend`: its own read-decide-append
+ * loop; `decide`: factstore's decide); `null` for a contestant without it.
+ */
+function decisionWorkload(id, workload, method, count, entities) {
+  return {
+    id,
+    workload,
+    unit: 'commits/s',
+    async run(c) {
+      const store = await c.open();
+      if (!store[method]) return (await store.close(), null);
+      const decision = (i) => ({ eventType: CONTEXT_TYPE, payload: { accountId: `acc-${i % entities}`, amount: 1 } });
+      const { perSecond, retries } = await concurrently(64, count, count / 10, (i) => store[method](decision(i)));
+      await store.close();
+      return { figure: perSecond, note: `${retries} conflicts retried` };
+    },
+  };
 }
