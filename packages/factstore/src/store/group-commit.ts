@@ -340,6 +340,9 @@ export async function decideGroup<T extends GroupAppend>(
   const identities = keyed.filter((identity): identity is string => identity !== undefined);
   const { head, versions, committed } = await read(contexts, identities);
   const at = new Date();
+  // per context a decision under the lock asks about: the records the accepted appends add to it, kept as they are accepted
+  const ahead = new Map<number, EventRecord[]>();
+  for (const [i, item] of group.entries()) if (item.followUp) ahead.set(slots[i] as number, []);
   const accepted: T[] = [];
   // per append: its index among the accepted, an error, or a batch already committed
   const verdicts: (number | Error | CommittedBatch | { sameAs: number; key: string; events: readonly ValidEvent[] })[] = [];
@@ -370,7 +373,7 @@ export async function decideGroup<T extends GroupAppend>(
         verdicts.push(new ConditionalAppendConflictError(item.condition.expectedVersion, read, item.condition.query));
         continue;
       }
-      const events = item.followUp.decide(recordsAhead(accepted, head, at, context.matcher));
+      const events = item.followUp.decide([...(ahead.get(slot) as EventRecord[])]);
       if (events.length === 0) {
         verdicts.push(new DecidedNothing());
         continue;
@@ -387,6 +390,7 @@ export async function decideGroup<T extends GroupAppend>(
     if (identity !== undefined) taken.set(identity, accepted.length);
     verdicts.push(accepted.length);
     accepted.push(appended);
+    for (const [s, records] of ahead) addMatching(records, appended.events, last, at, (contexts[s] as GroupContext).matcher);
     last += BigInt(appended.events.length);
   }
   return {
@@ -412,18 +416,14 @@ function settleKey(decide: () => CommittedBatch): CommittedBatch | Error {
   }
 }
 
-/** The records that `accepted`, numbered from `head + 1`, add to the context of `matcher`, as they will be stored. */
-function recordsAhead(accepted: readonly GroupAppend[], head: bigint, at: Date, matcher: EventMatcher): EventRecord[] {
-  const records: EventRecord[] = [];
-  let position = head;
-  for (const { events } of accepted) {
-    for (const event of events) {
-      position++;
-      if (matcher(event))
-        records.push(Object.freeze({ sequenceNumber: position, occurredAt: at, eventType: event.eventType, payload: event.payload }));
-    }
+/** Adds to `records` the records of `events`, numbered after `last`, that `matcher` matches, as they will be stored (at `at`). */
+function addMatching(records: EventRecord[], events: readonly ValidEvent[], last: bigint, at: Date, matcher: EventMatcher): void {
+  let position = last;
+  for (const event of events) {
+    position++;
+    if (matcher(event))
+      records.push(Object.freeze({ sequenceNumber: position, occurredAt: at, eventType: event.eventType, payload: event.payload }));
   }
-  return records;
 }
 
 /** The position of the newest event of `accepted` that `matcher` matches (`last`: the position of their last event), or null. */
