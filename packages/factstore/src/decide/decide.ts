@@ -130,26 +130,28 @@ interface KnownContext {
   fresh: boolean;
 }
 
-/** The queue of one context: the settled tail of the decisions queued so far, and what they read. */
-interface ContextQueue {
-  tail: Promise<void>;
+/** What the decisions queued on one context know of it, whichever way they run. */
+interface ContextKnowledge {
   known: KnownContext | undefined;
   /** The context's matcher, compiled when a commit's records are first added. */
   matcher?: EventMatcher;
+}
+
+/** The queue of one context on any store: the settled tail of the decisions queued so far, and what they read. */
+interface ContextQueue extends ContextKnowledge {
+  tail: Promise<void>;
 }
 
 async function attempt<S>(
   store: EventStore,
   decision: Decision<S>,
   valid: ValidDecision,
-  context: ContextQueue,
+  context: ContextKnowledge,
 ): Promise<DecisionOutcome<S>> {
   const from = valid.query.minSequenceNumber ?? 0n;
   for (let attempts = 1; ; attempts++) {
     const records = await readContext(store, valid.query, from, context);
-    let state = decision.initial;
-    if (from === 0n) for (const record of records) state = decision.evolve(state, record);
-    else for (const record of records) if (record.sequenceNumber > from) state = decision.evolve(state, record);
+    const state = fold(decision, decision.initial, records, from);
     const events = decision.decide(state);
     if (Array.isArray(events) && events.length === 0) return { state, events, result: null, attempts };
     try {
@@ -166,7 +168,7 @@ async function attempt<S>(
 }
 
 /** The context's records after `from` as of now, read whole or, when the queue knows a prefix, only past it. */
-async function readContext(store: EventStore, query: ValidQuery, from: bigint, context: ContextQueue): Promise<readonly EventRecord[]> {
+async function readContext(store: EventStore, query: ValidQuery, from: bigint, context: ContextKnowledge): Promise<readonly EventRecord[]> {
   const known = context.known;
   if (known === undefined || known.from > from) {
     const read = await store.query(query);
@@ -182,6 +184,12 @@ async function readContext(store: EventStore, query: ValidQuery, from: bigint, c
   for (const record of read.eventRecords) if (record.sequenceNumber > after) known.records.push(record);
   known.version = read.currentContextVersion;
   return known.records;
+}
+
+/** Folds the records after `from` (all of them from 0) into `state` with the decision's `evolve`. */
+function fold<S>(decision: Decision<S>, state: S, records: readonly EventRecord[], from: bigint): S {
+  for (const record of records) if (record.sequenceNumber > from) state = decision.evolve(state, record);
+  return state;
 }
 
 /**
@@ -247,7 +255,7 @@ interface Waiting {
 }
 
 /** The decisions waiting on one context, what the rounds know of it, and whether a round runs. */
-interface RoundQueue extends ContextQueue {
+interface RoundQueue extends ContextKnowledge {
   readonly waiting: Waiting[];
   running: boolean;
 }
@@ -258,7 +266,7 @@ function inRound<S>(store: EventStore, key: string, underLock: DecideUnderLock, 
   let contexts = rounds.get(store);
   if (contexts === undefined) rounds.set(store, (contexts = new Map()));
   let queue = contexts.get(key);
-  if (queue === undefined) contexts.set(key, (queue = { tail: Promise.resolve(), known: undefined, waiting: [], running: false }));
+  if (queue === undefined) contexts.set(key, (queue = { known: undefined, waiting: [], running: false }));
   const promise = new Promise<DecisionOutcome<S>>((resolve, reject) => {
     (queue as RoundQueue).waiting.push({
       decision: decision as Decision<unknown>,
@@ -386,14 +394,14 @@ class MemberDecision implements FollowUp {
     records: readonly EventRecord[],
   ) {
     this.from = member.valid.query.minSequenceNumber ?? 0n;
-    this.folded = this.fold(member.decision.initial, records);
+    this.folded = fold(member.decision, member.decision.initial, records, this.from);
     this.state = this.folded;
   }
 
   decide(ahead: readonly EventRecord[]): readonly ValidEvent[] {
     this.thrown = undefined;
     try {
-      const state = this.fold(this.folded, ahead);
+      const state = fold(this.member.decision, this.folded, ahead, this.from);
       const events = this.member.decision.decide(state);
       this.state = state;
       this.events = events;
@@ -404,12 +412,6 @@ class MemberDecision implements FollowUp {
       this.thrown = { error };
       return [];
     }
-  }
-
-  private fold(state: unknown, records: readonly EventRecord[]): unknown {
-    const { evolve } = this.member.decision;
-    for (const record of records) if (record.sequenceNumber > this.from) state = evolve(state, record);
-    return state;
   }
 }
 
