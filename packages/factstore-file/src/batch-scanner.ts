@@ -4,9 +4,9 @@ import { parseLine, type StoredEvent } from './lines.js';
 
 /**
  * Receives each whole batch a scan finds, in order: its events, the offset of each one's line in
- * the segment, and the offset after its last line.
+ * the segment, the offset after its last line, and each event's line text (without its `\n`).
  */
-export type BatchSink = (events: readonly StoredEvent[], lineStarts: readonly number[], end: number) => void;
+export type BatchSink = (events: readonly StoredEvent[], lineStarts: readonly number[], end: number, lines: readonly string[]) => void;
 
 /** The log's files say something no writer of this format writes (not a torn tail: more follows). */
 export class CorruptLogError extends Error {}
@@ -42,6 +42,7 @@ export const SCAN_CHUNK = 4 * 1024 * 1024;
 export class BatchScanner {
   private batch: StoredEvent[] = [];
   private starts: number[] = [];
+  private lines: string[] = [];
   private batchLast = 0;
   private next: number;
   private wholeEnd: number;
@@ -119,14 +120,17 @@ export class BatchScanner {
     if (this.batch.length === 0) this.batchLast = event.last;
     this.batch.push(event);
     this.starts.push(start);
+    this.lines.push(text);
     this.next++;
     if (event.seq === this.batchLast) {
       const batch = this.batch;
       const starts = this.starts;
+      const lines = this.lines;
       this.batch = [];
       this.starts = [];
+      this.lines = [];
       this.wholeEnd = end;
-      this.sink(batch, starts, end);
+      this.sink(batch, starts, end, lines);
     }
   }
 }

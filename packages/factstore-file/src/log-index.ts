@@ -41,6 +41,13 @@ export class LogIndex {
     return this.byValue.has(key);
   }
 
+  /** Forgets every list (the store is closed). */
+  clear(): void {
+    this.byType.clear();
+    this.byValue.clear();
+    this.lastTypeList = undefined;
+  }
+
   /** Indexes one committed event. Positions arrive in ascending order. */
   add(position: number, eventType: string, payload: JsonValue): void {
     if (this.lastTypeList !== undefined && eventType === this.lastType) this.lastTypeList.push(position);

@@ -10,12 +10,18 @@ const COALESCE_GAP = 16 * 1024;
 const CACHED_RECORDS = 16_384;
 
 /**
- * The newest committed records, parsed and frozen, in a ring of fixed capacity: every committed
- * record is added in order (at open, from other processes, from this one's appends), the oldest
- * falling out. With capacity 0 nothing is kept.
+ * The newest committed records in a ring of fixed capacity: every committed record is added in
+ * order (at open, from other processes, from this one's appends), the oldest falling out. With
+ * capacity 0 nothing is kept.
+ *
+ * A record read from a segment (at open, or published by another process) is kept as its line's
+ * text and parsed and frozen when it is first read ({@link get}, {@link slice}), then kept so:
+ * an open scans every line once for the index and leaves the window's parsing to the reads that
+ * need it (the open of a large log does not build a million records nobody may read, and the
+ * garbage collector has texts to keep instead of object graphs).
  */
 export class RecentRecords {
-  private readonly slots: (EventRecord | undefined)[] = [];
+  private readonly slots: (EventRecord | string | undefined)[] = [];
   /** The first position added since the ring (re)started, and the last one. */
   private start = 1;
   private end = 0;
@@ -32,8 +38,11 @@ export class RecentRecords {
     return this.end;
   }
 
-  /** Adds the record of the next position (when `position` is not newest + 1, the ring starts over there). */
-  add(position: number, record: EventRecord): void {
+  /**
+   * Adds the record of the next position, or the text of its line as a segment holds it (when
+   * `position` is not newest + 1, the ring starts over there).
+   */
+  add(position: number, record: EventRecord | string): void {
     if (this.capacity === 0) return;
     if (position !== this.end + 1) {
       this.slots.length = 0;
@@ -45,14 +54,35 @@ export class RecentRecords {
 
   get(position: number): EventRecord | undefined {
     if (position > this.end || position < this.oldest) return undefined;
-    return this.slots[position % this.capacity];
+    return this.parsed(position, new DateCache());
+  }
+
+  /** Forgets every record (the store is closed: its memory goes back even if the store object is kept). */
+  clear(): void {
+    this.slots.length = 0;
+    this.start = 1;
+    this.end = 0;
   }
 
   /** The records of `first..last`, all kept. */
   slice(first: number, last: number): EventRecord[] {
     const out: EventRecord[] = new Array(last - first + 1);
-    for (let p = first; p <= last; p++) out[p - first] = this.slots[p % this.capacity] as EventRecord;
+    const dates = new DateCache();
+    for (let p = first; p <= last; p++) out[p - first] = this.parsed(p, dates);
     return out;
+  }
+
+  /** The record kept at `position`, parsed now (and kept parsed) if it was kept as text. */
+  private parsed(position: number, dates: DateCache): EventRecord {
+    const slot = position % this.capacity;
+    const kept = this.slots[slot] as EventRecord | string;
+    if (typeof kept !== 'string') return kept;
+    const event = parseLine(kept);
+    // the text was a well-formed line of this position when it was kept: only memory could change it
+    if (event === undefined || event.seq !== position) throw new Error(`the kept line of position ${position} no longer parses`);
+    const record = toRecord(event, dates);
+    this.slots[slot] = record;
+    return record;
   }
 }
 
@@ -157,12 +187,14 @@ export class LogReader {
     }));
   }
 
-  /** Closes the segments' read descriptors. */
+  /** Closes the segments' read descriptors and forgets the records kept. */
   close(): void {
     for (const segment of this.map.segments) {
       if (segment.fd !== undefined) this.files.closeSync(segment.fd);
       segment.fd = undefined;
     }
+    this.recent.clear();
+    this.cached.fill(undefined);
   }
 
   private read(segment: Segment, start: number, end: number): Buffer {

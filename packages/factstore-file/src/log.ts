@@ -7,7 +7,7 @@ import { HeadFile, type Published } from './head-file.js';
 import { segmentFirst, type Layout } from './layout.js';
 import { indexValue, LogIndex } from './log-index.js';
 import { LogMap, type Segment } from './log-map.js';
-import { DateCache, LogReader, RecentRecords, toRecord } from './log-reader.js';
+import { LogReader, RecentRecords } from './log-reader.js';
 
 /** A torn tail found under the write lock: the newest segment has bytes after its last whole batch. */
 export interface TornTail {
@@ -241,10 +241,13 @@ export class Log {
     this.batchKeys.set(first, key);
   }
 
-  /** Closes every descriptor. */
+  /** Closes every descriptor and lets go of what is kept in memory (records, index, keys). */
   close(): void {
     this.reader.close();
     this.headFile.close();
+    this.index.clear();
+    this.idempotencyKeys.clear();
+    this.batchKeys.clear();
   }
 
   private scan(segment: Segment, end: number): ScanEnd {
@@ -252,15 +255,15 @@ export class Log {
   }
 
   private scanner(segment: Segment): BatchScanner {
-    const dates = new DateCache();
     const recent = this.reader.recent;
-    return new BatchScanner(segment.path, segment.last + 1, segment.size, (events, starts, end) => {
+    return new BatchScanner(segment.path, segment.last + 1, segment.size, (events, starts, end, lines) => {
       const key = (events[events.length - 1] as StoredEvent).key;
       if (key !== undefined) this.rememberKey(key, this.map.head + 1);
       this.map.addBatch(starts, end);
-      for (const event of events) {
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i] as StoredEvent;
         this.index.add(event.seq, event.eventType, event.payload);
-        if (event.seq >= this.keepFrom && recent.capacity > 0) recent.add(event.seq, toRecord(event, dates));
+        if (event.seq >= this.keepFrom) recent.add(event.seq, lines[i] as string);
       }
     });
   }

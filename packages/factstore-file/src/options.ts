@@ -28,11 +28,14 @@ export interface FileStoreOptions {
    */
   lockTimeoutMs?: number;
   /**
-   * How many of the newest events are kept parsed in memory (default 1,048,576), so that queries,
+   * How many of the newest events are kept in memory (default 1,048,576), so that queries,
    * replays and streams over them read nothing from disk: about 300 bytes per event of 200 bytes of
-   * JSON (some 300 MB when full). Older events are read from the segments when asked for (one
-   * `pread` per run of nearby lines, parsed each time). `0` keeps only where each event is (8
-   * bytes an event) and the index.
+   * JSON (some 300 MB when full). Events this process appends are kept as records; events read
+   * from the segments (at open, or written by another process) are kept as their line's text and
+   * parsed on their first read, then kept parsed: an open does not parse a window nobody may read,
+   * and the first replay after an open parses each line once (about as fast as `JSON.parse`).
+   * Older events are read from the segments when asked for (one `pread` per run of nearby lines,
+   * parsed each time). `0` keeps only where each event is (8 bytes an event) and the index.
    */
   cachedEvents?: number;
   /**
