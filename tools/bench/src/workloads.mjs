@@ -187,7 +187,7 @@ export async function scaling(store, { sizes, quick }) {
   const base = await store.openBaseline();
   const rows = [];
   const samples = quick ? 300 : 1_000;
-  const at = { query: [], append: [] };
+  const at = { query: [], appendIf: [], append: [] };
   let loaded = 0;
   for (const size of sizes) {
     const n = size.toLocaleString('en');
@@ -223,14 +223,17 @@ export async function scaling(store, { sizes, quick }) {
     const appends = await sample(samples, (i) => target.append(single(i)));
     const baseAppends = await sample(samples, (i) => base.append(single(i)));
     at.query.push(median(queries));
+    at.appendIf.push(median(appendIfs));
     at.append.push(median(appends));
+    // where the store has a cache that the log may outgrow (PostgreSQL's shared_buffers), say how big both are
+    const footprint = (await store.footprint?.(target)) ?? '';
     rows.push(
       {
         workload: `context query at ${n} events`,
         unit: 'ms',
         factstore: median(queries),
         baseline: median(baseQueries),
-        note: `${contextSize} events per context; p99 ${percentile(queries, 99).toFixed(3)} ms`,
+        note: `${contextSize} events per context; p99 ${percentile(queries, 99).toFixed(3)} ms${footprint && `; ${footprint}`}`,
       },
       {
         workload: `query + appendIf of one context at ${n} events`,
@@ -261,6 +264,13 @@ export async function scaling(store, { sizes, quick }) {
         factstore: growth(at.query),
         baseline: null,
         note: verdict(growth(at.query)),
+      },
+      {
+        workload: `query + appendIf cost growth, ${span}`,
+        unit: '×',
+        factstore: growth(at.appendIf),
+        baseline: null,
+        note: verdict(growth(at.appendIf)),
       },
       {
         workload: `single append cost growth, ${span}`,

@@ -85,6 +85,18 @@ export async function openBaseline() {
   };
 }
 
+/** The server's buffer cache beside the size of factstore's events table (indexes included), for the scaling rows. */
+export async function footprint(store) {
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  try {
+    const [{ shared_buffers }] = await sql`SELECT current_setting('shared_buffers') AS shared_buffers`;
+    const [{ size }] = await sql.unsafe(`SELECT pg_size_pretty(pg_total_relation_size('"${locations.get(store)}".events')) AS size`);
+    return `shared_buffers ${shared_buffers}, events table ${size}`;
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Updates the planner statistics of every benchmark schema, as autovacuum would. */
 export async function analyze() {
   const sql = postgres(url, { onnotice: () => {}, max: 1 });
