@@ -32,7 +32,10 @@ function expectExact(report: FaultReport): void {
   expect({ slow: report.slow, neverSettled: report.neverSettled }).toEqual({ slow: 0, neverSettled: 0 });
   expect({ lost: report.lost, twice: report.twice, gaps: report.gaps }).toEqual({ lost: 0, twice: 0, gaps: 0 });
   expect(report.landedUnannounced).toBe(0);
-  expect(report.streamExact).toBe(true);
+  expect({ streamExact: report.streamExact, streamMismatch: report.streamMismatch }).toEqual({
+    streamExact: true,
+    streamMismatch: undefined,
+  });
   for (const code of Object.keys(report.failures ?? {})) expect(code).toBe('BACKEND_FAILURE');
   expect(report.closeMs).not.toBeNull();
 }

@@ -315,7 +315,7 @@ describe('installed from tarballs with npm', () => {
               streamExact: report.streamExact,
             },
             { slow: 0, neverSettled: 0, lost: 0, twice: 0, gaps: 0, landedUnannounced: 0, streamExact: true },
-            name,
+            `${name}${report.streamMismatch ? `: ${report.streamMismatch}` : ''}`,
           );
         }
       } finally {

@@ -25,6 +25,6 @@ export {
   type WatchedChild,
   type ChildOutcome,
 } from './unhandled.js';
-export { runFaultWorker, type FaultRun, type FaultReport } from './worker-report.js';
+export { runFaultWorker, streamCheck, type FaultRun, type FaultReport } from './worker-report.js';
 export { random } from '../random.js';
 export { startPgBouncer, type PgBouncer, type PgBouncerOptions } from './pgbouncer.js';

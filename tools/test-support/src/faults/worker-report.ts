@@ -62,8 +62,17 @@ export interface FaultReport {
   readonly landedUnannounced?: number;
   /** Missing positions in the log. */
   readonly gaps?: number;
-  /** Whether the live stream delivered exactly the log's positions, in order. */
+  /**
+   * Whether the live stream delivered exactly the log's positions, in order, up to the head the
+   * worker read after its writers stopped; past it, only appends that failed with
+   * `mayHaveCommitted` may follow undelivered (a commit whose reply was cut can still land on the
+   * server after that read: {@link streamLate} counts them).
+   */
   readonly streamExact?: boolean;
+  /** Positions at the log's end, past what the stream delivered, of appends that failed with `mayHaveCommitted`. */
+  readonly streamLate?: number;
+  /** When the stream was not exact: how its positions differ from the log's (for the failure message). */
+  readonly streamMismatch?: string;
   readonly events?: number;
 }
 
@@ -138,7 +147,33 @@ export async function runFaultWorker(run: FaultRun, admin: Sql): Promise<FaultRe
     landed: landedIds.length,
     landedUnannounced: landedIds.filter((id) => !uncertain.has(id)).length,
     gaps: rows.length === 0 ? 0 : (rows.at(-1) as { seq: number }).seq - rows.length,
-    streamExact: (done.streamed ?? []).join(',') === rows.map((r) => r.seq).join(','),
+    ...streamCheck(done.streamed ?? [], rows, uncertain),
     events: rows.length,
   };
+}
+
+/**
+ * The stream's positions against the log's rows: the same, in order, as far as the stream went;
+ * after that only rows of appends that failed with `mayHaveCommitted` (committed on the server after
+ * the worker read the head: a lock holder's commit goes through even when its reply is cut, and the
+ * positions after its own wait for it, so such rows can only be the last ones).
+ */
+export function streamCheck(
+  streamed: readonly number[],
+  rows: readonly { seq: number; id: string }[],
+  uncertain: ReadonlySet<string>,
+): { streamExact: boolean; streamLate: number; streamMismatch?: string } {
+  let i = 0;
+  while (i < streamed.length && i < rows.length && streamed[i] === (rows[i] as { seq: number }).seq) i++;
+  const late = i === streamed.length ? rows.slice(i) : [];
+  const exact = i === streamed.length && late.every((row) => uncertain.has(row.id));
+  if (exact) return { streamExact: true, streamLate: late.length };
+  const seen = new Set(streamed);
+  const missing = rows.filter((row) => !seen.has(row.seq)).map((row) => row.seq);
+  const repeated = streamed.length - seen.size;
+  const mismatch =
+    `streamed ${streamed.length} positions, the log has ${rows.length}; first difference at index ${i} ` +
+    `(streamed ${streamed[i] ?? 'nothing'}, log ${rows[i]?.seq ?? 'nothing'}); ${missing.length} missing ` +
+    `(${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}), ${repeated} delivered more than once`;
+  return { streamExact: false, streamLate: 0, streamMismatch: mismatch };
 }
