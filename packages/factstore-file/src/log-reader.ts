@@ -54,7 +54,7 @@ export class RecentRecords {
 
   get(position: number): EventRecord | undefined {
     if (position > this.end || position < this.oldest) return undefined;
-    return this.parsed(position, new DateCache());
+    return this.parsed(position);
   }
 
   /** Forgets every record (the store is closed: its memory goes back even if the store object is kept). */
@@ -72,15 +72,18 @@ export class RecentRecords {
     return out;
   }
 
-  /** The record kept at `position`, parsed now (and kept parsed) if it was kept as text. */
-  private parsed(position: number, dates: DateCache): EventRecord {
+  /**
+   * The record kept at `position`, parsed now (and kept parsed) if it was kept as text; `dates`
+   * shares one `Date` among the records of a run (one is made only when a text is parsed).
+   */
+  private parsed(position: number, dates?: DateCache): EventRecord {
     const slot = position % this.capacity;
     const kept = this.slots[slot] as EventRecord | string;
     if (typeof kept !== 'string') return kept;
     const event = parseLine(kept);
     // the text was a well-formed line of this position when it was kept: only memory could change it
     if (event === undefined || event.seq !== position) throw new Error(`the kept line of position ${position} no longer parses`);
-    const record = toRecord(event, dates);
+    const record = toRecord(event, dates ?? new DateCache());
     this.slots[slot] = record;
     return record;
   }
