@@ -38,7 +38,7 @@ export const fileAdapter: StoreAdapter = {
       const problems: string[] = [];
       let log: ReturnType<typeof checkLog> = { head: 0, batches: [], lines: [], tornBytes: 0 };
       try {
-        log = checkLog(path);
+        log = checkLog(path, { torn: true }); // a torn tail is reported as tornBytes, for checkLogInvariants to judge
       } catch (error) {
         problems.push((error as Error).message);
       }
@@ -50,6 +50,7 @@ export const fileAdapter: StoreAdapter = {
         batches: log.batches,
         cursors,
         problems,
+        tornBytes: log.tornBytes,
       };
     },
     removeBatchHistory: async (path) => {

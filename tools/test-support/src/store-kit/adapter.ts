@@ -40,6 +40,11 @@ export interface RawLog {
    * `PRAGMA integrity_check`; PostgreSQL: the head counter against the last position).
    */
   problems: string[];
+  /**
+   * Bytes after the last whole batch that a writer killed in the middle of a write left behind and
+   * that the next writer cuts off (the file store's torn tail); never committed. 0 or absent elsewhere.
+   */
+  tornBytes?: number;
 }
 
 /** How a child process opens the store: `(await import(module))[exportName][open](...args)`. */

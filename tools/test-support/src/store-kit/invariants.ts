@@ -12,11 +12,18 @@ export interface CheckedLog {
  * Checks the invariants every persistent store keeps, on a raw read of its log: positions
  * 1..N without a hole, batches whole, contiguous and covering the log exactly, every durable cursor
  * at a batch end (or 0), and nothing found by the store's own consistency checks. Throws an Error
- * naming the first broken invariant.
+ * naming the first broken invariant. A torn tail (bytes after the last whole batch, never
+ * committed) is one too, unless `afterCrash`: right after a writer was killed, before the next
+ * writer cut it off.
  */
-export async function checkLogInvariants(adapter: StoreAdapter, location: Location): Promise<CheckedLog> {
+export async function checkLogInvariants(
+  adapter: StoreAdapter,
+  location: Location,
+  { afterCrash = false }: { afterCrash?: boolean } = {},
+): Promise<CheckedLog> {
   const log = await adapter.raw.read(location);
   if (log.problems.length > 0) throw new Error(`${adapter.name} consistency check: ${log.problems.join('; ')}`);
+  if (!afterCrash && (log.tornBytes ?? 0) > 0) throw new Error(`${adapter.name}: ${log.tornBytes} bytes of a torn tail after the log`);
   log.events.forEach((event, i) => {
     if (event.position !== i + 1) throw new Error(`log has a hole: position ${event.position} where ${i + 1} belongs`);
   });
