@@ -82,10 +82,13 @@ function report(rows, done) {
 }
 
 const rows = [];
+/** The store modules this run loaded. */
+const used = new Set();
 for (const storeName of storeNames) {
   const load = available[storeName];
   if (!load) throw new Error(`unknown store ${storeName}; known: ${Object.keys(available).join(', ')}`);
   const store = await load();
+  used.add(store);
   process.stderr.write(`${storeName}\n`);
   for (const [id, run] of plan) {
     if (only && !only.includes(id)) continue;
@@ -98,6 +101,7 @@ for (const storeName of storeNames) {
 if (peers) {
   const { comparePeers, peersTable } = await import('./peers/compare.mjs');
   const pg = await import('./stores/postgres.mjs');
+  used.add(pg);
   const compared = await comparePeers(peers, { quick, total: Number(option('events') ?? 100_000), only });
   await pg.cleanUp();
   const peerTable = peersTable(compared);
@@ -117,3 +121,6 @@ if (storeNames.length > 0) {
   );
   process.stderr.write(`written to ${join(out, 'latest.md')} and latest.json\n`);
 }
+
+// a store module may hold a server of its own (PostgreSQL without DATABASE_URL): stop it, or the run would not exit
+for (const module of used) await module.stop?.();

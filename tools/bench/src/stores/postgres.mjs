@@ -8,12 +8,19 @@ import { PostgresStore } from 'factstore-postgres';
 export const name = 'postgres';
 
 let url = process.env.DATABASE_URL;
+let started;
 if (!url) {
-  const started = await startEmbeddedPostgres({ tag: 'bench-pg' });
+  started = await startEmbeddedPostgres({ tag: 'bench-pg' });
   url = started.url;
-  process.on('beforeExit', () => started.remove());
 }
 export const databaseUrl = url;
+
+/** Stops the throwaway server this module started (none with DATABASE_URL); its child process would keep the run from exiting. */
+export async function stop() {
+  const server = started;
+  started = undefined;
+  await server?.remove();
+}
 
 let counter = 0;
 const schemas = [];
