@@ -265,11 +265,13 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
   private async readLog(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
     let head = 0n;
     return readWholeBatches(after, maxEvents, {
+      // only batches that start within `limit` positions can be taken (each is taken while fewer than
+      // `limit` events are), so the read stops there: a few rows for a page of large batches, not `limit`
       ranges: async (from, limit) => {
         const rows = (await this.sql.unsafe(
           `SELECT h.head, b.first_seq, b.last_seq
            FROM (SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}) h
-           LEFT JOIN LATERAL (SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint ORDER BY first_seq LIMIT $2) b ON true`,
+           LEFT JOIN LATERAL (SELECT first_seq, last_seq FROM ${this.t.batches} WHERE first_seq > $1::bigint AND first_seq <= $1::bigint + $2::bigint ORDER BY first_seq LIMIT $2) b ON true`,
           [positionParam(from), limit] as never[],
           PREPARED,
         )) as unknown as { head: bigint; first_seq: bigint | null; last_seq: bigint | null }[];

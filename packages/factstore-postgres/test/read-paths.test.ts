@@ -13,7 +13,7 @@ describe('PostgresStore read paths', () => {
     const writer = await PostgresStore.connect(databaseUrl(), { schema: s });
     const reader = await PostgresStore.connect(databaseUrl(), { schema: s, pollIntervalMs: 50 });
     try {
-      // batches of 7: pages (about 512 events) end inside no batch, and several pages are read ahead
+      // batches of 7: pages (about 1,024 events) end inside no batch, and several pages are read ahead
       for (let i = 0; i < 300; i++) await writer.append(range(1, 7).map((k) => opened(`a${i}-${k}`)));
       const seen: number[] = [];
       const batchSizes: number[] = [];

@@ -10,7 +10,7 @@ import type { CommitFeed } from './commit-feed.js';
 import { handlerScope } from './handler-scope.js';
 
 /** How many events one loop turn reads at most (replay reads page by page, never all at once). */
-export const PAGE_EVENTS = 512;
+export const PAGE_EVENTS = 1024;
 /**
  * While pages follow each other (a replay, a busy stream), a durable stream saves its cursor at
  * most this often; it always saves when it has caught up and when it stops. After a crash, at
