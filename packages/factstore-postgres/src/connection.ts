@@ -36,6 +36,37 @@ export function arrayLiteral(values: readonly (string | number)[]): string {
   return `${literal}}`;
 }
 
+/**
+ * A statement with its parameters written into its text as literals (`$n` becomes the `n`-th
+ * value), for statements that must be planned for their values anyway (jsonb containment, see
+ * `SqlPlan.containment`). Sent without parameters, postgres.js runs it with the simple protocol:
+ * one round trip, where an unprepared statement with parameters takes two (a describe, then the
+ * bind). The server receives the same text values either way; the store's statements have no `$`
+ * other than their placeholders (identifiers are plain, see the `schema` option).
+ * @throws Error for a value {@link literal} does not write
+ */
+export function inlineParams(text: string, params: readonly Param[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
+}
+
+/**
+ * A parameter as a SQL literal: text as an escape string (`E'…'`, every backslash and quote
+ * doubled, so it means the same whatever `standard_conforming_strings` says), a safe integer as
+ * its digits. Text is UTF-8 on the wire, where no byte of a multi-byte character is a quote or a
+ * backslash.
+ * @throws Error for a Date, a missing value, a number that is not a safe integer, or text with
+ *   `\u0000` (validation refuses it in events and queries; a statement must never be cut short)
+ */
+export function literal(value: Param | undefined): string {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`${value} is not written into a statement: not a safe integer`);
+    return String(value);
+  }
+  if (typeof value !== 'string') throw new Error('only text and integers are written into a statement');
+  if (value.includes('\u0000')) throw new Error('text with \\u0000 is not written into a statement');
+  return `E'${value.replace(/[\\']/g, '$&$&')}'`;
+}
+
 /** Whether a value is a postgres.js instance (a tagged-template function with `begin`). */
 export function isSql(value: unknown): value is Sql {
   return typeof value === 'function' && typeof (value as Sql).begin === 'function';

@@ -1,5 +1,6 @@
 import { credited, eventually, opened, positions } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
+import { inlineParams, literal } from '../src/connection.js';
 import { planQuery } from '../src/plan.js';
 import { databaseUrl, schemasDroppedAfterAll, sql } from './database.js';
 
@@ -109,6 +110,63 @@ describe('PostgresStore read paths', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('values written into a statement (containment reads)', () => {
+  // each value is the payload of one event and, for some, its type: a query by it finds exactly that event
+  const awkward = [
+    "it's",
+    "''",
+    'back\\slash',
+    "\\'",
+    "E'x'",
+    '$1',
+    '$$ $tag$',
+    "'); DROP TABLE events; --",
+    '\\x00 \\u0041',
+    'ünïcødé ✓ 🧾',
+    '"quoted" {a,b}',
+    'line\nbreak\ttab',
+  ];
+
+  it('a query by a payload value with quotes, backslashes, dollars or any character finds exactly its event, and changes nothing', async () => {
+    const s = schema('literals');
+    const store = await PostgresStore.connect(databaseUrl(), { schema: s });
+    try {
+      await store.append(awkward.map((value, i) => ({ eventType: i % 2 === 0 ? 'noted' : `t ${value}`, payload: { value, i } })));
+      for (const [i, value] of awkward.entries()) {
+        const eventType = i % 2 === 0 ? 'noted' : `t ${value}`;
+        const found = await store.query({ filters: [{ eventTypes: [eventType], payloadPredicates: [{ value }] }] });
+        expect(found.eventRecords.map((r) => [r.eventType, r.payload])).toEqual([[eventType, { value, i }]]);
+        expect(found.currentContextVersion).toBe(BigInt(i + 1));
+        // the same read backward, and as the context of an appendIf (a stale version conflicts)
+        const newest = await store.query({ filters: [{ payloadPredicates: [{ value }, { i }] }], direction: 'backward', limit: 1 });
+        expect(newest.eventRecords.map((r) => r.sequenceNumber)).toEqual([BigInt(i + 1)]);
+        await expect(
+          store.appendIf([{ eventType: 'noted', payload: { value } }], { filters: [{ payloadPredicates: [{ value }] }] }, null),
+        ).rejects.toMatchObject({
+          code: 'CONDITIONAL_APPEND_CONFLICT',
+        });
+      }
+      const all = await store.query({ filters: [{ payloadPredicates: awkward.map((value) => ({ value })) }] });
+      expect(all.eventRecords).toHaveLength(awkward.length);
+      expect(await sql(`SELECT count(*)::int AS count FROM "${s}".events`)).toEqual([{ count: awkward.length }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes text as an escape string with every backslash and quote doubled, integers as digits, and nothing else', () => {
+    expect(literal("it's \\ fine")).toBe("E'it''s \\\\ fine'");
+    expect(literal(256)).toBe('256');
+    expect(inlineParams('a = $1 AND b = $10 AND c = $2', ['x', "'y'", ...Array<string>(7).fill('-'), 'ten'])).toBe(
+      "a = E'x' AND b = E'ten' AND c = E'''y'''",
+    );
+    expect(() => literal('nul \u0000 here')).toThrow('\\u0000');
+    expect(() => literal(1.5)).toThrow('not a safe integer');
+    expect(() => literal(new Date())).toThrow('only text and integers');
+    expect(() => inlineParams('a = $2', ['only one'])).toThrow('only text and integers');
   });
 });
 
