@@ -421,6 +421,11 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     return this.sql.begin((tx) => importCursors(tx, this.t, cursors));
   }
 
+  /** The planner's statistics of the log's tables, after an import (autovacuum may be off, or late). */
+  async refreshStatistics(): Promise<void> {
+    await this.sql.unsafe(`ANALYZE ${this.t.events}, ${this.t.batches}`);
+  }
+
   /** The committed batches (with their records) of those `identities` that are in the log. */
   private committedBatches(db: Runner, identities: readonly string[]): Promise<Map<string, CommittedBatch>> {
     return readCommittedBatches(identities, {

@@ -1,3 +1,4 @@
+import { storeMaintenance } from 'factstore/backend';
 import { credited, eventually, opened, positions } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
 import { inlineParams, literal } from '../src/connection.js';
@@ -109,6 +110,34 @@ describe('PostgresStore read paths', () => {
       expect(positions((await store.query({})).eventRecords)).toEqual(range(1, 21 + 11));
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('an import into PostgreSQL', () => {
+  it('leaves the planner statistics of the events and batches tables up to date, so the first queries are planned for the data', async () => {
+    const from = await PostgresStore.connect(databaseUrl(), { schema: schema('importfrom') });
+    const s = schema('importto');
+    const to = await PostgresStore.connect(databaseUrl(), { schema: s });
+    try {
+      for (let i = 0; i < 20; i++) await from.append(range(1, 50).map((k) => opened(`a${i}-${k}`)));
+      const analyzed = `SELECT relname, reltuples::int AS rows FROM pg_class WHERE relnamespace = '"${s}"'::regnamespace AND relname IN ('events', 'batches') ORDER BY relname`;
+      // a table never analyzed (or vacuumed) has reltuples -1
+      expect(await sql(analyzed)).toEqual([
+        { relname: 'batches', rows: -1 },
+        { relname: 'events', rows: -1 },
+      ]);
+      expect(await storeMaintenance(to).importBatches(storeMaintenance(from).exportBatches(), { chunkEvents: 300 })).toEqual({
+        events: 1000n,
+        batches: 20n,
+      });
+      expect(await sql(analyzed)).toEqual([
+        { relname: 'batches', rows: 20 },
+        { relname: 'events', rows: 1000 },
+      ]);
+    } finally {
+      await to.close();
+      await from.close();
     }
   });
 });
