@@ -125,9 +125,18 @@ export class CommitFeed {
     for (const resolve of waiting) resolve();
   }
 
+  /**
+   * Keeps batches near the head (within {@link FEED_CACHE_EVENTS} of it), the newest ones. A page
+   * read far behind the head (a replay) is not kept: it would be dropped before a live stream
+   * needed it, and kept for a few pages its records outlive the young generation, which made the
+   * garbage collector's share of a PostgreSQL replay grow (replay ÷ raw cursor read: 1.11–1.20×
+   * with the pages kept, 1.03–1.04× without, 3×10^5 events).
+   */
   private remember(batches: readonly CommittedBatch[]): void {
+    for (const batch of batches) if (batch.lastSequenceNumber > this.knownHead) this.knownHead = batch.lastSequenceNumber;
+    const oldest = this.knownHead - BigInt(FEED_CACHE_EVENTS);
     for (const batch of batches) {
-      if (batch.lastSequenceNumber > this.knownHead) this.knownHead = batch.lastSequenceNumber;
+      if (batch.lastSequenceNumber <= oldest) continue;
       const at = this.indexAfter(batch.firstSequenceNumber - 1n);
       const existing = this.recent[at];
       if (existing && existing.firstSequenceNumber === batch.firstSequenceNumber) continue;
