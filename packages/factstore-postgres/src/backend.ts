@@ -23,7 +23,16 @@ import {
   withDeadline,
 } from 'factstore/backend';
 import { DurableStreamActiveError, DurableStreamQueryMismatchError, type EventRecord, type QueryResult } from 'factstore';
-import { arrayLiteral, endPool, openConnection, openListener, PREPARED, type PostgresConnection, type Runner } from './connection.js';
+import {
+  arrayLiteral,
+  endPool,
+  jsonArray,
+  openConnection,
+  openListener,
+  PREPARED,
+  type PostgresConnection,
+  type Runner,
+} from './connection.js';
 import { guardDriver, releaseDriverGuard } from './driver-guard.js';
 import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents, type Tables } from './maintenance.js';
@@ -160,10 +169,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
   /**
    * Writes appends as one statement: bumps the counter row (locked until commit; it numbers the
    * events, so no head needs reading first), inserts every event and one batch row per append,
-   * and notifies other processes. One round trip. The payloads go as one JSON array (the JSON
-   * texts joined), split by `jsonb_array_elements`: an array literal of JSON texts made the store
-   * escape every quote of every payload first (measured: a batch of 100 cost 1.18× the raw
-   * driver's time with it, 1.02× without).
+   * and notifies other processes. One round trip. The payloads go as one JSON array ({@link jsonArray}).
    */
   private async writeBatches(db: Runner, appends: readonly GroupAppend[], at = new Date()): Promise<CommittedBatch[]> {
     const types: string[] = [];
@@ -195,7 +201,7 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
           types.length,
           at,
           arrayLiteral(types),
-          `[${payloads.join(',')}]`,
+          jsonArray(payloads),
           arrayLiteral(firsts),
           arrayLiteral(lasts),
           this.channel,

@@ -37,6 +37,16 @@ export function arrayLiteral(values: readonly (string | number)[]): string {
 }
 
 /**
+ * JSON texts (payloads, each from `JSON.stringify`) as one JSON array text, bound as text, cast to
+ * `jsonb` and split by `jsonb_array_elements` in the SQL: an array literal of JSON texts
+ * ({@link arrayLiteral}) would escape every quote of every payload first (a batch of 100 appended
+ * in 1.18× the raw driver's time that way, 1.02× this way).
+ */
+export function jsonArray(texts: readonly string[]): string {
+  return `[${texts.join(',')}]`;
+}
+
+/**
  * A statement with its parameters written into its text as literals (`$n` becomes the `n`-th
  * value), for statements that must be planned for their values anyway (jsonb containment, see
  * `SqlPlan.containment`). Sent without parameters, postgres.js runs it with the simple protocol:

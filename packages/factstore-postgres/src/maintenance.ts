@@ -9,7 +9,7 @@ import {
   type StoredCursor,
 } from 'factstore/backend';
 import type { EventRecord } from 'factstore';
-import { arrayLiteral, type Runner } from './connection.js';
+import { arrayLiteral, jsonArray, type Runner } from './connection.js';
 import { positionParam, toRecord } from './plan.js';
 import { FORMAT_VERSION } from './schema.js';
 
@@ -113,11 +113,17 @@ export async function importBatches(
   }
   await db.unsafe(
     `WITH ins AS (INSERT INTO ${t.events} (seq, occurred_at, event_type, payload)
-                  SELECT x.s, x.o, x.t, x.p::jsonb FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[]) AS x(s, o, t, p)),
+                  SELECT x.s, x.o, x.t, x.p
+                  FROM ROWS FROM (unnest($1::bigint[]), unnest($2::timestamptz[]), unnest($3::text[]), jsonb_array_elements($4::text::jsonb)) AS x(s, o, t, p)),
           bt AS (INSERT INTO ${t.batches} (first_seq, last_seq, append_key)
                  SELECT b.f, b.l, b.k FROM unnest($5::bigint[], $6::bigint[], $7::text[]) AS b(f, l, k))
      UPDATE ${t.head} SET last_seq = $8::bigint WHERE id = 1`,
-    [...[seqs, times, types, payloads, firsts, lasts, keys].map(arrayLiteral), last.lastSequenceNumber.toString()],
+    [
+      ...[seqs, times, types].map(arrayLiteral),
+      jsonArray(payloads),
+      ...[firsts, lasts, keys].map(arrayLiteral),
+      last.lastSequenceNumber.toString(),
+    ],
   );
   return true;
 }

@@ -80,7 +80,7 @@ const LATERAL_WIDTH = 8;
 /** The candidate rows of a plan (placeholders from `$1`), for the contract's reads (`readQuery`, `readContextVersion`). */
 export function candidates(db: Runner, plan: SqlPlan): CandidateRows {
   const none = plan.where === NO_ROWS;
-  const prepared = plan.params.length <= PREPARED_PARAMS && !plan.containment ? PREPARED : undefined;
+  const prepared = plan.params.length <= PREPARED_PARAMS ? PREPARED : undefined;
   // a plan with containment is planned for its values: its values go into the text (one round trip, see inlineParams)
   const run = (sql: string, params: Param[]) =>
     plan.containment ? db.unsafe(inlineParams(sql, params)) : db.unsafe(sql, params as never[], prepared);
