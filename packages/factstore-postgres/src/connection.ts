@@ -86,9 +86,10 @@ export function isSql(value: unknown): value is Sql {
  * The postgres.js pool a store uses: the caller's own instance as it is (`owned` false: `close()`
  * leaves it open), or a new one from a URL or options (`owned` true) with `bigint` columns read as
  * `bigint`, notices silenced, the driver's `connect_timeout` from `connectTimeoutMs`,
- * `fetch_types: false` (the store binds arrays as literals, see {@link arrayLiteral}), and, behind
- * a transaction-mode pooler, `prepare: false` (a named prepared statement lives in one server
- * session, and the pooler hands the next transaction to another).
+ * `fetch_types: false` (the store binds arrays as literals, see {@link arrayLiteral}), commit
+ * times read by {@link commitTimes}, and, behind a transaction-mode pooler, `prepare: false` (a
+ * named prepared statement lives in one server session, and the pooler hands the next transaction
+ * to another).
  */
 export function openConnection(
   connection: PostgresConnection,
@@ -96,7 +97,7 @@ export function openConnection(
 ): { sql: Sql; owned: boolean } {
   if (isSql(connection)) return { sql: connection, owned: false };
   const fixed = {
-    types: { bigint: postgres.BigInt },
+    types: { bigint: postgres.BigInt, timestamptz: commitTimes() },
     fetch_types: false,
     connect_timeout: driverSeconds(options.connectTimeoutMs),
     ...(options.poolMode === 'transaction' && { prepare: false }),
@@ -104,6 +105,33 @@ export function openConnection(
   if (typeof connection === 'string') return { sql: postgres(connection, { onnotice: () => {}, ...fixed }), owned: true };
   return { sql: postgres({ onnotice: () => {}, ...connection, ...fixed }), owned: true };
 }
+
+/**
+ * How the store's own pools read `timestamptz` (the commit time of every event row): as the driver
+ * does (`new Date(text)`), except that a value equal to the previous one read gives the previous
+ * `Date`. The events of a batch share one commit time, so a replay parses one date a batch
+ * instead of one an event and keeps one `Date` a batch, as an append's records share one.
+ * Written values are serialized as the driver serializes them.
+ */
+export function commitTimes(): PostgresType<Date> {
+  let text = '';
+  let date = new Date(0);
+  return {
+    to: TIMESTAMPTZ,
+    from: [TIMESTAMPTZ],
+    serialize: (value: Date | string | number) => (value instanceof Date ? value : new Date(value)).toISOString(),
+    parse: (value: string) => {
+      if (value !== text) {
+        date = new Date(value);
+        text = value;
+      }
+      return date;
+    },
+  };
+}
+
+/** The type oid of `timestamptz`. */
+const TIMESTAMPTZ = 1184;
 
 /**
  * The postgres.js instance for LISTEN only (`listenUrl`): its `listen` holds one connection of

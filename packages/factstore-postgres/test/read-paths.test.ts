@@ -57,6 +57,37 @@ describe('PostgresStore read paths', () => {
     }
   });
 
+  it('records read back carry their commit time exactly, one Date per batch (the commit time parsed once a batch)', async () => {
+    const s = schema('times');
+    const writer = await PostgresStore.connect(databaseUrl(), { schema: s });
+    const reader = await PostgresStore.connect(databaseUrl(), { schema: s });
+    try {
+      const written = [];
+      for (let i = 0; i < 3; i++) {
+        written.push(await writer.append(range(1, 4).map((k) => opened(`t${i}-${k}`))));
+        await new Promise((done) => setTimeout(done, 5)); // distinct commit times
+      }
+      const { eventRecords } = await reader.query({});
+      expect(eventRecords).toHaveLength(12);
+      const times = [...new Set(eventRecords.map((r) => r.occurredAt))];
+      expect(times).toHaveLength(3); // one Date object a batch
+      const expected = await writer.query({});
+      expect(eventRecords.map((r) => r.occurredAt.getTime())).toEqual(expected.eventRecords.map((r) => r.occurredAt.getTime()));
+      expect(new Set(times.map((t) => t.getTime())).size).toBe(3);
+      // and a replay (pages of batches) reads the same times
+      const replayed: number[] = [];
+      const stream = await reader.streamAllDurable('times', (batch) => {
+        replayed.push(...batch.map((r) => r.occurredAt.getTime()));
+      });
+      await stream.unsubscribe();
+      expect(replayed).toEqual(expected.eventRecords.map((r) => r.occurredAt.getTime()));
+      expect(written.map((w) => w.firstSequenceNumber)).toEqual([1n, 5n, 9n]);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
   it('an appendIf whose insert fails writes nothing and leaves the counter as it was: the next append takes the next position', async () => {
     const s = schema('rollback');
     const store = await PostgresStore.connect(databaseUrl(), { schema: s });

@@ -56,6 +56,8 @@ export class Telemetry {
   private readonly tracer: Tracer | undefined;
   private readonly meter: Meter | undefined;
   private readonly store: Attributes;
+  /** {@link streamAttributes} of each stream seen. */
+  private readonly streams = new WeakMap<StreamInfo, Attributes>();
   private readonly appendDuration: Histogram | undefined;
   private readonly conflicts: Counter | undefined;
   private readonly groupSize: Histogram | undefined;
@@ -203,9 +205,9 @@ export class Telemetry {
    */
   async handle<T>(stream: StreamInfo, records: readonly EventRecord[], parent: Span | undefined, run: () => T | Promise<T>): Promise<T> {
     const first = records[0] as EventRecord;
-    const attributes = streamAttributes(stream);
-    this.deliveryLatency?.record(Math.max(0, Date.now() - first.occurredAt.getTime()) / 1000, { ...this.store, ...attributes });
-    const span = this.startSpan(
+    const attributes = this.streamAttributes(stream);
+    this.deliveryLatency?.record(Math.max(0, Date.now() - first.occurredAt.getTime()) / 1000, attributes);
+    const span = this.open(
       'factstore.handle',
       {
         ...attributes,
@@ -272,10 +274,27 @@ export class Telemetry {
     parent?: Span,
     links?: { context: ReturnType<Span['spanContext']> }[],
   ): Span | undefined {
+    return this.tracer && this.open(name, { ...this.store, ...attributes }, parent, links);
+  }
+
+  /** Starts a span with exactly `attributes` (the store's included), a child of `parent` when given. */
+  private open(
+    name: string,
+    attributes: Attributes,
+    parent?: Span,
+    links?: { context: ReturnType<Span['spanContext']> }[],
+  ): Span | undefined {
     const tracer = this.tracer;
     if (!tracer) return undefined;
     const context: Context | undefined = this.api && (parent ? this.api.trace.setSpan(this.api.context.active(), parent) : undefined);
-    return tracer.startSpan(name, { kind: KIND_INTERNAL, attributes: { ...this.store, ...attributes }, ...(links && { links }) }, context);
+    return tracer.startSpan(name, { kind: KIND_INTERNAL, attributes, ...(links && { links }) }, context);
+  }
+
+  /** The store's and a stream's attributes, made once a stream (a handler call reads them for every batch). */
+  private streamAttributes(stream: StreamInfo): Attributes {
+    let attributes = this.streams.get(stream);
+    if (!attributes) this.streams.set(stream, (attributes = { ...this.store, ...streamAttributes(stream) }));
+    return attributes;
   }
 
   private fail(span: Span | undefined, error: unknown): void {
