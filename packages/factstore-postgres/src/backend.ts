@@ -380,9 +380,17 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     return row === undefined ? null : BigInt(row.position);
   }
 
-  watch(onCommit: () => void): void {
-    // onlisten runs after every (re)connect of the listening connection: read what was missed
-    this.listening = this.listener?.listen(this.channel, () => onCommit(), onCommit).catch(() => undefined);
+  watch(onCommit: (head?: bigint) => void): void {
+    // a commit's notification is its range, `first-last`: commits are in position order (the
+    // counter row), so every position up to `last` is committed. onlisten runs after every
+    // (re)connect of the listening connection: read what was missed
+    this.listening = this.listener
+      ?.listen(
+        this.channel,
+        (range) => onCommit(notifiedHead(range)),
+        () => onCommit(),
+      )
+      .catch(() => undefined);
     this.poller = setInterval(onCommit, this.options.pollIntervalMs).unref();
   }
 
@@ -465,4 +473,10 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
     const [row] = await db.unsafe(`SELECT COALESCE(MAX(seq), 0) AS head FROM ${this.t.events}`);
     return BigInt(row?.head ?? 0);
   }
+}
+
+/** The last position of a commit's notification (`first-last`), or `undefined` for any other text. */
+export function notifiedHead(range: string): bigint | undefined {
+  const match = /^[1-9][0-9]*-([1-9][0-9]*)$/.exec(range);
+  return match ? BigInt(match[1] as string) : undefined;
 }

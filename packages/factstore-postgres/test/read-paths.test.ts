@@ -3,6 +3,7 @@ import { credited, eventually, opened, positions } from 'factstore-test-support'
 import { PostgresStore } from '../src/index.js';
 import { inlineParams, literal } from '../src/connection.js';
 import { planQuery } from '../src/plan.js';
+import { notifiedHead } from '../src/backend.js';
 import { databaseUrl, schemasDroppedAfterAll, sql } from './database.js';
 
 const schema = schemasDroppedAfterAll();
@@ -240,5 +241,15 @@ describe('planQuery', () => {
     expect(typesOnly.containment).toBe(false);
     expect(typesOnly.where).not.toContain('payload');
     expect(planQuery({ filters: [{ eventTypes: ['t'] }, { payloadPredicates: [{ id: 'a' }] }] }, scope).containment).toBe(true);
+  });
+});
+
+describe('notifiedHead (the head a commit notification tells)', () => {
+  it('is the last position of a `first-last` range, and nothing for any other text', () => {
+    expect(notifiedHead('1-1')).toBe(1n);
+    expect(notifiedHead('101-200')).toBe(200n);
+    expect(notifiedHead('9007199254740993-9007199254740999')).toBe(9007199254740999n);
+    for (const other of ['', '1', '-1', '1-', 'a-b', '01-2', '1-02', '1-2-3', ' 1-2', '1-2\n', '0-0'])
+      expect(notifiedHead(other)).toBeUndefined();
   });
 });

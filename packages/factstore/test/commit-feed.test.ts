@@ -33,6 +33,27 @@ describe('CommitFeed', () => {
     expect(reads).toEqual([]);
   });
 
+  it('learns the head a wake-up told it without reading it, and wakes the waiting loops; without one it reads the head', async () => {
+    let headReads = 0;
+    const { backend: b } = backend(300);
+    const counting = { ...b, head: async () => (headReads++, 300n) } as unknown as StoreBackend;
+    const feed = new CommitFeed(counting);
+    const waiting = feed.wait(0n, feed.epoch);
+    let woken = false;
+    void waiting.done.then(() => (woken = true));
+    await feed.refresh(200n);
+    await Promise.resolve();
+    expect(woken).toBe(true);
+    expect(feed.head).toBe(200n);
+    expect(headReads).toBe(0);
+    await feed.refresh(100n); // an older signal never moves the head back
+    expect(feed.head).toBe(200n);
+    expect(headReads).toBe(0);
+    await feed.refresh();
+    expect(headReads).toBe(1);
+    expect(feed.head).toBe(300n);
+  });
+
   it('keeps a page read near the head, and not one read far behind it (a replay): that one is read again', async () => {
     const head = 100 * 1000;
     const { backend: b, reads } = backend(head);

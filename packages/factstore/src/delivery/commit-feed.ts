@@ -50,8 +50,16 @@ export class CommitFeed {
     this.wake();
   }
 
-  /** Something else may have committed: learn the new head, then wake the waiting loops. */
-  refresh(): Promise<void> {
+  /**
+   * Something else may have committed: learn the new head (`head` when the signal told it, else
+   * read from the backend), then wake the waiting loops.
+   */
+  refresh(head?: bigint): Promise<void> {
+    if (head !== undefined) {
+      if (head > this.knownHead) this.knownHead = head;
+      this.wake();
+      return Promise.resolve();
+    }
     if (this.refreshing) {
       this.refreshAgain = true;
       return this.refreshing;

@@ -122,9 +122,11 @@ export interface StoreBackend {
 
   /**
    * Optional: call `onCommit` whenever something else (another process or store instance) may
-   * have committed. Local commits need no signal. Stop calling it at `close()`.
+   * have committed. Local commits need no signal. Stop calling it at `close()`. Pass `head` when
+   * the signal says how far the log reached (every position up to `head` is committed): the store
+   * then needs no read of the head to learn it, and ignores a signal of its own commits.
    */
-  watch?(onCommit: () => void): void;
+  watch?(onCommit: (head?: bigint) => void): void;
 
   /** Releases connections, timers and file handles. Called once, after every stream stopped. */
   close(): Promise<void>;

@@ -106,8 +106,9 @@ export abstract class EventStoreBase implements EventStore {
       },
       options.leaseMs,
     );
-    backend.watch?.(() => {
-      void this.feed.refresh();
+    backend.watch?.((head) => {
+      if (head !== undefined && head <= this.feed.head) return; // known already: this store's own commit, or an older signal
+      void this.feed.refresh(head);
       this.waits.poke();
     });
     attachMaintenance(this, backend, {
