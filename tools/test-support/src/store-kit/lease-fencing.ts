@@ -43,9 +43,14 @@ export function describeLeaseFencing(adapter: StoreAdapter, { pauseMs = 5500 } =
       const writer = await adapter.open(location);
       const [logA, logB] = [join(logs, 'a.log'), join(logs, 'b.log')];
       let writing = true;
+      let quiet = false;
       const appended: string[] = [];
       const writes = (async () => {
         for (let i = 0; writing; i++) {
+          if (quiet) {
+            await sleep(10);
+            continue;
+          }
           const events = [{ eventType: 'tick', payload: { i } }, ...(i % 3 === 0 ? [{ eventType: 'tock', payload: { i } }] : [])];
           const r = await writer.append(events);
           appended.push(`${r.firstSequenceNumber}-${r.lastSequenceNumber}`);
@@ -56,7 +61,20 @@ export function describeLeaseFencing(adapter: StoreAdapter, { pauseMs = 5500 } =
       try {
         await a.waitFor('ready', 30_000);
         await sleep(500);
+        // stop A while it writes nothing: with no appends for a moment it has delivered the last
+        // batch and saved its cursor (stopped inside a write transaction, A would hold SQLite's
+        // write lock for the whole pause, and no process could write: SQLite's rule, not a lease's)
+        quiet = true;
+        await sleep(100); // an append under way when the writes went quiet has resolved
+        const last = appended[appended.length - 1];
+        const deadline = Date.now() + 10_000;
+        while (!lines(logA).some((l) => l.what === `start ${last}`)) {
+          if (Date.now() > deadline) throw new Error(`holder A did not deliver ${last} within 10 s`);
+          await sleep(5);
+        }
+        await sleep(200);
         a.process.kill('SIGSTOP');
+        quiet = false;
         const stoppedAt = Date.now();
         const b = storeChild('fenced-holder.mjs', adapter.child(location), ['fenced', logB]);
         await b.waitFor('ready', 30_000); // B takes the name once A's lease has run out
