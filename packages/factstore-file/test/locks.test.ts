@@ -68,9 +68,9 @@ describe('FileStore write lock (write.lock) and durable leases (cursors/<name>.l
     const { pid, stop } = await livePid();
     await stop();
     writeFileSync(lock, lockContent(pid, Date.now()));
-    const started = Date.now();
+    // the store waits at most lockTimeoutMs (300 ms) for a lock: that the append succeeds shows the
+    // lock was taken over without waiting for its fresh heartbeat to go stale (10 s)
     expect((await store.append([{ eventType: 'second', payload: {} }])).firstSequenceNumber).toBe(2n);
-    expect(Date.now() - started).toBeLessThan(250);
     await store.close();
     expect(checkLog(path).head).toBe(2);
   });
