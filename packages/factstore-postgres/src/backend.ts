@@ -33,6 +33,7 @@ import {
   type PostgresConnection,
   type Runner,
 } from './connection.js';
+import { refusedCommit } from './commit-refusal.js';
 import { guardDriver, releaseDriverGuard } from './driver-guard.js';
 import { prepareSchema } from './schema.js';
 import { importBatches, importCursors, inspectStorage, scanBatches, scanEvents, type Tables } from './maintenance.js';
@@ -122,14 +123,19 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
    * statement; a conflicting appendIf fails alone, having written nothing.
    *
    * A commit whose reply is lost (the connection dropped) may have landed: the queue then looks
-   * for the appends' identities in `batches` and resolves those it finds; the unique `append_key`
-   * makes a second copy impossible even when the first commit completes after that look.
+   * for the appends' identities in `batches` and resolves those it finds, and commits the others
+   * again alone, as a transaction that looks their identities up under the lock of the counter row
+   * (`mayHaveLanded`): a first commit that got through holds that lock or has committed, so it is
+   * found; one still on its way comes after, and the unique `append_key` refuses its copy.
    */
   private groupCommit(): GroupCommit<GroupAppend> {
     return new GroupCommit<GroupAppend>(
-      (group) =>
-        group.some((item) => item.condition || item.key !== undefined) ? this.decidedCommit(group) : this.writeBatches(this.sql, group),
+      (group, mayHaveLanded) =>
+        mayHaveLanded || group.some((item) => item.condition || item.key !== undefined)
+          ? this.decidedCommit(group, mayHaveLanded)
+          : this.writeBatches(this.sql, group),
       {
+        refused: refusedCommit,
         landed: async (items) => {
           const found = await this.committedBatches(
             this.sql,
@@ -149,19 +155,24 @@ export class PostgresBackend implements StoreBackend, MaintenanceBackend {
    * it), decides keys and conditions in order (each against the appends accepted ahead of it) and
    * writes the accepted appends with one statement. postgres.js's `begin` owns the connection:
    * when the connection fails mid-transaction, the transaction rejects and the connection returns
-   * to the pool (a connection reserved by hand and never answered would leave it for good).
+   * to the pool (a connection reserved by hand and never answered would leave it for good). With
+   * `mayHaveLanded`, every append's identity is looked up with the keys' (see {@link decideGroup}).
    */
-  private decidedCommit(group: readonly GroupAppend[]): Promise<(CommittedBatch | Error)[]> {
+  private decidedCommit(group: readonly GroupAppend[], mayHaveLanded = false): Promise<(CommittedBatch | Error)[]> {
     return this.sql.begin(async (tx) => {
-      const verdicts = await decideGroup(group, async (contexts, identities) => {
-        const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
-        const [[row], versions, committed] = await Promise.all([
-          locked,
-          contextVersions(tx, this.scope, contexts),
-          this.committedBatches(tx, identities),
-        ]);
-        return { head: BigInt(row?.last_seq ?? 0), versions, committed };
-      });
+      const verdicts = await decideGroup(
+        group,
+        async (contexts, identities) => {
+          const locked = tx.unsafe(`SELECT last_seq FROM ${this.t.head} WHERE id = 1 FOR UPDATE`).execute();
+          const [[row], versions, committed] = await Promise.all([
+            locked,
+            contextVersions(tx, this.scope, contexts),
+            this.committedBatches(tx, identities),
+          ]);
+          return { head: BigInt(row?.last_seq ?? 0), versions, committed };
+        },
+        mayHaveLanded,
+      );
       return verdicts.outcomes(verdicts.accepted.length === 0 ? [] : await this.writeBatches(tx, verdicts.accepted, verdicts.at));
     });
   }

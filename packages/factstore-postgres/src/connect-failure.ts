@@ -21,7 +21,7 @@ const UNREACHABLE = new Set([
  * SQLSTATEs with which a server refuses a connection: class 28 (authentication), 3D000 (no such
  * database), 53300 (too many connections), 57P03 (starting up or shutting down).
  */
-const REFUSED = /^(28...|3D000|53300|57P03)$/;
+export const REFUSED = /^(28...|3D000|53300|57P03)$/;
 
 /**
  * The error `PostgresStore.connect` rejects with when opening failed: "cannot connect to

@@ -24,8 +24,9 @@ export interface PostgresStoreOptions {
   /**
    * The bound on every call's answer, in ms (default 10000): an append, query or stream read
    * issued while the server is down or unreachable fails with `BACKEND_FAILURE` within it instead
-   * of waiting for the server to come back. An append given up on after its commit was sent
-   * rejects with `mayHaveCommitted` set (retry it with the same idempotency key). Calls that
+   * of waiting for the server to come back. An append whose commit was sent and whose outcome
+   * could not be settled within it rejects with `mayHaveCommitted` set (retry it with the same
+   * idempotency key). Calls that
    * answer within it are unaffected, however long the outage was.
    */
   callTimeoutMs?: number;

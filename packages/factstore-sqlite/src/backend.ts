@@ -101,27 +101,33 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
    * `BEGIN IMMEDIATE` transaction: the head, each appendIf's context version and the batches of
    * the idempotency keys are read under the lock, keys and conditions decided in order (each
    * against the appends accepted ahead of it), and every accepted append written by two
-   * statements, each with its own range and batch row. After a failed commit, what landed is
-   * found by the identities kept with the batches (a SQLite commit that fails did not commit, so
-   * this finds nothing there; it keeps the guarantee in one place).
+   * statements, each with its own range and batch row. A SQLite commit that fails did not commit
+   * (`refused`): after one, what landed is still looked for by the identities kept with the
+   * batches (it finds nothing there), and a second commit with `mayHaveLanded` looks every
+   * identity up under the lock, as the PostgreSQL store's must; it keeps the guarantee in one place.
    */
   private readonly groups = new GroupCommit<GroupAppend>(
-    (group) =>
+    (group, mayHaveLanded) =>
       this.write.transaction('IMMEDIATE', async () => {
         // reads on the locked connection, sent together (their order does not matter)
-        const verdicts = await decideGroup(group, async (contexts, identities) => {
-          const [head, versions, committed] = await Promise.all([
-            this.readHead(this.write),
-            contextVersions(this.write, contexts),
-            this.committedBatches(this.write, identities),
-          ]);
-          return { head, versions, committed };
-        });
+        const verdicts = await decideGroup(
+          group,
+          async (contexts, identities) => {
+            const [head, versions, committed] = await Promise.all([
+              this.readHead(this.write),
+              contextVersions(this.write, contexts),
+              this.committedBatches(this.write, identities),
+            ]);
+            return { head, versions, committed };
+          },
+          mayHaveLanded,
+        );
         return verdicts.outcomes(
           verdicts.accepted.length === 0 ? [] : await this.writeBatches(this.write, verdicts.accepted, verdicts.head, verdicts.at),
         );
       }),
     {
+      refused: () => true,
       landed: async (items) => {
         const db = this.reader();
         const found = await db.transaction('DEFERRED', () =>

@@ -53,6 +53,28 @@ describe('decideGroup', () => {
     expect(verdicts.outcomes(written)).toEqual(written);
   });
 
+  it("with mayHaveLanded, looks up every append's identity and answers one found with its first commit's batch", async () => {
+    const landed = batchAt(3n, 1);
+    const lookedUp: string[][] = [];
+    const read = async (_contexts: readonly GroupContext[], identities: readonly string[]) => {
+      lookedUp.push([...identities]);
+      return { head: 3n, versions: [], committed: new Map([['i:x.1', landed]]) };
+    };
+    // appendIf whose condition the landed batch itself would break: it is found before it is checked
+    const group: GroupAppend[] = [
+      { events: [ev('deposited', { id: 'a' })], identity: 'i:x.1', condition: { query: ctx('a'), expectedVersion: null } },
+      { events: [ev('b')], identity: 'i:x.2' },
+    ];
+    const first = await decideGroup(group, read);
+    expect(lookedUp).toEqual([[]]); // without it, an identity of the store's own is not asked for
+    const again = await decideGroup(group, read, true);
+    expect(lookedUp[1]).toEqual(['i:x.1', 'i:x.2']);
+    expect(again.accepted).toEqual([group[1]]);
+    const written = batchAt(4n, 1);
+    expect(again.outcomes([written])).toEqual([landed, written]);
+    expect(first.accepted).toHaveLength(2);
+  });
+
   it('checks an appendIf against the version read under the lock', async () => {
     const { read, asked } = lockedLog([ev('deposited', { id: 'a' }), ev('deposited', { id: 'b' })]);
     const ok: GroupAppend = { events: [ev('deposited', { id: 'a' })], condition: { query: ctx('a'), expectedVersion: 1n } };

@@ -133,17 +133,17 @@ describe('GroupCommit', () => {
       expect(sent).toEqual([1]);
     });
 
-    it('an append committed again alone after a commit given up on, and refused then (a conflict), rejects saying it may have committed', async () => {
-      const calls: number[][] = [];
+    it('an append committed again alone after a commit given up on is committed with mayHaveLanded, and that answer (a conflict) is its outcome', async () => {
+      const calls: [number[], boolean][] = [];
       const commit = new GroupCommit<number>(
-        async (group) => {
-          calls.push([...group]);
+        async (group, mayHaveLanded) => {
+          calls.push([[...group], mayHaveLanded]);
           if (calls.length === 1) {
             await new Promise((r) => setTimeout(r, 300)); // a slow first group, so that 1 and 2 queue up together
             return group.map(batch);
           }
-          // the group of 1 and 2 hangs (it may still land); committed again alone, 2 conflicts, as it
-          // would with what the hanging commit wrote
+          // the group of 1 and 2 hangs (it may still land); committed again alone, looking for it
+          // under the lock, 2 conflicts: the store found that nothing of it landed
           return calls.length === 2 ? never : group.map(() => new ConditionalAppendConflictError(1n, 2n, {}));
         },
         { timeoutMs: 1000, landed: async (items) => items.map(() => undefined) },
@@ -154,24 +154,86 @@ describe('GroupCommit', () => {
       const two = commit.submit(2).catch((e: unknown) => e); // its bound ends 200 ms after 1's
       await first;
       const [error1, error2] = await Promise.all([one, two]);
-      expect(calls.slice(0, 2)).toEqual([[0], [1, 2]]);
-      // 2 is committed again alone (1 too when its bound has a moment left)
-      expect(calls.slice(2)).toContainEqual([2]);
-      expect(error1).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
-      expect(error2).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
-      expect((error2 as Error).cause).toBeInstanceOf(ConditionalAppendConflictError);
+      expect(calls.slice(0, 2)).toEqual([
+        [[0], false],
+        [[1, 2], false],
+      ]);
+      // 2 is committed again alone (1 too when its bound has a moment left), saying it may have landed
+      expect(calls.slice(2)).toContainEqual([[2], true]);
+      expect(error2).toBeInstanceOf(ConditionalAppendConflictError);
+      // 1, with no time left for a second commit, cannot know; with one, that commit's conflict is its answer
+      if (calls.some(([group]) => group.length === 1 && group[0] === 1)) expect(error1).toBeInstanceOf(ConditionalAppendConflictError);
+      else expect(error1).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
+    });
+  });
+
+  describe('after a commit whose answer was lost (not refused)', () => {
+    it('a lone append the check does not find is committed again with mayHaveLanded, and that answer is its outcome', async () => {
+      const calls: [number[], boolean][] = [];
+      const commit = new GroupCommit<number>(
+        async (group, mayHaveLanded) => {
+          calls.push([[...group], mayHaveLanded]);
+          if (calls.length === 1) throw new Error('connection reset');
+          return group.map(batch);
+        },
+        { landed: async (items) => items.map(() => undefined) },
+      );
+      await expect(commit.submit(5)).resolves.toMatchObject({ firstSequenceNumber: 5n });
+      expect(calls).toEqual([
+        [[5], false],
+        [[5], true],
+      ]);
     });
 
-    it('a failed commit whose check says nothing landed fails without mayHaveCommitted', async () => {
+    it('writes nothing twice when the lost commit lands after the check: the second commit finds it', async () => {
+      const log: number[] = [];
+      let first = true;
+      const commit = new GroupCommit<number>(
+        async (group, mayHaveLanded) => {
+          if (first) {
+            first = false;
+            setTimeout(() => log.push(...group), 5); // still on its way to the server when the check reads
+            throw new Error('connection reset');
+          }
+          await new Promise((r) => setTimeout(r, 10)); // the lock: the late commit has gone through
+          // what a store does with mayHaveLanded: the identities looked up under the lock
+          return group.map((item) => {
+            if (!(mayHaveLanded && log.includes(item))) log.push(item);
+            return batch(item);
+          });
+        },
+        { landed: async (items) => items.map((item) => (log.includes(item) ? batch(item) : undefined)) },
+      );
+      const results = await Promise.all([commit.submit(1), commit.submit(2), commit.submit(3)]);
+      expect(results.map((r) => Number(r.firstSequenceNumber))).toEqual([1, 2, 3]);
+      expect([...log].sort()).toEqual([1, 2, 3]); // each once
+    });
+
+    it('rejects with mayHaveCommitted when the second commit fails too', async () => {
       const commit = new GroupCommit<number>(
         async () => {
-          throw new Error('connection reset');
+          throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
         },
-        { timeoutMs: 500, landed: async (items) => items.map(() => undefined) },
+        { landed: async (items) => items.map(() => undefined) },
       );
       const error = await commit.submit(1).catch((e: unknown) => e);
-      expect((error as Error).message).toBe('connection reset');
-      expect((error as { mayHaveCommitted?: boolean }).mayHaveCommitted).toBeUndefined();
+      expect(error).toMatchObject({ code: 'BACKEND_FAILURE', mayHaveCommitted: true });
+      expect((error as Error).message).toMatch(/failed without an answer \(connection reset\) and may have committed/);
+      expect((error as Error).cause).toMatchObject({ code: 'ECONNRESET' });
+    });
+
+    it('a commit the store says was refused fails with its error, nothing written, and is not sent again', async () => {
+      const calls: number[][] = [];
+      const refusal = Object.assign(new Error('value too long'), { severity: 'ERROR' });
+      const commit = new GroupCommit<number>(
+        async (group) => {
+          calls.push([...group]);
+          throw refusal;
+        },
+        { landed: async (items) => items.map(() => undefined), refused: (error) => (error as { severity?: string }).severity === 'ERROR' },
+      );
+      await expect(commit.submit(1)).rejects.toBe(refusal);
+      expect(calls).toEqual([[1]]);
     });
   });
 });

@@ -46,6 +46,7 @@ process.send({ type: 'connected', connectMs: connected.ms });
 const acked = [];
 const failed = [];
 const uncertain = []; // failed with mayHaveCommitted: may be in the log
+const conflicted = []; // refused with a conflict: must not be in the log
 const failures = {};
 let slow = 0; // calls that took longer than callBoundMs (settled late or never)
 let pending = 0;
@@ -60,8 +61,10 @@ const call = async (id, promise) => {
   }
   if (outcome.settled) pending--;
   if (outcome.settled && !outcome.error) acked.push(id);
-  else if (outcome.error?.code === 'CONDITIONAL_APPEND_CONFLICT') conflicts++;
-  else {
+  else if (outcome.error?.code === 'CONDITIONAL_APPEND_CONFLICT') {
+    conflicts++;
+    conflicted.push(id);
+  } else {
     failed.push(id);
     if (outcome.error?.mayHaveCommitted === true) uncertain.push(id);
     const code = outcome.error?.code ?? (outcome.settled ? String(outcome.error) : 'NEVER_SETTLED');
@@ -114,6 +117,7 @@ process.send({
   acked,
   failed,
   uncertain,
+  conflicted,
   failures,
   conflicts,
   slow,

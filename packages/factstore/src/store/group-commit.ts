@@ -16,13 +16,21 @@ export type GroupOutcome = CommittedBatch | Error;
  * and returns one outcome per append: its batch, or an error that append alone fails with (a
  * conflicting `appendIf` that wrote nothing). Outcomes are settled in submission order.
  *
- * When `commit` throws, the group may or may not have committed (a connection lost before the
- * reply). With `landed`, the queue first asks which of its appends are in the log (by the
- * identity stored with each batch) and resolves those; the others are committed again alone, so
- * one failure never takes another append with it and nothing is written twice. When even that
- * question cannot be answered, each append rejects with a `BackendFailureError` that says its
- * outcome is unknown. Without `landed` (a store whose failed commits never commit), the appends
- * of a failed group are committed again alone.
+ * When `commit` throws, `refused` tells whether the failure proves that the group wrote nothing
+ * (the database refused it: a rolled-back transaction) or whether the group may have committed
+ * (a connection lost after the commit was sent: the server commits first and replies second).
+ * With `landed`, the queue then asks which of its appends are in the log (by the identity stored
+ * with each batch) and resolves those. The others are committed again alone, once, so that one
+ * failure never takes another append with it: a group's appends, and an append alone whose
+ * commit may have landed (not finding it does not prove that it never will: the lost commit may
+ * still be on its way to the server). Such a second commit is made with `mayHaveLanded`: the
+ * store must look the append's identity up under its write lock and answer with the batch it
+ * finds, and its unique identity must refuse a second copy should the first commit come after;
+ * its answer (a batch, or a refusal such as a conflict) is the outcome. An append whose outcome is still open after that (the second
+ * commit failed too, or no time was left for it), or whose check could not be answered, rejects
+ * with a `BackendFailureError` with `mayHaveCommitted` set. Without `landed` (a store whose failed
+ * commits never commit), every failure is a refusal and the appends of a failed group are
+ * committed again alone.
  *
  * With `timeoutMs`, every append settles within that bound: one still waiting for its turn when
  * it is up rejects having written nothing; a commit that has not answered by then is given up on
@@ -33,24 +41,30 @@ export class GroupCommit<T> {
   private readonly waiting: Waiter<T>[] = [];
   private committing = false;
   private readonly take: (waiting: readonly T[]) => number;
+  private readonly refused: (error: unknown) => boolean;
   private readonly timeoutMs: number;
 
   /**
-   * @param commit writes a group, returning one outcome per item, in order
+   * @param commit writes a group, returning one outcome per item, in order; `mayHaveLanded` is
+   *   true for the second commit of an append whose first commit failed and may have landed (see
+   *   above: look its identity up under the write lock)
    * @param options `take`: how many of the waiting items (at least 1) the next group takes
    *   (default: up to 256); `landed`: the committed batch of each item that is in the log
-   *   (`undefined` for one that is not), read after a failed commit; `timeoutMs`: the bound within
-   *   which every submitted item settles (default: none)
+   *   (`undefined` for one that is not), read after a failed commit; `refused`: whether an error
+   *   `commit` threw proves that the group wrote nothing (default: always without `landed`, never
+   *   with it); `timeoutMs`: the bound within which every submitted item settles (default: none)
    */
   constructor(
-    private readonly commit: (group: readonly T[]) => Promise<GroupOutcome[]>,
+    private readonly commit: (group: readonly T[], mayHaveLanded: boolean) => Promise<GroupOutcome[]>,
     private readonly options: {
       readonly take?: (waiting: readonly T[]) => number;
       readonly landed?: (items: readonly T[]) => Promise<(CommittedBatch | undefined)[]>;
+      readonly refused?: (error: unknown) => boolean;
       readonly timeoutMs?: number;
     } = {},
   ) {
     this.take = options.take ?? ((waiting) => Math.min(waiting.length, 256));
+    this.refused = options.refused ?? (() => options.landed === undefined);
     this.timeoutMs = options.timeoutMs ?? Infinity;
   }
 
@@ -94,23 +108,30 @@ export class GroupCommit<T> {
     }
   }
 
-  /** Commits a group; after a failure, settles what landed and commits the rest alone. */
-  private async run(waiting: Waiter<T>[]): Promise<void> {
+  /**
+   * Commits a group; after a failure, settles what landed and commits the rest again alone, once
+   * (`again`: this is that second commit).
+   */
+  private async run(waiting: Waiter<T>[], again = false): Promise<void> {
     // the check whether a commit that did not answer landed gets the last fifth of the bound, at most 1 s
     const reserve = Math.min(1000, this.timeoutMs / 5);
     // an append with no time left for a commit is not sent: it fails knowing that nothing was written
     const group = waiting.filter((w) => w.deadline - now() > reserve || !w.expire());
     if (group.length === 0) return;
     const deadline = Math.min(...group.map((w) => w.deadline));
+    const mayHaveLanded = group.some((w) => w.doubt !== undefined);
     let failure: unknown;
     try {
-      const outcomes = await withDeadline(this.traced(group), deadline - reserve - now(), 'the commit');
+      const outcomes = await withDeadline(this.traced(group, mayHaveLanded), deadline - reserve - now(), 'the commit');
+      // made knowing that an earlier commit may have landed, it looked for it: its answer is the outcome
+      if (mayHaveLanded) for (const w of group) w.doubt = undefined;
       group.forEach((w, i) => settle(w, outcomes[i]));
       return;
     } catch (error) {
       failure = error;
-      // given up on, the commit may still complete: whatever happens to these appends now, say so
-      if (error instanceof DeadlineExceededError) for (const w of group) w.uncertain = true;
+      // whatever happens to these appends now, a commit that may have landed says so unless a later answer settles it
+      const doubt = error instanceof DeadlineExceededError ? 'unanswered' : this.refused(error) ? undefined : 'lost';
+      if (doubt) for (const w of group) w.doubt ??= doubt;
     }
     let rest = group;
     if (this.options.landed) {
@@ -142,14 +163,20 @@ export class GroupCommit<T> {
       });
     }
     for (const w of rest) {
-      if ((rest.length === 1 && group.length === 1) || w.deadline - now() <= reserve) w.fail(failure);
-      else await this.run([w]);
+      // alone, once: the failure may be another append's, or the commit may still land (the second commit settles it)
+      const alone = !again && (group.length > 1 || w.doubt !== undefined) && w.deadline - now() > reserve;
+      if (alone) await this.run([w], true);
+      else w.fail(failure);
     }
   }
 
   /** Commits a group, traced (`factstore.group_commit`) by the store of its appends when its telemetry is on. */
-  private traced(group: readonly Waiter<T>[]): Promise<GroupOutcome[]> {
-    const run = () => this.commit(group.map((w) => w.item));
+  private traced(group: readonly Waiter<T>[], mayHaveLanded: boolean): Promise<GroupOutcome[]> {
+    const run = () =>
+      this.commit(
+        group.map((w) => w.item),
+        mayHaveLanded,
+      );
     const telemetry = group.find((w) => w.trace)?.trace?.telemetry;
     return telemetry
       ? telemetry.groupCommit(
@@ -166,8 +193,11 @@ const now = (): number => performance.now();
 /** One submitted item, its promise's settlers, and its deadline. */
 class Waiter<T> {
   readonly deadline: number;
-  /** Set once a commit that included it was given up on: it may have committed. */
-  uncertain = false;
+  /**
+   * Set once a commit that included it failed without a refusal, so that it may have committed:
+   * `unanswered` when the commit was given up on at its bound, `lost` when its answer was lost.
+   */
+  doubt: 'unanswered' | 'lost' | undefined;
   private readonly timeoutMs: number;
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -187,10 +217,10 @@ class Waiter<T> {
 
   /**
    * Rejects an append whose time is up before it was sent (again): nothing was written, unless an
-   * earlier commit that included it was given up on. Returns true.
+   * earlier commit that included it may have landed. Returns true.
    */
   expire(): true {
-    if (this.uncertain) {
+    if (this.doubt) {
       this.fail(new BackendFailureError(`no time was left within ${this.timeoutMs} ms to commit the append again`));
       return true;
     }
@@ -214,22 +244,18 @@ class Waiter<T> {
 
   /** Rejects with the commit's failure, saying when the outcome is unknown. */
   fail(failure: unknown): void {
-    this.reject(
-      this.uncertain
-        ? new BackendFailureError('the append did not commit within its bound and may still commit: its outcome is unknown', failure, {
-            mayHaveCommitted: true,
-          })
-        : failure,
-    );
+    if (!this.doubt) return this.reject(failure);
+    const why =
+      this.doubt === 'unanswered'
+        ? 'the append did not commit within its bound and may still commit'
+        : `the append's commit failed without an answer (${describe(failure)}) and may have committed`;
+    this.reject(new BackendFailureError(`${why}: its outcome is unknown`, failure, { mayHaveCommitted: true }));
   }
 }
 
 function settle(waiter: Waiter<unknown>, outcome: GroupOutcome | undefined): void {
-  // after a commit given up on, a refusal (a conflict with what that commit may have written) says nothing was written: wrong
-  if (outcome instanceof Error) {
-    if (waiter.uncertain) waiter.fail(outcome);
-    else waiter.reject(outcome);
-  } else if (outcome === undefined) waiter.reject(new Error('group commit returned no outcome for an append'));
+  if (outcome instanceof Error) waiter.reject(outcome);
+  else if (outcome === undefined) waiter.reject(new Error('group commit returned no outcome for an append'));
   else waiter.resolve(outcome);
 }
 
@@ -309,7 +335,7 @@ export interface GroupVerdicts<T extends GroupAppend> {
  * Decides the idempotency keys and conditions of a group under the write lock, so that a store
  * writes the whole group with one statement whatever they are. `read` returns, from the log as the
  * lock found it, its head, the context version of every condition, in order, and the committed
- * batches of the identities of the keyed appends, before anything is written (one statement for
+ * batches of the identities asked for (the keyed appends'), before anything is written (one statement for
  * all of them, where the store can; with no conditions and no keys it is asked for the head only).
  *
  * In group order: an append whose key is committed is answered with that batch (`replayed`) or
@@ -317,14 +343,21 @@ export interface GroupVerdicts<T extends GroupAppend> {
  * that append's batch the same way; an `appendIf` is then checked against its version and the
  * appends accepted ahead of it in the group, numbered from `head + 1` (the contract's matcher):
  * exactly what checking it after writing those would give. A conflicting one is left out alone.
+ *
+ * With `mayHaveLanded` (the second commit of appends whose first may have landed: see
+ * {@link GroupCommit}), the identity of every append is looked up, and one found is answered with
+ * the batch its first commit wrote.
  */
 export async function decideGroup<T extends GroupAppend>(
   group: readonly T[],
   read: (contexts: readonly GroupContext[], identities: readonly string[]) => Promise<LockedRead>,
+  mayHaveLanded = false,
 ): Promise<GroupVerdicts<T>> {
   const contexts: GroupContext[] = [];
-  // the stored identity of each keyed append (undefined for one without a key)
-  const keyed = group.map((item) => (item.key === undefined ? undefined : (item.identity ?? keyIdentity(item.key))));
+  // the stored identity of each append to look up: a keyed one's, and with mayHaveLanded every one's
+  const lookedUp = group.map((item) =>
+    item.key !== undefined ? (item.identity ?? keyIdentity(item.key)) : mayHaveLanded ? item.identity : undefined,
+  );
   // one context per query object: the decisions of one round share theirs, so it is read once
   const contextOf = new Map<ValidQuery, number>();
   const slots = group.map((item) => {
@@ -337,7 +370,7 @@ export async function decideGroup<T extends GroupAppend>(
     }
     return slot;
   });
-  const identities = keyed.filter((identity): identity is string => identity !== undefined);
+  const identities = lookedUp.filter((identity): identity is string => identity !== undefined);
   const { head, versions, committed } = await read(contexts, identities);
   const at = new Date();
   // per context a decision under the lock asks about: the records the accepted appends add to it, kept as they are accepted
@@ -352,16 +385,17 @@ export async function decideGroup<T extends GroupAppend>(
     const slot = slots[i] as number;
     const context = slot >= 0 ? (contexts[slot] as GroupContext) : undefined;
     const read = slot >= 0 ? (versions[slot] ?? null) : null;
-    const identity = keyed[i];
+    const identity = lookedUp[i];
     if (identity !== undefined) {
-      const key = item.key as string;
+      const key = item.key;
       const earlier = committed?.get(identity);
       if (earlier) {
-        verdicts.push(settleKey(() => replayCommitted(earlier, item.events, key)));
+        // an identity of the store's own is this very append's: its first commit landed
+        verdicts.push(key === undefined ? earlier : settleKey(() => replayCommitted(earlier, item.events, key)));
         continue;
       }
-      const ahead = taken.get(identity);
-      if (ahead !== undefined) {
+      const ahead = key === undefined ? undefined : taken.get(identity);
+      if (key !== undefined && ahead !== undefined) {
         verdicts.push({ sameAs: ahead, key, events: item.events });
         continue;
       }

@@ -58,7 +58,7 @@ export interface FaultReport {
   readonly lost?: number;
   /** Failed appends that are in the log. */
   readonly landed?: number;
-  /** Failed appends in the log whose error did not say `mayHaveCommitted`. */
+  /** Failed appends in the log whose error did not say `mayHaveCommitted` (conflicts included: a conflict wrote nothing). */
   readonly landedUnannounced?: number;
   /** Missing positions in the log. */
   readonly gaps?: number;
@@ -84,6 +84,7 @@ interface WorkerDone {
   acked?: string[];
   failed?: string[];
   uncertain?: string[];
+  conflicted?: string[];
   failures?: Record<string, number>;
   conflicts?: number;
   slow?: number;
@@ -145,7 +146,7 @@ export async function runFaultWorker(run: FaultRun, admin: Sql): Promise<FaultRe
     twice: [...count.values()].filter((n) => n > 1).length,
     lost: done.acked.filter((id) => !count.has(id)).length,
     landed: landedIds.length,
-    landedUnannounced: landedIds.filter((id) => !uncertain.has(id)).length,
+    landedUnannounced: landedIds.filter((id) => !uncertain.has(id)).length + (done.conflicted ?? []).filter((id) => count.has(id)).length,
     gaps: rows.length === 0 ? 0 : (rows.at(-1) as { seq: number }).seq - rows.length,
     ...streamCheck(done.streamed ?? [], rows, uncertain),
     events: rows.length,
