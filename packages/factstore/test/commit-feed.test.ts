@@ -41,12 +41,13 @@ describe('CommitFeed', () => {
     const waiting = feed.wait(0n, feed.epoch);
     let woken = false;
     void waiting.done.then(() => (woken = true));
-    await feed.refresh(200n);
+    expect(feed.told(200n)).toBe(true);
     await Promise.resolve();
     expect(woken).toBe(true);
     expect(feed.head).toBe(200n);
     expect(headReads).toBe(0);
-    await feed.refresh(100n); // an older signal never moves the head back
+    expect(feed.told(100n)).toBe(false); // an older signal never moves the head back
+    expect(feed.told(200n)).toBe(false); // nor does one already known wake anybody
     expect(feed.head).toBe(200n);
     expect(headReads).toBe(0);
     await feed.refresh();

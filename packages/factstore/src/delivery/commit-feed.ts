@@ -51,15 +51,19 @@ export class CommitFeed {
   }
 
   /**
-   * Something else may have committed: learn the new head (`head` when the signal told it, else
-   * read from the backend), then wake the waiting loops.
+   * A signal told that the log reached `head`: learns it without reading and wakes the waiting
+   * loops, if it is new. Returns whether it was (one already known is this process's own commit,
+   * or an older signal: nothing to do).
    */
-  refresh(head?: bigint): Promise<void> {
-    if (head !== undefined) {
-      if (head > this.knownHead) this.knownHead = head;
-      this.wake();
-      return Promise.resolve();
-    }
+  told(head: bigint): boolean {
+    if (head <= this.knownHead) return false;
+    this.knownHead = head;
+    this.wake();
+    return true;
+  }
+
+  /** Something else may have committed: reads the head from the backend, then wakes the waiting loops. */
+  refresh(): Promise<void> {
     if (this.refreshing) {
       this.refreshAgain = true;
       return this.refreshing;

@@ -107,8 +107,8 @@ export abstract class EventStoreBase implements EventStore {
       options.leaseMs,
     );
     backend.watch?.((head) => {
-      if (head !== undefined && head <= this.feed.head) return; // known already: this store's own commit, or an older signal
-      void this.feed.refresh(head);
+      if (head === undefined) void this.feed.refresh();
+      else if (!this.feed.told(head)) return; // known already: this store's own commit, or an older signal
       this.waits.poke();
     });
     attachMaintenance(this, backend, {
