@@ -12,6 +12,7 @@ import {
   type ValidQuery,
 } from '../src/backend.js';
 import type { TelemetryOptions } from '../src/index.js';
+import { Telemetry } from '../src/observability/telemetry.js';
 
 /**
  * A backend in memory that writes through {@link GroupCommit} (each commit takes a few ms, so
@@ -22,6 +23,8 @@ export class GroupBackend implements StoreBackend {
   readonly batches: CommittedBatch[] = [];
   readonly cursors = new Map<string, { position: bigint; holder: string | null }>();
   commitMs = 2;
+  /** The telemetry scope each append was submitted in (`undefined`: none entered). */
+  readonly appendScopes: unknown[] = [];
 
   private readonly groups = new GroupCommit<GroupAppend>(async (group) => {
     await new Promise((resolve) => setTimeout(resolve, this.commitMs));
@@ -34,6 +37,7 @@ export class GroupBackend implements StoreBackend {
   });
 
   append(events: readonly ValidEvent[], condition?: AppendCondition): Promise<CommittedBatch> {
+    this.appendScopes.push(Telemetry.appendScope.getStore());
     return this.groups.submit({ events, condition });
   }
   async query(query: ValidQuery): Promise<QueryResult> {
@@ -94,7 +98,10 @@ export class GroupBackend implements StoreBackend {
 
 /** A store on {@link GroupBackend}. */
 export class GroupStore extends EventStoreBase {
-  constructor(telemetry?: TelemetryOptions) {
-    super(new GroupBackend(), { telemetry });
+  constructor(
+    telemetry?: TelemetryOptions,
+    readonly groupBackend = new GroupBackend(),
+  ) {
+    super(groupBackend, { telemetry });
   }
 }

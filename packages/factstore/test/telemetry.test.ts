@@ -8,7 +8,14 @@ import {
   type Histogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SamplingDecision,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-base';
 import { isFactStoreError, type EventRecord } from '../src/index.js';
 import { checkOptions, TelemetryOnlyOptions } from '../src/backend.js';
 import { loadOpenTelemetry } from '../src/observability/otel-api.js';
@@ -177,6 +184,40 @@ describe('spans', () => {
       trace.disable();
       metrics.disable();
     }
+  });
+
+  it('with the API installed and no SDK registered, starts no span; an SDK registered later is used from then on', async () => {
+    const store = new GroupStore();
+    await store.append([ev('before')]);
+    expect(store.groupBackend.appendScopes).toEqual([undefined]); // no scope entered: there is nothing to record
+    const { spans, tracerProvider } = setUp();
+    expect(trace.setGlobalTracerProvider(tracerProvider)).toBe(true);
+    try {
+      await store.append([ev('after')]);
+      await store.close();
+      const appends = named(spans.getFinishedSpans(), 'factstore.append');
+      expect(appends.map((span) => span.attributes['factstore.events.count'])).toEqual([1]);
+      expect(named(spans.getFinishedSpans(), 'factstore.group_commit')).toHaveLength(1);
+    } finally {
+      trace.disable();
+    }
+  });
+
+  it('appends not sampled: no span of theirs is kept, and their group commit starts none (it would belong to no trace)', async () => {
+    const spans = new InMemorySpanExporter();
+    // records every span but the appends'
+    const sampler: Sampler = {
+      shouldSample: (_context, _traceId, name) => ({
+        decision: name === 'factstore.append' ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED,
+      }),
+      toString: () => 'all but appends',
+    };
+    const tracerProvider = new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(spans)] });
+    const store = new GroupStore({ tracerProvider });
+    await store.append([ev('a')]);
+    await store.query({ filters: [{ eventTypes: ['a'] }] });
+    await store.close();
+    expect(spans.getFinishedSpans().map((span) => span.name)).toEqual(['factstore.query']);
   });
 });
 

@@ -16,7 +16,13 @@ const KIND_INTERNAL = 0;
 /** The span of the append being submitted, for the group commit that takes it (see {@link Telemetry.appendScope}). */
 export interface AppendTrace {
   readonly telemetry: Telemetry;
-  readonly span: Span;
+  /** The append's span, when it records (none while no SDK is registered, or when it was not sampled). */
+  readonly span: Span | undefined;
+}
+
+/** The API's global tracer provider (`ProxyTracerProvider`): the registered SDK's, or nothing behind it yet. */
+interface ProxyTracerProvider {
+  getDelegateTracer(name: string): Tracer | undefined;
 }
 
 /** Which stream a handler call or a replay belongs to. */
@@ -53,7 +59,12 @@ export class Telemetry {
   /** Whether spans and metrics are recorded (the API is loaded, or providers were passed). */
   readonly on: boolean;
   private readonly api: OtelApi | undefined;
-  private readonly tracer: Tracer | undefined;
+  /** The tracer, once there is one that records (see {@link tracerNow}). */
+  private tracer: Tracer | undefined;
+  /** The API's global provider when no provider was passed: its tracer is taken once an SDK registers behind it. */
+  private readonly proxy: ProxyTracerProvider | undefined;
+  /** The attributes of `factstore.append.duration` for an append that did not fail, by kind. */
+  private readonly succeeded: Readonly<Record<'append' | 'appendIf', Attributes>>;
   private readonly meter: Meter | undefined;
   private readonly store: Attributes;
   /** {@link streamAttributes} of each stream seen. */
@@ -73,9 +84,21 @@ export class Telemetry {
     this.store = { 'factstore.store': store };
     const tracerProvider = options.tracerProvider ?? api?.trace.getTracerProvider();
     const meterProvider = options.meterProvider ?? api?.metrics.getMeterProvider();
-    this.tracer = tracerProvider?.getTracer(INSTRUMENTATION_SCOPE) as Tracer | undefined;
-    this.meter = meterProvider?.getMeter(INSTRUMENTATION_SCOPE) as Meter | undefined;
-    this.on = this.tracer !== undefined || this.meter !== undefined;
+    // the global provider is a proxy: with no SDK behind it, its tracer makes spans that record
+    // nothing, at a cost to every append and query; none is started until an SDK registers
+    const proxied =
+      options.tracerProvider === undefined &&
+      typeof (tracerProvider as Partial<ProxyTracerProvider> | undefined)?.getDelegateTracer === 'function';
+    this.proxy = proxied ? (tracerProvider as unknown as ProxyTracerProvider) : undefined;
+    this.tracer = proxied ? undefined : (tracerProvider?.getTracer(INSTRUMENTATION_SCOPE) as Tracer | undefined);
+    const provided = meterProvider?.getMeter(INSTRUMENTATION_SCOPE) as Meter | undefined;
+    // the API's no-op meter (no metrics SDK registered) records nothing: no instruments are made
+    this.meter = provided !== undefined && provided === api?.createNoopMeter?.() ? undefined : provided;
+    this.on = this.tracer !== undefined || this.proxy !== undefined || this.meter !== undefined;
+    this.succeeded = {
+      append: { ...this.store, 'factstore.operation': 'append' },
+      appendIf: { ...this.store, 'factstore.operation': 'appendIf' },
+    };
     const meter = this.meter;
     if (!meter) return;
     this.appendDuration = meter.createHistogram('factstore.append.duration', {
@@ -113,15 +136,18 @@ export class Telemetry {
    * `run` (the backend call) runs inside {@link Telemetry.appendScope}.
    */
   append<T>(kind: 'append' | 'appendIf', events: number, run: () => Promise<T>): Promise<T> {
+    if (!this.meter && !this.tracerNow()) return run(); // nothing would record it
     const start = performance.now();
-    const span = this.startSpan(kind === 'append' ? 'factstore.append' : 'factstore.append_if', {
-      'factstore.operation': kind,
-      'factstore.events.count': events,
-    });
+    const span = this.recording(
+      this.startSpan(kind === 'append' ? 'factstore.append' : 'factstore.append_if', {
+        'factstore.operation': kind,
+        'factstore.events.count': events,
+      }),
+    );
     const done = (error?: unknown): void => {
-      const attributes: Attributes = { ...this.store, 'factstore.operation': kind };
+      let attributes = this.succeeded[kind];
       if (error !== undefined) {
-        attributes['error.type'] = errorType(error);
+        attributes = { ...attributes, 'error.type': errorType(error) };
         if (error instanceof ConditionalAppendConflictError) {
           this.conflicts?.add(1, this.store);
           span?.addEvent('factstore.conflict', {
@@ -134,8 +160,8 @@ export class Telemetry {
       this.appendDuration?.record((performance.now() - start) / 1000, attributes);
       span?.end();
     };
-    const trace = span && { telemetry: this, span };
-    const running = trace ? Telemetry.appendScope.run(trace, run) : run();
+    // the group commit that takes the append finds its span and this telemetry (for its metrics) here
+    const running = span || this.meter ? Telemetry.appendScope.run({ telemetry: this, span }, run) : run();
     return running.then(
       (value) => {
         done();
@@ -150,7 +176,8 @@ export class Telemetry {
 
   /** Traces one read (`factstore.query`), with the number of records it returned. */
   async query<T extends { readonly eventRecords: readonly unknown[] }>(direction: string, run: () => Promise<T>): Promise<T> {
-    const span = this.startSpan('factstore.query', { 'factstore.query.direction': direction });
+    if (!this.tracerNow()) return run(); // nothing would record it
+    const span = this.recording(this.startSpan('factstore.query', { 'factstore.query.direction': direction }));
     try {
       const result = await run();
       span?.setAttribute('factstore.events.count', result.eventRecords.length);
@@ -171,7 +198,8 @@ export class Telemetry {
     this.groupSize?.record(size, this.store);
     const first = appends.find((span) => span !== undefined);
     const links = appends.filter((span): span is Span => span !== undefined).map((span) => ({ context: span.spanContext() }));
-    const span = this.startSpan('factstore.group_commit', { 'factstore.group.size': size }, first, links);
+    // without a recording append span to belong to, the group's span would record nothing (or start a trace of its own)
+    const span = first && this.startSpan('factstore.group_commit', { 'factstore.group.size': size }, first, links);
     try {
       return await run();
     } catch (error) {
@@ -274,7 +302,17 @@ export class Telemetry {
     parent?: Span,
     links?: { context: ReturnType<Span['spanContext']> }[],
   ): Span | undefined {
-    return this.tracer && this.open(name, { ...this.store, ...attributes }, parent, links);
+    return this.tracerNow() && this.open(name, { ...this.store, ...attributes }, parent, links);
+  }
+
+  /** `span` when it records; a span that does not (not sampled) is dropped, so that nothing more is spent on it. */
+  private recording(span: Span | undefined): Span | undefined {
+    return span?.isRecording() ? span : undefined;
+  }
+
+  /** The tracer to start spans with now: none while the API's global provider has no SDK behind it. */
+  private tracerNow(): Tracer | undefined {
+    return (this.tracer ??= this.proxy?.getDelegateTracer(INSTRUMENTATION_SCOPE));
   }
 
   /** Starts a span with exactly `attributes` (the store's included), a child of `parent` when given. */
@@ -284,7 +322,7 @@ export class Telemetry {
     parent?: Span,
     links?: { context: ReturnType<Span['spanContext']> }[],
   ): Span | undefined {
-    const tracer = this.tracer;
+    const tracer = this.tracerNow();
     if (!tracer) return undefined;
     const context: Context | undefined = this.api && (parent ? this.api.trace.setSpan(this.api.context.active(), parent) : undefined);
     return tracer.startSpan(name, { kind: KIND_INTERNAL, attributes, ...(links && { links }) }, context);
