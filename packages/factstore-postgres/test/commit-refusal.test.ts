@@ -12,6 +12,16 @@ const failure = (run: () => Promise<unknown>) =>
     (error: unknown) => error,
   );
 
+/** The error `SELECT 1` fails with on a server at 127.0.0.1:`port`. */
+async function selectFailure(port: number): Promise<unknown> {
+  const sql = postgres({ host: '127.0.0.1', port, max: 1, connect_timeout: 2, fetch_types: false, onnotice: () => {} });
+  try {
+    return await failure(() => sql`SELECT 1`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
 describe('refusedCommit: whether a failed commit surely wrote nothing', () => {
   it('an ERROR from the server (the statement rolled back): refused', async () => {
     const sql = postgres(databaseUrl(), { max: 1, onnotice: () => {} });
@@ -53,13 +63,11 @@ describe('refusedCommit: whether a failed commit surely wrote nothing', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const sql = postgres({ host: '127.0.0.1', port, max: 1, fetch_types: false, onnotice: () => {} });
     try {
-      const error = await failure(() => sql`SELECT 1`);
+      const error = await selectFailure(port);
       expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
       expect(refusedCommit(error)).toBe(false);
     } finally {
-      await sql.end({ timeout: 1 });
       server.close();
     }
   });
@@ -69,13 +77,8 @@ describe('refusedCommit: whether a failed commit surely wrote nothing', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve)); // nothing listens there now
-    const sql = postgres({ host: '127.0.0.1', port, max: 1, connect_timeout: 2, onnotice: () => {} });
-    try {
-      const error = await failure(() => sql`SELECT 1`);
-      expect(error).toMatchObject({ code: 'ECONNREFUSED' });
-      expect(refusedCommit(error)).toBe(true);
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
+    const error = await selectFailure(port);
+    expect(error).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(refusedCommit(error)).toBe(true);
   });
 });
