@@ -88,8 +88,20 @@ describe('PostgresStore when a commit reply is lost', () => {
     const schema = await postgresAdapter.create('late-commit');
     const app = `late-commit-${process.pid}`;
     const url = new URL(proxy.url(databaseUrl()));
-    url.searchParams.set('application_name', app);
-    const store = await PostgresStore.connect(url.href, { schema });
+    // one connection: the one cut is the only one, so the store's look-up and second commit open a new one
+    // (with more, the look-up can go out on another connection the cut is just closing)
+    const store = await PostgresStore.connect(
+      {
+        host: url.hostname,
+        port: Number(url.port),
+        user: decodeURIComponent(url.username) || 'postgres',
+        password: decodeURIComponent(url.password),
+        database: url.pathname.slice(1),
+        max: 1,
+        connection: { application_name: app },
+      },
+      { schema },
+    );
     const admin = postgres(databaseUrl(), { max: 2, onnotice: () => {} });
     const waiting = async (count: number) => {
       for (;;) {
