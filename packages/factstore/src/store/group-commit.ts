@@ -26,11 +26,11 @@ export type GroupOutcome = CommittedBatch | Error;
  * still be on its way to the server). Such a second commit is made with `mayHaveLanded`: the
  * store must look the append's identity up under its write lock and answer with the batch it
  * finds, and its unique identity must refuse a second copy should the first commit come after;
- * its answer (a batch, or a refusal such as a conflict) is the outcome. An append whose outcome is still open after that (the second
- * commit failed too, or no time was left for it), or whose check could not be answered, rejects
- * with a `BackendFailureError` with `mayHaveCommitted` set. Without `landed` (a store whose failed
- * commits never commit), every failure is a refusal and the appends of a failed group are
- * committed again alone.
+ * its answer (a batch, or a refusal such as a conflict) is the outcome. An append whose outcome
+ * is still open after that (the second commit failed too, or no time was left for it), or whose
+ * check could not be answered, rejects with a `BackendFailureError` with `mayHaveCommitted` set.
+ * Without `landed` (a store whose failed commits never commit), every failure is a refusal and
+ * the appends of a failed group are committed again alone.
  *
  * With `timeoutMs`, every append settles within that bound: one still waiting for its turn when
  * it is up rejects having written nothing; a commit that has not answered by then is given up on
