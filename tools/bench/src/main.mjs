@@ -46,6 +46,14 @@ const plan = [
   ['many-keys', (s) => workloads.manyKeys(s, { quick })],
 ];
 
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
+           [--peers dcb,emmett]
+Without --store every store runs (the full run takes most of an hour); PostgreSQL needs DATABASE_URL.
+Workloads for --only: ${plan.map(([name]) => name).join(', ')}.`);
+  process.exit(0);
+}
+
 const lowerIsBetter = (unit) => unit === 'ms';
 const ratio = (row) => {
   if (row.baseline === null || row.baseline === undefined) return null;
