@@ -26,8 +26,7 @@ export interface PostgresStoreOptions {
    * issued while the server is down or unreachable fails with `BACKEND_FAILURE` within it instead
    * of waiting for the server to come back. An append whose commit was sent and whose outcome
    * could not be settled within it rejects with `mayHaveCommitted` set (retry it with the same
-   * idempotency key). Calls that
-   * answer within it are unaffected, however long the outage was.
+   * idempotency key). Calls that answer within it are unaffected, however long the outage was.
    */
   callTimeoutMs?: number;
   /**

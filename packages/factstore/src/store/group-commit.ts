@@ -335,8 +335,9 @@ export interface GroupVerdicts<T extends GroupAppend> {
  * Decides the idempotency keys and conditions of a group under the write lock, so that a store
  * writes the whole group with one statement whatever they are. `read` returns, from the log as the
  * lock found it, its head, the context version of every condition, in order, and the committed
- * batches of the identities asked for (the keyed appends'), before anything is written (one statement for
- * all of them, where the store can; with no conditions and no keys it is asked for the head only).
+ * batches of the identities asked for (the keyed appends'), before anything is written (one
+ * statement for all of them, where the store can; with no conditions and no keys it is asked for
+ * the head only).
  *
  * In group order: an append whose key is committed is answered with that batch (`replayed`) or
  * `IdempotencyKeyReusedError`, and one whose key an append ahead of it in the group takes gets
@@ -379,7 +380,7 @@ export async function decideGroup<T extends GroupAppend>(
   const accepted: T[] = [];
   // per append: its index among the accepted, an error, or a batch already committed
   const verdicts: (number | Error | CommittedBatch | { sameAs: number; key: string; events: readonly ValidEvent[] })[] = [];
-  const taken = new Map<string, number>(); // identity → index among the accepted
+  const taken = new Map<string, number>(); // a key's identity → index among the accepted
   let last = head;
   for (const [i, item] of group.entries()) {
     const slot = slots[i] as number;
@@ -395,8 +396,8 @@ export async function decideGroup<T extends GroupAppend>(
         continue;
       }
       const ahead = key === undefined ? undefined : taken.get(identity);
-      if (key !== undefined && ahead !== undefined) {
-        verdicts.push({ sameAs: ahead, key, events: item.events });
+      if (ahead !== undefined) {
+        verdicts.push({ sameAs: ahead, key: key as string, events: item.events });
         continue;
       }
     }
@@ -421,7 +422,7 @@ export async function decideGroup<T extends GroupAppend>(
         continue;
       }
     }
-    if (identity !== undefined) taken.set(identity, accepted.length);
+    if (item.key !== undefined && identity !== undefined) taken.set(identity, accepted.length);
     verdicts.push(accepted.length);
     accepted.push(appended);
     for (const [s, records] of ahead) addMatching(records, appended.events, last, at, (contexts[s] as GroupContext).matcher);
