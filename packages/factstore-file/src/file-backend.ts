@@ -1,10 +1,13 @@
 import type { EventRecord, QueryResult } from 'factstore';
 import {
+  answerIndexed,
   compileMatcher,
   decideGroup,
   GroupCommit,
   identityKey,
+  indexedContextVersion,
   keyIdentity,
+  predicateKeys,
   type AppendCondition,
   type CommittedBatch,
   type FollowUp,
@@ -26,8 +29,6 @@ import { replaceFile } from './cursors.js';
 import { Layout } from './layout.js';
 import { newHolder, type Holder } from './lease.js';
 import { Log } from './log.js';
-import { predicateKeys } from './log-index.js';
-import { answerQuery, contextVersion } from './log-query.js';
 import { LogWriter } from './log-writer.js';
 import type { FileStoreOptions } from './options.js';
 import { WriteLock } from './write-lock.js';
@@ -131,7 +132,7 @@ export class FileBackend implements StoreBackend, MaintenanceBackend {
       const verdicts = await decideGroup(group, async (contexts, identities) => ({
         head: BigInt(this.log.head),
         versions: contexts.map(({ query, matcher }) => {
-          const version = contextVersion(this.log, query, matcher);
+          const version = indexedContextVersion(this.log, query, matcher);
           return version === 0 ? null : BigInt(version);
         }),
         committed: this.committedBatches(identities),
@@ -156,7 +157,7 @@ export class FileBackend implements StoreBackend, MaintenanceBackend {
   async query(query: ValidQuery): Promise<QueryResult> {
     await this.indexKeys(query);
     this.log.refresh();
-    return answerQuery(this.log, query, compileMatcher(query));
+    return answerIndexed(this.log, query, compileMatcher(query));
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {

@@ -1,11 +1,10 @@
 import type { EventRecord } from 'factstore';
-import type { CommittedBatch } from 'factstore/backend';
+import { indexValue, PostingIndex, type CommittedBatch, type IndexedLog } from 'factstore/backend';
 import { BatchScanner, CorruptLogError, scanAsync, scanSync, type ScanEnd } from './batch-scanner.js';
 import type { StoredEvent } from './lines.js';
 import { errorCode, type FileSystem } from './file-system.js';
 import { HeadFile, type Published } from './head-file.js';
 import { segmentFirst, type Layout } from './layout.js';
-import { indexValue, LogIndex } from './log-index.js';
 import { LogMap, type Segment } from './log-map.js';
 import { LogReader, RecentRecords } from './log-reader.js';
 
@@ -16,7 +15,7 @@ export interface TornTail {
 
 /**
  * The log as this process knows it: the {@link LogMap} (where each event is), the
- * {@link LogIndex} (event types, indexed payload values) and the {@link LogReader}, kept current
+ * {@link PostingIndex} (event types, indexed payload values) and the {@link LogReader}, kept current
  * from the segment files:
  *
  * - {@link load} at open reads every segment up to the published head (`head` file);
@@ -29,9 +28,9 @@ export interface TornTail {
  * Each of them adds whole batches only, each in one synchronous step, so a query (which runs
  * synchronously once its keys are indexed) always sees a committed prefix of the log.
  */
-export class Log {
+export class Log implements IndexedLog {
   readonly map: LogMap;
-  readonly index = new LogIndex();
+  readonly index = new PostingIndex();
   readonly reader: LogReader;
   readonly headFile: HeadFile;
   /** The idempotency key of every keyed batch in the log → the first position of that batch. */
@@ -55,6 +54,16 @@ export class Log {
 
   get head(): number {
     return this.map.head;
+  }
+
+  /** The records at `positions`, in that order (see {@link LogReader.at}). */
+  at(positions: readonly number[]): EventRecord[] {
+    return this.reader.at(positions);
+  }
+
+  /** The records from `low` to `high`, inclusive (see {@link LogReader.range}). */
+  range(low: number, high: number): EventRecord[] {
+    return this.reader.range(low, high);
   }
 
   /**

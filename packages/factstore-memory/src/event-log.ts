@@ -1,10 +1,25 @@
 import type { EventRecord } from 'factstore';
-import { firstAfter, type CommittedBatch, type ValidEvent } from 'factstore/backend';
+import {
+  firstAfter,
+  indexValue,
+  PostingIndex,
+  predicateKeys,
+  type CommittedBatch,
+  type IndexedLog,
+  type IndexedScalar,
+  type ValidEvent,
+  type ValidQuery,
+} from 'factstore/backend';
 
-/** The in-memory log: every record at index `position - 1`, and where each batch starts. */
-export class EventLog {
+/**
+ * The in-memory log: every record at index `position - 1`, where each batch starts, and the
+ * {@link PostingIndex} over them (event types always; a payload key's values from the first query
+ * that names the key, see {@link indexKeys}).
+ */
+export class EventLog implements IndexedLog {
   /** Every committed record; the record at position p is at index p − 1. */
   readonly records: EventRecord[] = [];
+  readonly index = new PostingIndex();
   private readonly batchStarts: number[] = [];
 
   /** The last committed position, 0 for an empty log. */
@@ -28,16 +43,45 @@ export class EventLog {
         payload: event.payload,
       });
     }
-    for (const record of batch) this.records.push(record);
+    for (const record of batch) this.add(record);
     this.batchStarts.push(first);
     return batchOf(first, batch);
+  }
+
+  /** The records at `positions`, in that order. */
+  at(positions: readonly number[]): EventRecord[] {
+    return positions.map((position) => this.records[position - 1] as EventRecord);
+  }
+
+  /** The records from `low` to `high`, inclusive. */
+  range(low: number, high: number): EventRecord[] {
+    return this.records.slice(low - 1, high);
+  }
+
+  /**
+   * Gives every payload key the query's predicates look up a value index, built by one pass over
+   * the log when the key is new (from then on every append keeps it current, and keys nobody
+   * queries cost appends nothing).
+   */
+  indexKeys(query: ValidQuery): void {
+    for (const key of predicateKeys(query)) {
+      if (this.index.has(key)) continue;
+      const values = new Map<IndexedScalar, number[]>();
+      for (let i = 0; i < this.records.length; i++) indexValue(values, (this.records[i] as EventRecord).payload, key, i + 1);
+      this.index.install(key, values);
+    }
+  }
+
+  private add(record: EventRecord): void {
+    this.records.push(record);
+    this.index.add(this.records.length, record.eventType, record.payload);
   }
 
   /** Appends batches read elsewhere (an import) as they are: their records, positions and times. */
   appendStored(batches: readonly { readonly records: readonly EventRecord[] }[]): void {
     for (const { records } of batches) {
       this.batchStarts.push(this.records.length + 1);
-      for (const record of records) this.records.push(record);
+      for (const record of records) this.add(record);
     }
   }
 

@@ -6,13 +6,12 @@ import {
   type QueryResult,
 } from 'factstore';
 import {
+  answerIndexed,
   compileMatcher,
-  PostingUnion,
-  readRange,
+  indexedContextVersion,
   replayCommitted,
   type AppendCondition,
   type CommittedBatch,
-  type EventMatcher,
   type MaintenanceBackend,
   type StorageFacts,
   type StoreBackend,
@@ -23,7 +22,6 @@ import {
   type ValidQuery,
 } from 'factstore/backend';
 import { EventLog } from './event-log.js';
-import { LogIndex } from './log-index.js';
 
 interface Cursor {
   readonly query: string;
@@ -36,7 +34,6 @@ interface Cursor {
  */
 export class MemoryBackend implements StoreBackend, MaintenanceBackend {
   private readonly log = new EventLog();
-  private readonly index = new LogIndex(this.log.records);
   private readonly cursors = new Map<string, Cursor>();
   /** The holder of each active durable name. */
   private readonly holders = new Map<string, string>();
@@ -49,28 +46,20 @@ export class MemoryBackend implements StoreBackend, MaintenanceBackend {
     const committed = idempotencyKey === undefined ? undefined : this.keys.get(idempotencyKey);
     if (committed) return replayCommitted(committed, events, idempotencyKey as string);
     if (condition) {
-      const actual = this.contextVersion(condition.query, compileMatcher(condition.query));
+      this.log.indexKeys(condition.query);
+      const actual = indexedContextVersion(this.log, condition.query, compileMatcher(condition.query));
       const version = actual === 0 ? null : BigInt(actual);
       if (version !== condition.expectedVersion)
         throw new ConditionalAppendConflictError(condition.expectedVersion, version, condition.query);
     }
     const batch = this.log.append(events);
-    let position = this.log.head - events.length;
-    for (const event of events) this.index.add(++position, event.eventType, event.payload);
     if (idempotencyKey !== undefined) this.remember(idempotencyKey, batch);
     return batch;
   }
 
   async query(query: ValidQuery): Promise<QueryResult> {
-    const matcher = compileMatcher(query);
-    const version = this.contextVersion(query, matcher);
-    const records = version === 0 ? [] : this.matching(query, matcher);
-    const last = records.at(-1);
-    return {
-      eventRecords: records,
-      lastReturnedSequenceNumber: last ? last.sequenceNumber : null,
-      currentContextVersion: version === 0 ? null : BigInt(version),
-    };
+    this.log.indexKeys(query);
+    return answerIndexed(this.log, query, compileMatcher(query));
   }
 
   async readBatches(after: bigint, maxEvents: number): Promise<CommittedBatch[]> {
@@ -145,12 +134,7 @@ export class MemoryBackend implements StoreBackend, MaintenanceBackend {
 
   async importBatches(batches: readonly StoredBatch[]): Promise<boolean> {
     if (batches[0]?.firstSequenceNumber !== BigInt(this.log.head) + 1n) return false;
-    const start = this.log.head;
     this.log.appendStored(batches);
-    for (let position = start + 1; position <= this.log.head; position++) {
-      const record = this.log.records[position - 1] as EventRecord;
-      this.index.add(position, record.eventType, record.payload);
-    }
     for (const batch of batches) {
       if (batch.idempotencyKey !== undefined) this.remember(batch.idempotencyKey, batch);
     }
@@ -167,55 +151,4 @@ export class MemoryBackend implements StoreBackend, MaintenanceBackend {
     this.keys.set(key, batch);
     this.keyOf.set(Number(batch.firstSequenceNumber), key);
   }
-
-  /** The highest matching position, 0 when nothing matches. */
-  private contextVersion(query: ValidQuery, matcher: EventMatcher): number {
-    const records = this.log.records;
-    const lists = this.index.candidates(query);
-    if (lists === undefined) {
-      for (let i = records.length - 1; i >= 0; i--) if (matcher(records[i] as EventRecord)) return i + 1;
-      return 0;
-    }
-    let best = 0;
-    const newestFirst = [...lists].sort((a, b) => (b.at(-1) ?? 0) - (a.at(-1) ?? 0));
-    for (const list of newestFirst) {
-      if ((list.at(-1) ?? 0) <= best) break;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const position = list[i] as number;
-        if (position <= best) break;
-        if (matcher(records[position - 1] as EventRecord)) {
-          best = position;
-          break;
-        }
-      }
-    }
-    return best;
-  }
-
-  /** The matching records of the query's range, in its direction, at most `limit`. */
-  private matching(query: ValidQuery, matcher: EventMatcher): EventRecord[] {
-    const records = this.log.records;
-    const range = readRange(query);
-    const after = Number(range.after < BigInt(records.length) ? range.after : records.length);
-    const before = range.before === null || range.before > BigInt(records.length) ? records.length + 1 : Number(range.before);
-    const { limit, backward } = range;
-    const out: EventRecord[] = [];
-    const lists = this.index.candidates(query);
-    const union = lists === undefined ? undefined : new PostingUnion(lists, { after, before, backward });
-    // no usable lists: every position of the range is a candidate
-    const next = union ? () => union.next() : scan(after, before, backward);
-    while (out.length < limit) {
-      const position = next();
-      if (position === undefined) break;
-      const record = records[position - 1] as EventRecord;
-      if (matcher(record)) out.push(record);
-    }
-    return out;
-  }
-}
-
-/** The positions strictly between `after` and `before`, one per call, ascending or newest first. */
-function scan(after: number, before: number, backward: boolean): () => number | undefined {
-  let at = backward ? before : after;
-  return backward ? () => (--at > after ? at : undefined) : () => (++at < before ? at : undefined);
 }

@@ -28,6 +28,15 @@ export { assembleBatches, freezeJson } from './store/batches.js';
 export { readCommittedBatches, readWholeBatches, type BatchRange, type BatchSource, type IdentifiedRange } from './store/whole-batches.js';
 export { rowToRecord, type EventRow } from './store/rows.js';
 export { firstAfter, PostingUnion, type PostingRange } from './store/posting-lists.js';
+export {
+  indexValue,
+  MAX_INDEXED_STRING,
+  PostingIndex,
+  predicateKeys,
+  type IndexedScalar,
+  type PostingCandidates,
+} from './store/posting-index.js';
+export { answerIndexed, indexedContextVersion, type IndexedLog } from './store/indexed-query.js';
 export { DurableWaits, WAIT_POLL_MS } from './store/durable-waits.js';
 export { DurableLeases, HEARTBEAT_MS, LEASE_MS } from './store/durable-leases.js';
 export { checkFormat, NewerFormatError, upgradeFormat } from './store/format.js';

@@ -14,6 +14,7 @@ import { liveStreamCases } from './live-streams.js';
 import { maintenanceCases } from './maintenance.js';
 import { payloadPredicateCases } from './payload-predicates.js';
 import { queryCases } from './query.js';
+import { randomMatchingCases } from './random-matching.js';
 import { statusCases } from './status.js';
 import { unsubscribeCases } from './unsubscribe.js';
 import { waitForDurableCases } from './wait-for-durable.js';
@@ -28,6 +29,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...idempotencyCases,
   ...decideCases,
   ...payloadPredicateCases,
+  ...randomMatchingCases,
   ...liveStreamCases,
   ...unsubscribeCases,
   ...durableStreamCases,

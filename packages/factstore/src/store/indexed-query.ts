@@ -1,21 +1,40 @@
-import type { EventRecord, QueryResult } from 'factstore';
-import { PostingUnion, readRange, type EventMatcher, type ValidQuery } from 'factstore/backend';
-import type { Log } from './log.js';
+import type { EventRecord } from '../event.js';
+import type { EventMatcher } from '../matching/query-match.js';
+import type { QueryResult } from '../query.js';
+import type { ValidQuery } from '../validation/validate.js';
+import { readRange } from './candidate-read.js';
+import type { PostingIndex } from './posting-index.js';
+import { PostingUnion } from './posting-lists.js';
 
-/** How many consecutive events a scan reads at once (one read per segment). */
+/** How many consecutive events a scan reads at once. */
 const SCAN_PAGE = 1024;
-/** How many candidates are read at once (nearby lines coalesced into one read). */
+/** How many candidates are read at once. */
 const CANDIDATE_PAGE = 256;
 /** How many of a list's newest candidates are read at once when looking for the context version. */
 const VERSION_PAGE = 16;
 
 /**
- * A query's answer from the log as it is now (synchronous, so it is one consistent snapshot):
- * candidates from the index when it can narrow, otherwise a scan, each candidate checked with the
- * contract's matcher.
+ * A log whose queries a {@link PostingIndex} in this process's memory narrows (the memory and
+ * file stores): its head, its index (current up to the head, with the query's keys installed) and
+ * its records by position. Queries run synchronously, so each sees one state of the log.
  */
-export function answerQuery(log: Log, query: ValidQuery, matcher: EventMatcher): QueryResult {
-  const version = contextVersion(log, query, matcher);
+export interface IndexedLog {
+  /** The last position, 0 for an empty log. */
+  readonly head: number;
+  readonly index: PostingIndex;
+  /** The records at `positions` (ascending, each at most the head), in that order. */
+  at(positions: readonly number[]): EventRecord[];
+  /** The records from `low` to `high` (inclusive, 1 ≤ low ≤ high ≤ head), ascending. */
+  range(low: number, high: number): EventRecord[];
+}
+
+/**
+ * A query's answer from an {@link IndexedLog}: candidates from its index when it can narrow,
+ * otherwise a scan; each candidate checked with the contract's matcher unless the index decides
+ * on its own ({@link PostingCandidates.exact}), when no record is read but those returned.
+ */
+export function answerIndexed(log: IndexedLog, query: ValidQuery, matcher: EventMatcher): QueryResult {
+  const version = indexedContextVersion(log, query, matcher);
   const records = version === 0 ? [] : matching(log, query, matcher);
   const last = records.at(-1);
   return {
@@ -25,15 +44,15 @@ export function answerQuery(log: Log, query: ValidQuery, matcher: EventMatcher):
   };
 }
 
-/** The highest matching position, 0 when nothing matches. */
-export function contextVersion(log: Log, query: ValidQuery, matcher: EventMatcher): number {
+/** The highest position in `log` that matches `query`, 0 when none does. */
+export function indexedContextVersion(log: IndexedLog, query: ValidQuery, matcher: EventMatcher): number {
   const head = log.head;
   if (head === 0) return 0;
   const candidates = log.index.candidates(query);
   if (candidates === undefined) {
     if (matchesEverything(query)) return head;
     for (let high = head; high >= 1; high -= SCAN_PAGE) {
-      const records = log.reader.range(Math.max(1, high - SCAN_PAGE + 1), high);
+      const records = log.range(Math.max(1, high - SCAN_PAGE + 1), high);
       for (let i = records.length - 1; i >= 0; i--)
         if (matcher(records[i] as EventRecord)) return Number((records[i] as EventRecord).sequenceNumber);
     }
@@ -47,7 +66,7 @@ export function contextVersion(log: Log, query: ValidQuery, matcher: EventMatche
     search: for (let end = list.length; end > 0; end -= VERSION_PAGE) {
       const page = list.slice(Math.max(0, end - VERSION_PAGE), end);
       if ((page.at(-1) as number) <= best) break;
-      const records = log.reader.at(page);
+      const records = log.at(page);
       for (let i = records.length - 1; i >= 0; i--) {
         const position = page[i] as number;
         if (position <= best) break search;
@@ -62,7 +81,7 @@ export function contextVersion(log: Log, query: ValidQuery, matcher: EventMatche
 }
 
 /** The matching records of the query's range, in its direction, at most `limit`. */
-function matching(log: Log, query: ValidQuery, matcher: EventMatcher): EventRecord[] {
+function matching(log: IndexedLog, query: ValidQuery, matcher: EventMatcher): EventRecord[] {
   const head = log.head;
   const range = readRange(query);
   const after = Number(range.after < BigInt(head) ? range.after : head);
@@ -78,26 +97,35 @@ function matching(log: Log, query: ValidQuery, matcher: EventMatcher): EventReco
       ? () => {
           const high = low - 1;
           low = Math.max(after + 1, high - SCAN_PAGE + 1);
-          return high < low ? [] : log.reader.range(low, high).reverse();
+          return high < low ? [] : log.range(low, high).reverse();
         }
       : () => {
           const high = Math.min(before - 1, low + SCAN_PAGE - 1);
-          const records = low > high ? [] : log.reader.range(low, high);
+          const records = low > high ? [] : log.range(low, high);
           low = high + 1;
           return records;
         };
   } else {
     const union = new PostingUnion(candidates.lists, { after, before, backward });
+    const exact = candidates.exact;
+    // an exact page holds only matches, so it need hold no more than the limit still wants
+    const size = exact ? () => Math.min(CANDIDATE_PAGE, limit - out.length) : () => CANDIDATE_PAGE;
     nextPage = () => {
       // the next page of candidates: the union of the lists without repeats, read ascending
       const page: number[] = [];
-      while (page.length < CANDIDATE_PAGE) {
+      const wanted = size();
+      while (page.length < wanted) {
         const next = union.next();
         if (next === undefined) break;
-        page.push(next);
+        if (!exact || log.index.accepts(candidates, next)) page.push(next);
       }
-      return backward ? log.reader.at(page.reverse()).reverse() : log.reader.at(page);
+      return backward ? log.at(page.reverse()).reverse() : log.at(page);
     };
+    if (exact) {
+      for (let records = nextPage(); records.length > 0 && out.length < limit; records = nextPage())
+        for (const record of records) out.push(record);
+      return out;
+    }
   }
   while (out.length < limit) {
     const records = nextPage();
