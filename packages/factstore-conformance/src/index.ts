@@ -7,3 +7,4 @@ export { describeFactStoreConformance, runConformanceCase, type ConformanceOptio
 export { conformanceCases } from './cases/index.js';
 export { badInputs } from './cases/input-rules.js';
 export type { CaseContext, ConformanceCase, CreateStore } from './conformance-case.js';
+export { pick, random, RANDOM_TYPES, randomEvent, randomPayload, randomPredicate, randomQuery } from './random-data.js';

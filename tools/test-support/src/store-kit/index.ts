@@ -14,7 +14,6 @@ export { credited, eventually, opened, positions, sleep } from './helpers.js';
 export { smallDisk, type RemoteError, type SmallDisk } from './small-disk.js';
 export { PROCESSES, storeChild, killChildren } from './processes.js';
 export { withStoreOptions, type ProjectingStore, type ProjectionAdapter, type SqlRow } from './projection.js';
-export { randomPayload, randomPredicate, randomQuery } from './same-as-memory.js';
 export {
   describeCrossProcessWait,
   describeExitAfterClose,
