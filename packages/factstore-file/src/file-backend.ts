@@ -199,7 +199,9 @@ export class FileBackend implements StoreBackend, MaintenanceBackend {
   /**
    * Polls the `head` file every `pollIntervalMs` (one small read) for other processes' commits;
    * where the platform reports changes of a file (`fs.watch`), a change of `head` triggers a look
-   * at once too. The poll is what counts: a missed or unsupported notification only costs latency.
+   * at once too, unless this instance holds the write lock (then the change is its own write:
+   * nobody else can commit). The poll is what counts: a missed or unsupported notification, or
+   * one passed over, only costs latency.
    */
   watch(onCommit: () => void): void {
     let notified = this.log.head;
@@ -216,7 +218,9 @@ export class FileBackend implements StoreBackend, MaintenanceBackend {
       }
     };
     this.poller = setInterval(() => {
-      this.watcher ??= this.files.watch(this.layout.head, look);
+      this.watcher ??= this.files.watch(this.layout.head, () => {
+        if (!this.lock.heldNow) look();
+      });
       look();
     }, this.options.pollIntervalMs).unref();
   }

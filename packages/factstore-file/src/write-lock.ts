@@ -78,14 +78,22 @@ export class WriteLock {
   }
 
   /**
+   * Whether this instance holds the lock with a heartbeat recent enough that nobody may have taken
+   * it over: then no other process can have committed since this instance's last write. Reads no file.
+   */
+  get heldNow(): boolean {
+    const lease = this.lease;
+    return lease !== undefined && Date.now() - lease.lastRenewed < WRITE_LOCK_STALE_MS / 2;
+  }
+
+  /**
    * Whether the lock is still this instance's. Nobody may take over a lock whose heartbeat is
    * younger than {@link WRITE_LOCK_STALE_MS}, so a recent renewal answers without a look at the file.
    */
   private stillHeld(): boolean {
     const lease = this.lease;
     if (!lease) return false;
-    if (Date.now() - lease.lastRenewed < WRITE_LOCK_STALE_MS / 2) return true;
-    return lease.renew();
+    return this.heldNow || lease.renew();
   }
 
   /** Renews the heartbeat while the lock is held; called every second. */

@@ -125,6 +125,45 @@ describe('FileStore persistence', () => {
     await writer.close();
   });
 
+  it('a change notification while this instance holds the write lock reads nothing (the change is its own write); once it let go, one reads the head', async () => {
+    const notify: (() => void)[] = [];
+    let headReads = 0;
+    const heads = new Set<number>();
+    const files: FileSystem = {
+      ...nodeFileSystem,
+      openSync: (path, flags) => {
+        const fd = nodeFileSystem.openSync(path, flags);
+        if (path.endsWith('/head')) heads.add(fd);
+        else heads.delete(fd);
+        return fd;
+      },
+      readSync: (fd, ...args) => (heads.has(fd) && headReads++, nodeFileSystem.readSync(fd, ...args)),
+      watch: (path, onChange) => (notify.push(onChange), nodeFileSystem.watch(path, () => {})),
+    };
+    const path = tempStore();
+    const store = await openFileStore(path, { pollIntervalMs: 20 }, files);
+    const seen: number[][] = [];
+    await store.streamAll((batch) => void seen.push(positions(batch)));
+    // the poll's first tick installs the watch; its notifications are called by hand, and
+    // synchronously, so that no poll tick (which reads the head) comes between
+    const started = Date.now();
+    while (notify.length === 0 && Date.now() - started < 5_000) await sleep(5);
+    await store.append([opened('a1')]); // the lock lingers after the write
+    const before = headReads;
+    for (let i = 0; i < 5; i++) notify[0]!();
+    expect(headReads).toBe(before);
+    // another instance commits once this one has let go of the lock (it lingers, then releases it)
+    const other = await FileStore.open(path);
+    await other.append([opened('a2')]);
+    await other.close();
+    const after = headReads;
+    notify[0]!();
+    expect(headReads).toBeGreaterThan(after);
+    while (seen.length < 2 && Date.now() - started < 5_000) await sleep(2);
+    expect(seen).toEqual([[1], [2]]);
+    await store.close();
+  });
+
   it('indexes every payload key queries ask about, the 40th as the 1st (no cap past which a query would read the whole log)', async () => {
     const path = tempStore();
     const store = await FileStore.open(path);
