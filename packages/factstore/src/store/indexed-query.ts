@@ -3,7 +3,7 @@ import type { EventMatcher } from '../matching/query-match.js';
 import type { QueryResult } from '../query.js';
 import type { ValidQuery } from '../validation/validate.js';
 import { readRange } from './candidate-read.js';
-import type { PostingIndex } from './posting-index.js';
+import type { PostingCandidates, PostingIndex } from './posting-index.js';
 import { PostingUnion } from './posting-lists.js';
 
 /** How many consecutive events a scan reads at once. */
@@ -34,8 +34,10 @@ export interface IndexedLog {
  * on its own ({@link PostingCandidates.exact}), when no record is read but those returned.
  */
 export function answerIndexed(log: IndexedLog, query: ValidQuery, matcher: EventMatcher): QueryResult {
-  const version = indexedContextVersion(log, query, matcher);
-  const records = version === 0 ? [] : matching(log, query, matcher);
+  // the candidates once, for the version and the records (one synchronous state of the log)
+  const candidates = log.index.candidates(query);
+  const version = versionOf(log, candidates, query, matcher);
+  const records = version === 0 ? [] : matching(log, candidates, query, matcher);
   const last = records.at(-1);
   return {
     eventRecords: records,
@@ -46,9 +48,13 @@ export function answerIndexed(log: IndexedLog, query: ValidQuery, matcher: Event
 
 /** The highest position in `log` that matches `query`, 0 when none does. */
 export function indexedContextVersion(log: IndexedLog, query: ValidQuery, matcher: EventMatcher): number {
+  return versionOf(log, log.index.candidates(query), query, matcher);
+}
+
+/** The context version from the query's `candidates` (`undefined`: none, scan). */
+function versionOf(log: IndexedLog, candidates: PostingCandidates | undefined, query: ValidQuery, matcher: EventMatcher): number {
   const head = log.head;
   if (head === 0) return 0;
-  const candidates = log.index.candidates(query);
   if (candidates === undefined) {
     if (matchesEverything(query)) return head;
     for (let high = head; high >= 1; high -= SCAN_PAGE) {
@@ -81,14 +87,13 @@ export function indexedContextVersion(log: IndexedLog, query: ValidQuery, matche
 }
 
 /** The matching records of the query's range, in its direction, at most `limit`. */
-function matching(log: IndexedLog, query: ValidQuery, matcher: EventMatcher): EventRecord[] {
+function matching(log: IndexedLog, candidates: PostingCandidates | undefined, query: ValidQuery, matcher: EventMatcher): EventRecord[] {
   const head = log.head;
   const range = readRange(query);
   const after = Number(range.after < BigInt(head) ? range.after : head);
   const before = range.before === null || range.before > BigInt(head) ? head + 1 : Number(range.before);
   const { limit, backward } = range;
   const out: EventRecord[] = [];
-  const candidates = log.index.candidates(query);
   // the next page of records to check, in the walk's direction; empty once the range is done
   let nextPage: () => EventRecord[];
   if (candidates === undefined) {
