@@ -103,14 +103,15 @@ export class MemoryBackend implements StoreBackend, MaintenanceBackend {
   async close(): Promise<void> {}
 
   async inspect(): Promise<StorageFacts> {
-    const types = new Map<string, bigint>();
-    for (const record of this.log.records) types.set(record.eventType, (types.get(record.eventType) ?? 0n) + 1n);
     return {
       formatVersion: 1,
       supportedFormat: 1,
       eventCount: BigInt(this.log.head),
       batchCount: BigInt(this.log.batchCount),
-      eventTypes: [...types].sort(([a], [b]) => (a < b ? -1 : 1)).map(([eventType, count]) => ({ eventType, count })),
+      eventTypes: this.log.index
+        .typeCounts()
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([eventType, count]) => ({ eventType, count: BigInt(count) })),
       cursors: [...this.cursors]
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([name, { query, position }]) => {
