@@ -5,7 +5,7 @@ import type { EventRecord } from 'factstore';
 import { FileStore } from '../src/index.js';
 import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
 import { openFileStore } from '../src/file-store.js';
-import { checkLog, segmentFiles } from './store-files.js';
+import { checkLog, openedFiles, segmentFiles } from './store-files.js';
 import { removeTempFolders, tempFolder, tempStore } from './temp-folders.js';
 
 afterAll(removeTempFolders);
@@ -38,7 +38,7 @@ function fullAfter(capacity: number) {
     }
     return sum;
   };
-  const segments = new Set<number>();
+  const segments = openedFiles((path) => path.includes('/segments/'));
   /** How much of a write at `position` fits (segment files only; other files are not limited). */
   const fits = (fd: number, length: number, position: number) => {
     if (!segments.has(fd)) return length;
@@ -50,12 +50,7 @@ function fullAfter(capacity: number) {
   };
   const files: FileSystem = {
     ...nodeFileSystem,
-    openSync: (path, flags) => {
-      const fd = nodeFileSystem.openSync(path, flags);
-      if (path.includes('/segments/')) segments.add(fd);
-      else segments.delete(fd);
-      return fd;
-    },
+    openSync: segments.openSync,
     writeSync: (fd, buffer, offset, length, position) => nodeFileSystem.writeSync(fd, buffer, offset, fits(fd, length, position), position),
     write: async (fd, buffer, offset, length, position) => nodeFileSystem.write(fd, buffer, offset, fits(fd, length, position), position),
   };

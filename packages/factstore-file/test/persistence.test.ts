@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FileStore } from '../src/index.js';
 import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
 import { openFileStore } from '../src/file-store.js';
-import { checkLog, segmentFiles } from './store-files.js';
+import { checkLog, openedFiles, segmentFiles } from './store-files.js';
 import { removeTempFolders, tempStore } from './temp-folders.js';
 
 afterAll(removeTempFolders);
@@ -17,15 +17,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A file system that counts writes to segment files and syncs. */
 function counting() {
   const calls = { write: 0, datasync: 0, fsync: 0 };
-  const segments = new Set<number>();
+  const segments = openedFiles((path) => path.includes('/segments/'));
   const files: FileSystem = {
     ...nodeFileSystem,
-    openSync: (path, flags) => {
-      const fd = nodeFileSystem.openSync(path, flags);
-      if (path.includes('/segments/')) segments.add(fd);
-      else segments.delete(fd);
-      return fd;
-    },
+    openSync: segments.openSync,
     write: (fd, ...args) => (segments.has(fd) && calls.write++, nodeFileSystem.write(fd, ...args)),
     writeSync: (fd, ...args) => (segments.has(fd) && calls.write++, nodeFileSystem.writeSync(fd, ...args)),
     datasync: (fd) => (calls.datasync++, nodeFileSystem.datasync(fd)),
@@ -128,15 +123,10 @@ describe('FileStore persistence', () => {
   it('a change notification while this instance holds the write lock reads nothing (the change is its own write); once it let go, one reads the head', async () => {
     const notify: (() => void)[] = [];
     let headReads = 0;
-    const heads = new Set<number>();
+    const heads = openedFiles((path) => path.endsWith('/head'));
     const files: FileSystem = {
       ...nodeFileSystem,
-      openSync: (path, flags) => {
-        const fd = nodeFileSystem.openSync(path, flags);
-        if (path.endsWith('/head')) heads.add(fd);
-        else heads.delete(fd);
-        return fd;
-      },
+      openSync: heads.openSync,
       readSync: (fd, ...args) => (heads.has(fd) && headReads++, nodeFileSystem.readSync(fd, ...args)),
       watch: (path, onChange) => (notify.push(onChange), nodeFileSystem.watch(path, () => {})),
     };

@@ -1,6 +1,25 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
+
+/**
+ * The descriptors the store opens on files whose path `matches`, for a test's file system
+ * wrapper: use its `openSync` in the wrapper and ask `has(fd)` in the calls it watches (a
+ * descriptor number reused for another file no longer counts).
+ */
+export function openedFiles(matches: (path: string) => boolean): { openSync: FileSystem['openSync']; has(fd: number): boolean } {
+  const fds = new Set<number>();
+  return {
+    openSync: (path, flags) => {
+      const fd = nodeFileSystem.openSync(path, flags);
+      if (matches(path)) fds.add(fd);
+      else fds.delete(fd);
+      return fd;
+    },
+    has: (fd) => fds.has(fd),
+  };
+}
 
 /** One event line as read straight from a segment file (not through the store). */
 export interface Line {
