@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countResults, listFailures } from './test-results.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const [command = 'test', ...rest] = process.argv.slice(2);
@@ -46,32 +47,13 @@ function prepare() {
   return [cmd, pre];
 }
 
-/** Counts passed and failed tests from the Jest JSON and node:test TAP files of this run. */
-function count(folder) {
-  let passed = 0;
-  let failed = 0;
-  for (const file of existsSync(folder) ? readdirSync(folder) : []) {
-    const text = readFileSync(join(folder, file), 'utf8');
-    if (file === 'summary.txt') continue;
-    if (file.endsWith('.jest.json')) {
-      const result = JSON.parse(text);
-      passed += result.numPassedTests;
-      failed += result.numFailedTests + result.numRuntimeErrorTestSuites;
-    } else if (file.endsWith('.tap')) {
-      passed += Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
-      failed += Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(text)?.[1] ?? 0);
-    }
-  }
-  return { passed, failed };
-}
-
 if (command === 'test') {
   const [cmd, pre] = prepare();
   const results = join(root, '.test-results');
   rmSync(results, { recursive: true, force: true });
   mkdirSync(results, { recursive: true });
   const status = run(cmd, [...pre, 'exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...rest]);
-  const { passed, failed } = count(results);
+  const { passed, failed } = countResults(results);
   // every package must have run its tests: a missing result (a server that did not start, a
   // runner that crashed) is a failure, never a skip
   const packages = readdirSync(join(root, 'packages')).map(
@@ -80,6 +62,11 @@ if (command === 'test') {
   const missing = packages.filter((name) => !existsSync(join(results, `${name}.jest.json`)));
   for (const name of missing) console.error(`no test results from ${name}`);
   const broken = (status !== 0 && failed === 0 ? 1 : 0) + missing.length;
+  const failedTests = listFailures(results, root);
+  if (failedTests.length > 0) {
+    console.log(`\nfailed tests (${failedTests.length}):`);
+    for (const entry of failedTests.slice(0, 30)) console.log(entry);
+  }
   const summary = `${passed} passed, ${failed + broken} failed`;
   writeFileSync(join(results, 'summary.txt'), `${summary}\n`);
   console.log(`\n${summary}`);
