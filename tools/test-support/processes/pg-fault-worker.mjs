@@ -104,9 +104,17 @@ await sleep(durationMs);
 running = false;
 await bounded(Promise.all(work), callBoundMs + durationMs);
 
-// the stream must reach the head the log has now
-const head = await bounded(store.query({ filters: [{ eventTypes: ['probe'] }] }), callBoundMs);
-const last = head.settled && !head.error ? Number(head.value.currentContextVersion ?? 0) : null;
+// the stream must reach the head the log has now. The read of that head is tried again while it
+// fails: right after a terminate storm a query can still fail with 57P01 on a pooled connection
+// the storm ended, and a single failed read used to skip the wait, so that a stream a few
+// milliseconds behind was reported as stalled (about one run in 25). A head not read within 5 s
+// skips the wait; the report compares the stream with the log all the same.
+let last = null;
+for (const headDeadline = now() + 5000; last === null && now() < headDeadline;) {
+  const head = await bounded(store.query({ filters: [{ eventTypes: ['probe'] }] }), callBoundMs);
+  if (head.settled && !head.error) last = Number(head.value.currentContextVersion ?? 0);
+  else await sleep(50);
+}
 const deadline = now() + 5000;
 while (last !== null && (streamed.at(-1) ?? 0) < last && now() < deadline) await sleep(20);
 const closed = await bounded(store.close(), callBoundMs);
