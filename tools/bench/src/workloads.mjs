@@ -7,27 +7,30 @@ import { median, now, percentile, progress, sample, settle } from './measure.mjs
 
 const rate = (count, ms) => (count / ms) * 1000;
 
-/** 1. append in batches of 100, one caller. */
+/**
+ * 1. append in batches of 100, one caller. Each side runs one untimed round first; the timed rounds
+ * alternate between the sides (see {@link interleaved}).
+ */
 export async function appendBatches(store, { total, rounds }) {
   const perRound = Math.min(total, 200_000);
   const batches = Array.from({ length: perRound / 100 }, (_, b) => events(b * 100, 100, perRound));
-  const run = async (open) => {
-    const rates = [];
-    for (let r = -1; r < rounds; r++) {
-      const target = await open();
-      // a store in use has its context index: one query first, as an application would
-      await target.query?.(contextOf('acc-0'));
-      settle();
-      const start = now();
-      for (const batch of batches) await target.append(batch);
-      if (r >= 0) rates.push(rate(perRound, (now() - start) / 1e6)); // round -1 warms up
-      await target.close();
-    }
-    return median(rates);
+  const round = async (open) => {
+    const target = await open();
+    // a store in use has its context index: one query first, as an application would
+    await target.query?.(contextOf('acc-0'));
+    settle();
+    const start = now();
+    for (const batch of batches) await target.append(batch);
+    const perSecond = rate(perRound, (now() - start) / 1e6);
+    await target.close();
+    return perSecond;
   };
   progress(`${store.name}: append batches of 100`);
-  const factstore = await run(store.open);
-  const baseline = await run(store.openBaseline);
+  const [factstore, baseline] = await interleaved(
+    rounds,
+    () => round(store.open),
+    () => round(store.openBaseline),
+  );
   const rows = [
     {
       workload: 'append, batches of 100',
@@ -39,11 +42,16 @@ export async function appendBatches(store, { total, rounds }) {
   ];
   // a store whose index covers every payload key also compares with a baseline that indexes the same
   if (store.openBaselineEveryKey) {
+    const [, everyKey] = await interleaved(
+      rounds,
+      () => round(store.open),
+      () => round(store.openBaselineEveryKey),
+    );
     rows.push({
       workload: 'append, batches of 100, baseline indexing every key',
       unit: 'events/s',
       factstore,
-      baseline: await run(store.openBaselineEveryKey),
+      baseline: everyKey,
       note: 'the same factstore figure; the baseline also writes a (tag, seq) row for every top-level scalar value',
     });
   }
@@ -51,11 +59,32 @@ export async function appendBatches(store, { total, rounds }) {
 }
 
 /**
- * 2. single-event appends: one caller, and 64 concurrent callers. Each side first runs one round
- * that is not timed (the first appends of a process run colder code, and a store measured first
- * and cold used to be compared with a warm baseline: 0.64–0.71× for the file store in its first
- * 6,000 appends, 0.92–1.05× after), then the timed rounds alternate between the two sides, which
- * of them goes first switching every round.
+ * The medians of `rounds` timed rounds of `ours` and of `theirs`: one untimed round of each first
+ * (the first rounds of a process run colder code), then the timed rounds alternate, which side goes
+ * first switching every round, so that a machine that gets slower or faster during the run moves
+ * both figures alike.
+ */
+async function interleaved(rounds, ours, theirs) {
+  await ours();
+  await theirs();
+  const a = [];
+  const b = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      a.push(await ours());
+      b.push(await theirs());
+    } else {
+      b.push(await theirs());
+      a.push(await ours());
+    }
+  }
+  return [median(a), median(b)];
+}
+
+/**
+ * 2. single-event appends: one caller, and 64 concurrent callers, the rounds {@link interleaved}
+ * (a store timed first and cold used to be compared with a warm baseline: the file store reached
+ * 0.64–0.71× the rate of the same system calls in its first 6,000 appends, 0.92–1.05× after).
  */
 export async function appendSingles(store, { rounds, quick }) {
   const count = quick ? 2_000 : store.name === 'memory' ? 100_000 : 5_000;
@@ -75,25 +104,17 @@ export async function appendSingles(store, { rounds, quick }) {
     await target.close();
     return perSecond;
   };
-  const run = async (callers) => {
-    await round(store.open, callers);
-    await round(store.openBaseline, callers);
-    const ours = [];
-    const base = [];
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) {
-        ours.push(await round(store.open, callers));
-        base.push(await round(store.openBaseline, callers));
-      } else {
-        base.push(await round(store.openBaseline, callers));
-        ours.push(await round(store.open, callers));
-      }
-    }
-    return [median(ours), median(base)];
-  };
   progress(`${store.name}: single appends`);
-  const [one, baseOne] = await run(1);
-  const [many, baseMany] = await run(64);
+  const [one, baseOne] = await interleaved(
+    rounds,
+    () => round(store.open, 1),
+    () => round(store.openBaseline, 1),
+  );
+  const [many, baseMany] = await interleaved(
+    rounds,
+    () => round(store.open, 64),
+    () => round(store.openBaseline, 64),
+  );
   return [
     { workload: 'append, single events, 1 caller', unit: 'appends/s', factstore: one, baseline: baseOne, note: '' },
     {
