@@ -1,5 +1,6 @@
 // Reads the results the test runners leave in .test-results/: Jest JSON (tools/jest-run.mjs) and
-// node:test TAP (tools/node-test-run.mjs). Used by tools/run.mjs for the summary line of CI.
+// node:test TAP (tools/node-test-run.mjs). Used by tools/run.mjs for the summary line of CI and
+// the list of failed tests printed above it.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
