@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countResults, listFailures } from './test-results.mjs';
+import { readTestResults } from './test-results.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const [command = 'test', ...rest] = process.argv.slice(2);
@@ -53,7 +53,7 @@ if (command === 'test') {
   rmSync(results, { recursive: true, force: true });
   mkdirSync(results, { recursive: true });
   const status = run(cmd, [...pre, 'exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...rest]);
-  const { passed, failed } = countResults(results);
+  const { passed, failed, failures } = readTestResults(results, root);
   // every package must have run its tests: a missing result (a server that did not start, a
   // runner that crashed) is a failure, never a skip
   const packages = readdirSync(join(root, 'packages')).map(
@@ -62,10 +62,9 @@ if (command === 'test') {
   const missing = packages.filter((name) => !existsSync(join(results, `${name}.jest.json`)));
   for (const name of missing) console.error(`no test results from ${name}`);
   const broken = (status !== 0 && failed === 0 ? 1 : 0) + missing.length;
-  const failedTests = listFailures(results, root);
-  if (failedTests.length > 0) {
-    console.log(`\nfailed tests (${failedTests.length}):`);
-    for (const entry of failedTests.slice(0, 30)) console.log(entry);
+  if (failures.length > 0) {
+    console.log(`\nfailed tests (${failures.length}):`);
+    for (const entry of failures.slice(0, 30)) console.log(entry);
   }
   const summary = `${passed} passed, ${failed + broken} failed`;
   writeFileSync(join(results, 'summary.txt'), `${summary}\n`);

@@ -4,25 +4,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Counts passed and failed tests from the Jest JSON and node:test TAP files of this run. */
-export function countResults(folder) {
-  let passed = 0;
-  let failed = 0;
-  for (const file of existsSync(folder) ? readdirSync(folder) : []) {
-    const text = readFileSync(join(folder, file), 'utf8');
-    if (file === 'summary.txt') continue;
-    if (file.endsWith('.jest.json')) {
-      const result = JSON.parse(text);
-      passed += result.numPassedTests;
-      failed += result.numFailedTests + result.numRuntimeErrorTestSuites;
-    } else if (file.endsWith('.tap')) {
-      passed += Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
-      failed += Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(text)?.[1] ?? 0);
-    }
-  }
-  return { passed, failed };
-}
-
 /** The first lines of a failure message, without colour codes. */
 function excerpt(message, lines = 4) {
   return (
@@ -39,25 +20,35 @@ function excerpt(message, lines = 4) {
 }
 
 /**
- * The failed tests of the results in `folder`, by package and name with the start of their message: CI shows only
- * the end of the output, so the failures are listed again next to the summary.
+ * What the Jest JSON and node:test TAP files in `folder` hold, each file read once: how many tests
+ * passed and failed (a Jest suite that did not run, and a cancelled node:test test, count as
+ * failed), and the failed tests by package and name with the start of their message (`root`: the
+ * repository, cut from the paths of suites that failed on their own). CI shows only the end of the
+ * output, so the failures are listed again next to the summary.
  */
-export function listFailures(folder, root) {
-  const found = [];
+export function readTestResults(folder, root) {
+  let passed = 0;
+  let failed = 0;
+  const failures = [];
   for (const file of existsSync(folder) ? readdirSync(folder) : []) {
-    const text = readFileSync(join(folder, file), 'utf8');
     const name = file.replace(/\.(jest\.json|node\.tap)$/, '');
     if (file.endsWith('.jest.json')) {
-      for (const suite of JSON.parse(text).testResults ?? []) {
+      const result = JSON.parse(readFileSync(join(folder, file), 'utf8'));
+      passed += result.numPassedTests;
+      failed += result.numFailedTests + result.numRuntimeErrorTestSuites;
+      for (const suite of result.testResults ?? []) {
         const failedTests = (suite.assertionResults ?? []).filter((test) => test.status === 'failed');
         for (const test of failedTests) {
-          found.push(`  ${name}: ${test.fullName}\n${excerpt((test.failureMessages ?? []).join('\n'))}`);
+          failures.push(`  ${name}: ${test.fullName}\n${excerpt((test.failureMessages ?? []).join('\n'))}`);
         }
         if (failedTests.length === 0 && suite.status === 'failed') {
-          found.push(`  ${name}: ${suite.name.slice(root.length + 1)}\n${excerpt(suite.message ?? '')}`);
+          failures.push(`  ${name}: ${suite.name.slice(root.length + 1)}\n${excerpt(suite.message ?? '')}`);
         }
       }
     } else if (file.endsWith('.tap')) {
+      const text = readFileSync(join(folder, file), 'utf8');
+      passed += Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
+      failed += Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(text)?.[1] ?? 0);
       const lines = text.split('\n');
       lines.forEach((line, index) => {
         const match = /^(\s*)not ok \d+ - (.*)$/.exec(line);
@@ -70,9 +61,9 @@ export function listFailures(folder, root) {
         // a suite fails with its tests (listed themselves) or on its own, as when a hook throws
         const suite = block.some((entry) => /^\s*type: 'suite'/.test(entry));
         if (suite && (error < 0 || /subtests? failed/.test(block[error]))) return;
-        found.push(`  ${name}: ${match[2]}\n${error < 0 ? '' : excerpt(block.slice(error).join('\n'))}`);
+        failures.push(`  ${name}: ${match[2]}\n${error < 0 ? '' : excerpt(block.slice(error).join('\n'))}`);
       });
     }
   }
-  return found;
+  return { passed, failed, failures };
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { countResults, listFailures } from '../../test-results.mjs';
+import { readTestResults } from '../../test-results.mjs';
 
 const tap = `TAP version 13
 # Subtest: a suite
@@ -66,7 +66,8 @@ describe('test results', () => {
   it('counts the passed and failed tests of Jest JSON and TAP, a suite that did not run as failed', () => {
     const folder = folderWith({ 'p.jest.json': JSON.stringify(jest), 'q.node.tap': tap, 'summary.txt': '9 passed, 9 failed\n' });
     try {
-      assert.deepEqual(countResults(folder), { passed: 4, failed: 3 });
+      const { passed, failed } = readTestResults(folder, '/repo');
+      assert.deepEqual({ passed, failed }, { passed: 4, failed: 3 });
     } finally {
       rmSync(folder, { recursive: true });
     }
@@ -75,7 +76,7 @@ describe('test results', () => {
   it('lists each failed test by package and name with the start of its message, and no suite of TAP', () => {
     const folder = folderWith({ 'p.jest.json': JSON.stringify(jest), 'q.node.tap': tap });
     try {
-      const listed = listFailures(folder, '/repo');
+      const listed = readTestResults(folder, '/repo').failures;
       assert.equal(listed.length, 3);
       assert.match(listed[0], /^ {2}p: a appends once\n {6}Error: expected 1, got 2\n {6}at x$/);
       assert.match(listed[1], /^ {2}p: packages\/p\/test\/b\.test\.ts\n {6}Cannot find module x$/);
@@ -88,7 +89,7 @@ describe('test results', () => {
   it('lists nothing when every test passed', () => {
     const folder = folderWith({ 'q.node.tap': tap.replace('not ok 2', 'ok 2').replace('not ok 1', 'ok 1') });
     try {
-      assert.deepEqual(listFailures(folder, '/repo'), []);
+      assert.deepEqual(readTestResults(folder, '/repo').failures, []);
     } finally {
       rmSync(folder, { recursive: true });
     }
