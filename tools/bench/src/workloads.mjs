@@ -8,8 +8,8 @@ import { median, now, percentile, progress, sample, settle } from './measure.mjs
 const rate = (count, ms) => (count / ms) * 1000;
 
 /**
- * 1. append in batches of 100, one caller. Each side runs one untimed round first; the timed rounds
- * alternate between the sides (see {@link interleaved}).
+ * 1. append in batches of 100, one caller, the rounds {@link interleaved} with the baseline's (and
+ * with those of a baseline indexing every key, where the store has one).
  */
 export async function appendBatches(store, { total, rounds }) {
   const perRound = Math.min(total, 200_000);
@@ -26,11 +26,11 @@ export async function appendBatches(store, { total, rounds }) {
     return perSecond;
   };
   progress(`${store.name}: append batches of 100`);
-  const [factstore, baseline] = await interleaved(
-    rounds,
-    () => round(store.open),
-    () => round(store.openBaseline),
-  );
+  // a store whose index covers every payload key also compares with a baseline that indexes the same
+  const everyKey = store.openBaselineEveryKey;
+  const sides = [() => round(store.open), () => round(store.openBaseline)];
+  if (everyKey) sides.push(() => round(everyKey));
+  const [factstore, baseline, baselineEveryKey] = await interleaved(rounds, ...sides);
   const rows = [
     {
       workload: 'append, batches of 100',
@@ -40,18 +40,12 @@ export async function appendBatches(store, { total, rounds }) {
       note: `${perRound.toLocaleString('en')} events per round`,
     },
   ];
-  // a store whose index covers every payload key also compares with a baseline that indexes the same
-  if (store.openBaselineEveryKey) {
-    const [, everyKey] = await interleaved(
-      rounds,
-      () => round(store.open),
-      () => round(store.openBaselineEveryKey),
-    );
+  if (everyKey) {
     rows.push({
       workload: 'append, batches of 100, baseline indexing every key',
       unit: 'events/s',
       factstore,
-      baseline: everyKey,
+      baseline: baselineEveryKey,
       note: 'the same factstore figure; the baseline also writes a (tag, seq) row for every top-level scalar value',
     });
   }
@@ -59,26 +53,19 @@ export async function appendBatches(store, { total, rounds }) {
 }
 
 /**
- * The medians of `rounds` timed rounds of `ours` and of `theirs`: one untimed round of each first
- * (the first rounds of a process run colder code), then the timed rounds alternate, which side goes
- * first switching every round, so that a machine that gets slower or faster during the run moves
- * both figures alike.
+ * The medians of `rounds` timed rounds of each side (factstore first, then its baselines): one
+ * untimed round of each first (the first rounds of a process run colder code), then the timed
+ * rounds alternate, the sides in order in one round and in reverse in the next, so that a machine
+ * that gets slower or faster during the run moves every figure alike.
  */
-async function interleaved(rounds, ours, theirs) {
-  await ours();
-  await theirs();
-  const a = [];
-  const b = [];
+async function interleaved(rounds, ...sides) {
+  for (const side of sides) await side();
+  const rates = sides.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      a.push(await ours());
-      b.push(await theirs());
-    } else {
-      b.push(await theirs());
-      a.push(await ours());
-    }
+    const order = sides.map((_, k) => (r % 2 === 0 ? k : sides.length - 1 - k));
+    for (const k of order) rates[k].push(await sides[k]());
   }
-  return [median(a), median(b)];
+  return rates.map(median);
 }
 
 /**

@@ -107,7 +107,7 @@ await bounded(Promise.all(work), callBoundMs + durationMs);
 // the stream must reach the head the log has now. The read of that head is tried again while it
 // fails: right after a terminate storm a query can still fail with 57P01 on a pooled connection
 // the storm ended, and a single failed read used to skip the wait, so that a stream a few
-// milliseconds behind was reported as stalled (about one run in 25). A head not read within 5 s
+// milliseconds behind was reported as stalled (3 runs in 106). A head not read within 5 s
 // skips the wait; the report compares the stream with the log all the same.
 let last = null;
 for (const headDeadline = now() + 5000; last === null && now() < headDeadline;) {
