@@ -1,5 +1,5 @@
 // pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
-//            [--peers dcb,emmett]
+//            [--peers dcb,emmett] [--rounds N] [--rounds N]
 // Runs every workload on every store beside its baseline, prints a table, and writes it as
 // markdown and JSON to .bench-results/.
 import { spawnSync } from 'node:child_process';
@@ -60,8 +60,9 @@ const plan = [
 
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
-           [--peers dcb,emmett]
+           [--peers dcb,emmett] [--rounds N]
 Without --store every store runs (the full run takes most of an hour); PostgreSQL needs DATABASE_URL.
+--rounds N: rounds of each peer workload (default: 1 with --quick, else one per contestant).
 Workloads for --only: ${plan.map(([name]) => name).join(', ')}.`);
   process.exit(0);
 }
@@ -122,7 +123,8 @@ if (peers) {
   const { comparePeers, peersTable } = await import('./peers/compare.mjs');
   const pg = await import('./stores/postgres.mjs');
   used.add(pg);
-  const compared = await comparePeers(peers, { quick, total: Number(option('events') ?? 100_000), only });
+  const peerRounds = option('rounds') === undefined ? undefined : Number(option('rounds'));
+  const compared = await comparePeers(peers, { quick, total: Number(option('events') ?? 100_000), only, rounds: peerRounds });
   await pg.cleanUp();
   const peerTable = peersTable(compared);
   mkdirSync(out, { recursive: true });

@@ -1,7 +1,8 @@
 // The peer comparison (`--peers dcb,emmett`): the same workloads on the raw postgres.js driver,
 // factstore-postgres and each peer, in one run on one server, each store in a schema or database
 // of its own. Rounds are interleaved across the contestants, so drift on a shared machine hits
-// them alike. Not run by default, not in CI.
+// them alike, and each round starts with the next contestant (round r runs them from the r-th on),
+// so that none always runs right after the same neighbour's writes. Not run by default, not in CI.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median, progress } from '../measure.mjs';
@@ -46,13 +47,14 @@ async function start(name, options) {
 /**
  * Runs the comparison for `names` (of {@link peerNames}) beside factstore and the raw driver and
  * returns its rows: `{ workload, unit, figures: { raw, factstore, <peer>… }, notes }`.
- * `rounds` interleaved rounds per workload, the median kept.
+ * `rounds` interleaved rounds per workload (one with `quick`, else one for each contestant, so
+ * each runs once in every place of the order), the median kept.
  */
-export async function comparePeers(names, { quick, total, only }) {
+export async function comparePeers(names, { quick, total, only, rounds: chosen }) {
   for (const name of names) if (!peerNames.includes(name)) throw new Error(`unknown peer ${name}; known: ${peerNames.join(', ')}`);
   const contestants = [];
   for (const name of ['raw', 'factstore', ...names]) contestants.push(await start(name, { quick, total }));
-  const rounds = quick ? 1 : 2;
+  const rounds = chosen ?? (quick ? 1 : contestants.length);
   const rows = [];
   try {
     for (const w of workloads({ quick, total })) {
@@ -61,7 +63,7 @@ export async function comparePeers(names, { quick, total, only }) {
       const notes = {};
       const kept = {};
       for (let r = 0; r < (w.id === 'read' || w.id === 'catch-up' ? 1 : rounds); r++) {
-        for (const c of contestants) {
+        for (const c of rotated(contestants, r)) {
           progress(`peers: ${w.workload}: ${c.name}${rounds > 1 ? ` (round ${r + 1})` : ''}`);
           let out;
           try {
@@ -83,6 +85,12 @@ export async function comparePeers(names, { quick, total, only }) {
     for (const c of contestants) await c.stop();
   }
   return { contestants: contestants.map(({ name, label }) => ({ name, label })), rows };
+}
+
+/** `list` from its `by`-th element on, then the ones before it. */
+function rotated(list, by) {
+  const at = by % list.length;
+  return [...list.slice(at), ...list.slice(0, at)];
 }
 
 /** The comparison as a markdown table: each figure, and beside it its ratio to the raw driver's. */
