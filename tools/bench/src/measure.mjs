@@ -1,4 +1,6 @@
-// Timing helpers: medians over rounds, throughput, progress on stderr.
+// Timing helpers: medians over rounds, throughput, progress on stderr, warming files.
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Nanoseconds now, as a number (fine for durations). */
 export const now = () => Number(process.hrtime.bigint());
@@ -36,3 +38,35 @@ export function progress(message) {
 export function settle() {
   globalThis.gc?.();
 }
+
+/**
+ * Reads every file under `folders` once from start to end (1 MiB at a time) and returns their
+ * total size in bytes: brings a store's files and its baseline's into the OS page cache alike
+ * before a read workload, so the figure does not depend on which was written last.
+ */
+export function readFolders(folders) {
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let total = 0;
+  for (const folder of folders)
+    for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const fd = openSync(join(entry.parentPath ?? entry.path, entry.name), 'r');
+      try {
+        for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0;) total += read;
+      } finally {
+        closeSync(fd);
+      }
+    }
+  return total;
+}
+
+/** The total size in bytes of the files under `folder`. */
+export function folderBytes(folder) {
+  let total = 0;
+  for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true }))
+    if (entry.isFile()) total += statSync(join(entry.parentPath ?? entry.path, entry.name)).size;
+  return total;
+}
+
+/** Bytes as GB or MB with three significant digits. */
+export const bytesText = (bytes) => (bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : `${(bytes / 1e6).toPrecision(3)} MB`);

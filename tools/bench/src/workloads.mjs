@@ -227,6 +227,9 @@ export async function scaling(store, { sizes, quick }) {
     await load((batch) => base.append(batch));
     loaded = size;
     await store.analyze?.();
+    // both sides' files read once, so neither's reads depend on which was written last (the OS
+    // may keep less than both in its page cache: the row's note gives their sizes)
+    store.warm?.(target, base);
     settle();
     const accounts = data.sample(size, samples);
     progress(`${store.name}: queries and appends at ${n}`);
@@ -250,8 +253,8 @@ export async function scaling(store, { sizes, quick }) {
     at.query.push(median(queries));
     at.appendIf.push(median(appendIfs));
     at.append.push(median(appends));
-    // where the store has a cache that the log may outgrow (PostgreSQL's shared_buffers), say how big both are
-    const footprint = (await store.footprint?.(target)) ?? '';
+    // where the log may outgrow a cache (PostgreSQL's shared_buffers, the OS page cache), say how big it is
+    const footprint = (await store.footprint?.(target, base)) ?? '';
     rows.push(
       {
         workload: `context query at ${n} events`,

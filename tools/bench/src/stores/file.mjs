@@ -4,7 +4,8 @@
 // with one pread per line, and replay by reading the file in 1 MiB chunks.
 import { closeSync, fdatasync, mkdtempSync, openSync, readSync, rmSync, write } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { bytesText, folderBytes, readFolders } from '../measure.mjs';
 import { promisify } from 'node:util';
 import { FileStore } from 'factstore-file';
 
@@ -34,9 +35,20 @@ export const openAt = (path) => FileStore.open(path, { pollIntervalMs: 1 });
 const pwrite = promisify(write);
 const sync = promisify(fdatasync);
 
+/** Reads the store's files and its baseline's into the OS page cache, before the scaling workload's reads. */
+export function warm(store, baseline) {
+  readFolders([store.path, dirname(baseline.path)]);
+}
+
+/** The sizes of the store's files and its baseline's, for the scaling rows. */
+export function footprint(store, baseline) {
+  return `files ${bytesText(folderBytes(store.path))}, baseline's ${bytesText(folderBytes(dirname(baseline.path)))}`;
+}
+
 /** The same work with raw node:fs. */
 export async function openBaseline() {
-  const fd = openSync(join(freshFolder(), 'log.jsonl'), 'w+');
+  const path = join(freshFolder(), 'log.jsonl');
+  const fd = openSync(path, 'w+');
   let size = 0;
   let head = 0;
   const byAccount = new Map(); // accountId → [offset, length][]
@@ -52,6 +64,7 @@ export async function openBaseline() {
     return JSON.parse(buffer.toString('utf8', 0, length - 1));
   };
   return {
+    path,
     append: (events) =>
       exclusive(async () => {
         const first = head + 1;

@@ -5,7 +5,8 @@
 // trigger into a (tag, seq) table), to show what the store costs beyond that index.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { bytesText, folderBytes, readFolders } from '../measure.mjs';
 import sqlite3 from 'sqlite3';
 import { SqliteStore } from 'factstore-sqlite';
 
@@ -34,8 +35,9 @@ export const openAt = (path) => SqliteStore.open(path, { pollIntervalMs: 1 });
 
 /** The same work with the raw driver; `everyKey`: with a value index of every payload key, as the store keeps. */
 export async function openBaseline({ everyKey = false } = {}) {
+  const path = freshPath();
   const db = await new Promise((resolve, reject) => {
-    const opened = new sqlite3.Database(freshPath(), (error) => (error ? reject(error) : resolve(opened)));
+    const opened = new sqlite3.Database(path, (error) => (error ? reject(error) : resolve(opened)));
   });
   const run = (sql, params = []) => new Promise((resolve, reject) => db.run(sql, params, (error) => (error ? reject(error) : resolve())));
   const all = (sql, params = []) =>
@@ -58,6 +60,7 @@ export async function openBaseline({ everyKey = false } = {}) {
     return next;
   };
   return {
+    path,
     append: (events) =>
       exclusive(async () => {
         await run('BEGIN IMMEDIATE');
@@ -94,6 +97,17 @@ export async function openBaseline({ everyKey = false } = {}) {
     },
     close: () => exclusive(() => new Promise((resolve) => db.close(() => resolve()))),
   };
+}
+
+/** Reads the files of the store and of its baseline (database and WAL) into the OS page cache, before the scaling workload's reads. */
+export function warm(store, baseline) {
+  readFolders([dirname(store.path), dirname(baseline.path)]);
+}
+
+/** The sizes of the store's files and its baseline's, for the scaling rows. */
+export function footprint(store, baseline) {
+  const size = (path) => bytesText(folderBytes(dirname(path)));
+  return `files ${size(store.path)}, baseline's ${size(baseline.path)}`;
 }
 
 /** The baseline with a value index of every payload key (for the batch appends). */
