@@ -1,5 +1,5 @@
 // pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
-//            [--peers dcb,emmett] [--rounds N] [--rounds N]
+//            [--peers dcb,emmett] [--rounds N]
 // Runs every workload on every store beside its baseline, prints a table, and writes it as
 // markdown and JSON to .bench-results/.
 import { spawnSync } from 'node:child_process';

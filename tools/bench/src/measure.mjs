@@ -39,33 +39,33 @@ export function settle() {
   globalThis.gc?.();
 }
 
+/** The paths of the files under `folder`, at any depth. */
+function filesUnder(folder) {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
+}
+
 /**
- * Reads every file under `folders` once from start to end (1 MiB at a time) and returns their
- * total size in bytes: brings a store's files and its baseline's into the OS page cache alike
- * before a read workload, so the figure does not depend on which was written last.
+ * Reads every file under `folders` once from start to end (1 MiB at a time): brings a store's
+ * files and its baseline's into the OS page cache alike before a read workload, so the figure
+ * does not depend on which was written last.
  */
 export function readFolders(folders) {
   const chunk = Buffer.allocUnsafe(1 << 20);
-  let total = 0;
-  for (const folder of folders)
-    for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const fd = openSync(join(entry.parentPath ?? entry.path, entry.name), 'r');
-      try {
-        for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0;) total += read;
-      } finally {
-        closeSync(fd);
-      }
+  for (const path of folders.flatMap(filesUnder)) {
+    const fd = openSync(path, 'r');
+    try {
+      while (readSync(fd, chunk, 0, chunk.length, null) > 0);
+    } finally {
+      closeSync(fd);
     }
-  return total;
+  }
 }
 
 /** The total size in bytes of the files under `folder`. */
 export function folderBytes(folder) {
-  let total = 0;
-  for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true }))
-    if (entry.isFile()) total += statSync(join(entry.parentPath ?? entry.path, entry.name)).size;
-  return total;
+  return filesUnder(folder).reduce((total, path) => total + statSync(path).size, 0);
 }
 
 /** Bytes as GB or MB with three significant digits. */

@@ -3,7 +3,7 @@
 // better), durations "ms" (lower is better); medians over rounds.
 import { decide } from 'factstore';
 import { accountOf, CONTEXT_TYPE, contextOf, events, fill, staged } from './data.mjs';
-import { median, now, percentile, progress, sample, settle } from './measure.mjs';
+import { bytesText, folderBytes, median, now, percentile, progress, readFolders, sample, settle } from './measure.mjs';
 
 const rate = (count, ms) => (count / ms) * 1000;
 
@@ -229,7 +229,8 @@ export async function scaling(store, { sizes, quick }) {
     await store.analyze?.();
     // both sides' files read once, so neither's reads depend on which was written last (the OS
     // may keep less than both in its page cache: the row's note gives their sizes)
-    store.warm?.(target, base);
+    const [files, baseFiles] = store.filesOf?.(target, base) ?? [];
+    if (files) readFolders([files, baseFiles]);
     settle();
     const accounts = data.sample(size, samples);
     progress(`${store.name}: queries and appends at ${n}`);
@@ -254,7 +255,9 @@ export async function scaling(store, { sizes, quick }) {
     at.appendIf.push(median(appendIfs));
     at.append.push(median(appends));
     // where the log may outgrow a cache (PostgreSQL's shared_buffers, the OS page cache), say how big it is
-    const footprint = (await store.footprint?.(target, base)) ?? '';
+    const footprint = files
+      ? `files ${bytesText(folderBytes(files))}, baseline's ${bytesText(folderBytes(baseFiles))}`
+      : ((await store.footprint?.(target)) ?? '');
     rows.push(
       {
         workload: `context query at ${n} events`,

@@ -5,7 +5,6 @@
 import { closeSync, fdatasync, mkdtempSync, openSync, readSync, rmSync, write } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { bytesText, folderBytes, readFolders } from '../measure.mjs';
 import { promisify } from 'node:util';
 import { FileStore } from 'factstore-file';
 
@@ -35,15 +34,8 @@ export const openAt = (path) => FileStore.open(path, { pollIntervalMs: 1 });
 const pwrite = promisify(write);
 const sync = promisify(fdatasync);
 
-/** Reads the store's files and its baseline's into the OS page cache, before the scaling workload's reads. */
-export function warm(store, baseline) {
-  readFolders([store.path, dirname(baseline.path)]);
-}
-
-/** The sizes of the store's files and its baseline's, for the scaling rows. */
-export function footprint(store, baseline) {
-  return `files ${bytesText(folderBytes(store.path))}, baseline's ${bytesText(folderBytes(dirname(baseline.path)))}`;
-}
+/** The folders of the store's files and of its baseline's, which the scaling workload reads first and sizes. */
+export const filesOf = (store, baseline) => [store.path, dirname(baseline.path)];
 
 /** The same work with raw node:fs. */
 export async function openBaseline() {

@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { bytesText, folderBytes, readFolders } from '../measure.mjs';
 import sqlite3 from 'sqlite3';
 import { SqliteStore } from 'factstore-sqlite';
 
@@ -99,16 +98,8 @@ export async function openBaseline({ everyKey = false } = {}) {
   };
 }
 
-/** Reads the files of the store and of its baseline (database and WAL) into the OS page cache, before the scaling workload's reads. */
-export function warm(store, baseline) {
-  readFolders([dirname(store.path), dirname(baseline.path)]);
-}
-
-/** The sizes of the store's files and its baseline's, for the scaling rows. */
-export function footprint(store, baseline) {
-  const size = (path) => bytesText(folderBytes(dirname(path)));
-  return `files ${size(store.path)}, baseline's ${size(baseline.path)}`;
-}
+/** The folders of the store's files and of its baseline's (database and WAL), which the scaling workload reads first and sizes. */
+export const filesOf = (store, baseline) => [dirname(store.path), dirname(baseline.path)];
 
 /** The baseline with a value index of every payload key (for the batch appends). */
 export const openBaselineEveryKey = () => openBaseline({ everyKey: true });
