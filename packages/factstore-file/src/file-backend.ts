@@ -204,7 +204,9 @@ export class FileBackend implements StoreBackend, MaintenanceBackend {
    * one passed over, only costs latency.
    */
   watch(onCommit: () => void): void {
-    let notified = this.log.head;
+    // the first look signals whatever it finds: a commit read in by a query since the stream that
+    // started this watch registered is one the stream has not been told of
+    let notified: number | undefined;
     const look = () => {
       if (this.closed) return;
       try {

@@ -1,7 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeFileSystem } from '../src/file-system.js';
+import { eventually, opened, positions } from 'factstore-test-support';
+import { openFileStore } from '../src/file-store.js';
+import { nodeFileSystem, type FileSystem } from '../src/file-system.js';
 import { HeadFile } from '../src/head-file.js';
+import { openedFiles } from './store-files.js';
 import { removeTempFolders, tempFolder } from './temp-folders.js';
 
 afterAll(removeTempFolders);
@@ -32,5 +35,37 @@ describe('the head file (what the writer publishes for other processes)', () => 
     expect(reader.read()).toBeUndefined();
     writer.close();
     reader.close();
+  });
+
+  it('is polled from the first stream on: a store that only appends and reads does not look at it between calls', async () => {
+    const heads = openedFiles((path) => path.endsWith('/head'));
+    let headReads = 0;
+    const files: FileSystem = {
+      ...nodeFileSystem,
+      openSync: heads.openSync,
+      readSync: (fd, buffer, offset, length, position) => {
+        if (heads.has(fd)) headReads++;
+        return nodeFileSystem.readSync(fd, buffer, offset, length, position);
+      },
+    };
+    const folder = tempFolder();
+    const store = await openFileStore(folder, { pollIntervalMs: 5 }, files);
+    const other = await openFileStore(folder, { pollIntervalMs: 5 });
+    try {
+      await store.append([opened('a1')]);
+      headReads = 0; // the open and the append read it
+      await new Promise((resolve) => setTimeout(resolve, 100)); // 20 poll intervals
+      expect(headReads).toBe(0);
+      const seen: number[] = [];
+      const stream = await store.streamAll(async (batch) => void seen.push(...positions(batch)));
+      await other.append([opened('a2')]);
+      await eventually('the other instance’s commit streamed', () => seen.length > 0);
+      expect(seen).toEqual([2]);
+      expect(headReads).toBeGreaterThan(0);
+      await stream.unsubscribe();
+    } finally {
+      await other.close();
+      await store.close();
+    }
   });
 });

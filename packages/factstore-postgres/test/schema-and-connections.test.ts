@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { opened, positions } from 'factstore-test-support';
+import { eventually, opened, positions } from 'factstore-test-support';
 import { PostgresStore } from '../src/index.js';
 import { databaseUrl, schemasDroppedAfterAll, sql } from './database.js';
 
@@ -20,6 +20,41 @@ describe('PostgresStore schema and connections', () => {
       [s],
     );
     expect(index?.indexdef).toMatch(/gin \(payload jsonb_path_ops\)/);
+  });
+
+  it('listens from its first stream on: while it only appends and reads it holds no LISTEN connection', async () => {
+    const s = schema('lazy');
+    // the listening connection's last statement is its LISTEN of the schema's channel
+    const listeners = async () =>
+      Number(
+        (
+          await sql<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE query ILIKE 'listen %' AND position($1 in query) > 0`,
+            [`"factstore_${s}"`],
+          )
+        )[0]?.n,
+      );
+    // the poll an hour away: only a notification can tell the stream of the other instance's commit
+    const watching = await PostgresStore.connect(databaseUrl(), { schema: s, pollIntervalMs: 600_000 });
+    const writing = await PostgresStore.connect(databaseUrl(), { schema: s, pollIntervalMs: 600_000 });
+    try {
+      await writing.append([opened('a1')]);
+      await watching.append([opened('a2')]);
+      expect(positions((await watching.query({})).eventRecords)).toEqual([1, 2]);
+      expect(await listeners()).toBe(0);
+      const seen: number[] = [];
+      const stream = await watching.streamAll(async (batch) => void seen.push(...positions(batch)));
+      await eventually('one LISTEN connection', async () => (await listeners()) === 1);
+      await writing.append([opened('a3')]);
+      await eventually('the other instance’s commit streamed', () => seen.length > 0, 10_000);
+      expect(seen).toEqual([3]);
+      expect(watching.status().head).toBe(3n);
+      await stream.unsubscribe();
+    } finally {
+      await writing.close();
+      await watching.close();
+    }
+    await eventually('no LISTEN connection after close', async () => (await listeners()) === 0);
   });
 
   it('accepts an existing postgres.js instance and leaves it open on close', async () => {

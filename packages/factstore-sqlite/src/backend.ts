@@ -78,7 +78,8 @@ export class SqliteBackend implements StoreBackend, MaintenanceBackend {
       }
       const watcher = readers.pop() as Connection;
       const backend = new SqliteBackend(path, write, readers.slice(0, READERS), readers.slice(READERS), watcher, options);
-      // the baseline is read before open() resolves, so no commit after it can go unnoticed
+      // the baseline is read before open() resolves, so no commit after it can go unnoticed (the
+      // watch starts later, at the first stream: its first poll signals any commit since open)
       backend.dataVersion = (await watcher.get<{ data_version: number }>('PRAGMA data_version'))?.data_version;
       return backend;
     } catch (error) {

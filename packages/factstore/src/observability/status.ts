@@ -50,7 +50,8 @@ export interface StoreStatus {
   /**
    * The newest position this process knows to be committed, without asking the database: its own
    * commits at once, other processes' once a stream read them or the store's watch noticed them
-   * (SQLite, PostgreSQL and file stores: within their poll interval).
+   * (SQLite, PostgreSQL and file stores: within their poll interval; the watch runs from the
+   * store's first stream or `waitForDurable` on).
    */
   readonly head: bigint;
   /**

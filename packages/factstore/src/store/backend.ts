@@ -125,6 +125,10 @@ export interface StoreBackend {
    * have committed. Local commits need no signal. Stop calling it at `close()`. Pass `head` when
    * the signal says how far the log reached (every position up to `head` is committed): the store
    * then needs no read of the head to learn it, and ignores a signal of its own commits.
+   * Called at most once, when the store first needs the signals (its first stream or
+   * `waitForDurable`), not at open. A commit may come between the stream's registration and the
+   * start of the watch: signal once soon after the start (as the PostgreSQL and file stores do),
+   * or signal every commit since the store opened (as SQLite's `data_version` poll does).
    */
   watch?(onCommit: (head?: bigint) => void): void;
 
