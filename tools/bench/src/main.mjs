@@ -1,5 +1,5 @@
 // pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
-//            [--peers dcb,emmett] [--rounds N]
+//            [--peers dcb,emmett] [--rounds N] [--cached-events N]
 // Runs every workload on every store beside its baseline, prints a table, and writes it as
 // markdown and JSON to .bench-results/.
 import { spawnSync } from 'node:child_process';
@@ -60,9 +60,10 @@ const plan = [
 
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`pnpm bench [--store memory,sqlite,file,postgres] [--quick] [--events N] [--sizes N,N,N] [--only name,name]
-           [--peers dcb,emmett] [--rounds N]
+           [--peers dcb,emmett] [--rounds N] [--cached-events N]
 Without --store every store runs (the full run takes most of an hour); PostgreSQL needs DATABASE_URL.
 --rounds N: rounds of each peer workload (default: 1 with --quick, else one per contestant).
+--cached-events N: the file store's cachedEvents option (default: the store's, 2^20).
 Workloads for --only: ${plan.map(([name]) => name).join(', ')}.`);
   process.exit(0);
 }
@@ -109,6 +110,7 @@ for (const storeName of storeNames) {
   const load = available[storeName];
   if (!load) throw new Error(`unknown store ${storeName}; known: ${Object.keys(available).join(', ')}`);
   const store = await load();
+  store.configure?.({ cachedEvents: option('cached-events') === undefined ? undefined : Number(option('cached-events')) });
   used.add(store);
   process.stderr.write(`${storeName}\n`);
   for (const [id, run] of plan) {

@@ -6,6 +6,8 @@ import { accountOf, CONTEXT_TYPE, contextOf, events, fill, staged } from './data
 import { bytesText, folderBytes, median, now, percentile, progress, readFolders, sample, settle } from './measure.mjs';
 
 const rate = (count, ms) => (count / ms) * 1000;
+/** The rounds in which the scaling workload alternates the store's queries and appends with the baseline's. */
+const SCALING_ROUNDS = 4;
 
 /**
  * 1. append in batches of 100, one caller, the rounds {@link interleaved} with the baseline's (and
@@ -204,7 +206,8 @@ export async function appendIfLoop(store, { quick }, entities) {
 /**
  * 5. (and the flatness target) a log grown through `sizes`: at each size, the one-entity context
  * query beside its baseline, a query + appendIf of one context, and a single-event append beside
- * the baseline's; then how much each cost grew from the first size to the last.
+ * the baseline's (the queries and appends of both sides in alternating rounds); then how much each
+ * cost grew from the first size to the last.
  */
 export async function scaling(store, { sizes, quick }) {
   const data = staged(sizes);
@@ -232,25 +235,46 @@ export async function scaling(store, { sizes, quick }) {
     const [files, baseFiles] = store.filesOf?.(target, base) ?? [];
     if (files) readFolders([files, baseFiles]);
     settle();
-    const accounts = data.sample(size, samples);
+    // the timed contexts, then 50 others for the warm-up (so no timed query finds its records cached)
+    const accounts = data.sample(size, samples + 50);
     progress(`${store.name}: queries and appends at ${n}`);
-    await sample(50, (i) => target.query(contextOf(accounts[i]))); // warm up
+    await sample(50, (i) => target.query(contextOf(accounts[samples + i])));
     let contextSize = 0;
-    const queries = await sample(samples, async (i) => {
-      contextSize = (await target.query(contextOf(accounts[i]))).eventRecords.length;
-    });
-    const baseQueries = await sample(store.name === 'memory' ? Math.min(samples, 20) : samples, (i) =>
-      base.contextQuery(CONTEXT_TYPE, accounts[i]),
-    );
+    const baseQueryCount = store.name === 'memory' ? Math.min(samples, 20) : samples;
+    // the store's queries and single appends alternate with the baseline's in rounds (in order in
+    // one round, in reverse in the next), so neither side's figures depend on what ran just before
+    // (the garbage collector's state, what the page cache holds, a machine drifting)
+    const queries = [];
+    const baseQueries = [];
+    const appends = [];
+    const baseAppends = [];
+    // single appends of new accounts (the contexts sampled here stay as they were)
+    const single = (i) => [{ eventType: CONTEXT_TYPE, payload: { accountId: `new-${size}-${i}`, amount: 1, currency: 'EUR', note: 'x' } }];
+    for (let r = 0; r < SCALING_ROUNDS; r++) {
+      const slice = (count) => [Math.floor((r * count) / SCALING_ROUNDS), Math.floor(((r + 1) * count) / SCALING_ROUNDS)];
+      const [from, to] = slice(samples);
+      const [baseFrom, baseTo] = slice(baseQueryCount);
+      const sides = [
+        async () => {
+          queries.push(
+            ...(await sample(to - from, async (i) => {
+              contextSize = (await target.query(contextOf(accounts[from + i]))).eventRecords.length;
+            })),
+          );
+          appends.push(...(await sample(to - from, (i) => target.append(single(from + i)))));
+        },
+        async () => {
+          baseQueries.push(...(await sample(baseTo - baseFrom, (i) => base.contextQuery(CONTEXT_TYPE, accounts[baseFrom + i]))));
+          baseAppends.push(...(await sample(to - from, (i) => base.append(single(from + i)))));
+        },
+      ];
+      for (const side of r % 2 === 0 ? sides : sides.reverse()) await side();
+    }
     const appendIfs = await sample(samples, async (i) => {
       const context = contextOf(accounts[i]);
       const { currentContextVersion } = await target.query(context);
       await target.appendIf([{ eventType: CONTEXT_TYPE, payload: { accountId: accounts[i], amount: 1 } }], context, currentContextVersion);
     });
-    // single appends of new accounts (the contexts sampled above stay as they were)
-    const single = (i) => [{ eventType: CONTEXT_TYPE, payload: { accountId: `new-${size}-${i}`, amount: 1, currency: 'EUR', note: 'x' } }];
-    const appends = await sample(samples, (i) => target.append(single(i)));
-    const baseAppends = await sample(samples, (i) => base.append(single(i)));
     at.query.push(median(queries));
     at.appendIf.push(median(appendIfs));
     at.append.push(median(appends));

@@ -9,7 +9,7 @@ import { median, progress } from '../measure.mjs';
 import { workloads } from './workloads.mjs';
 import { databaseUrl } from '../stores/postgres.mjs';
 
-export const peerNames = ['dcb', 'emmett'];
+export const peerNames = ['dcb', 'dcb-every-value', 'emmett'];
 
 /** Starts a contestant's process; `run(id)` runs one workload there. */
 async function start(name, options) {

@@ -11,7 +11,8 @@ const [name, options] = process.argv.slice(2);
 const contestants = {
   raw: async () => raw,
   factstore: async () => factstore,
-  dcb: () => import('./dcb.mjs'),
+  dcb: async () => (await import('./dcb.mjs')).entityTag,
+  'dcb-every-value': async () => (await import('./dcb.mjs')).everyValue,
   emmett: () => import('./emmett.mjs'),
 };
 const contestant = await contestants[name]();

@@ -20,9 +20,17 @@ process.on('exit', () => {
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
 
+/** The store's `cachedEvents` option for this run (`--cached-events N`), its default when not set. */
+let cachedEvents;
+
+/** Takes this run's options that concern the file store: `cachedEvents` (a number or undefined). */
+export function configure(options) {
+  cachedEvents = options.cachedEvents;
+}
+
 /** A fresh store in a new folder, durability fsync (the default). */
 export async function open() {
-  return FileStore.open(join(freshFolder(), 'facts'));
+  return FileStore.open(join(freshFolder(), 'facts'), cachedEvents === undefined ? {} : { cachedEvents });
 }
 
 /** Where a store is, for another process to open the same one. */
