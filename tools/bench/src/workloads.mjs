@@ -234,6 +234,8 @@ export async function scaling(store, { sizes, quick }) {
     // may keep less than both in its page cache: the row's note gives their sizes)
     const [files, baseFiles] = store.filesOf?.(target, base) ?? [];
     if (files) readFolders([files, baseFiles]);
+    // PostgreSQL: both schemas' tables and indexes read into the OS page cache the same way
+    const warmed = await store.warm?.();
     settle();
     // the timed contexts, then 50 others for the warm-up (so no timed query finds its records cached)
     const accounts = data.sample(size, samples + 50);
@@ -281,7 +283,7 @@ export async function scaling(store, { sizes, quick }) {
     // where the log may outgrow a cache (PostgreSQL's shared_buffers, the OS page cache), say how big it is
     const footprint = files
       ? `files ${bytesText(folderBytes(files))}, baseline's ${bytesText(folderBytes(baseFiles))}`
-      : ((await store.footprint?.(target)) ?? '');
+      : `${(await store.footprint?.(target)) ?? ''}${warmed === undefined ? '' : warmed ? '; both read first' : '; not read first (no pg_prewarm)'}`;
     rows.push(
       {
         workload: `context query at ${n} events`,

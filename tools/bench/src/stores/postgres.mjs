@@ -111,6 +111,31 @@ export async function analyze() {
   await sql.end();
 }
 
+/**
+ * Reads every benchmark schema's tables and indexes once into the OS page cache (`pg_prewarm` in
+ * its `read` mode), so that neither side's reads depend on which was written last (the scaling
+ * workload, before its reads at each size). False when the server has no `pg_prewarm`.
+ */
+export async function warm() {
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  try {
+    await sql`CREATE EXTENSION IF NOT EXISTS pg_prewarm`;
+    for (const schema of schemas) {
+      const relations = await sql.unsafe(
+        `SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'i')`,
+        [schema],
+      );
+      for (const { name } of relations) await sql.unsafe(`SELECT pg_prewarm($1::regclass, 'read')`, [name]);
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Drops the benchmark schemas. */
 export async function cleanUp() {
   const sql = postgres(url, { onnotice: () => {}, max: 1 });
