@@ -63,11 +63,18 @@ export async function appendBatches(store, { total, rounds }) {
 async function interleaved(rounds, ...sides) {
   for (const side of sides) await side();
   const rates = sides.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    const order = sides.map((_, k) => (r % 2 === 0 ? k : sides.length - 1 - k));
-    for (const k of order) rates[k].push(await sides[k]());
-  }
+  await alternating(
+    rounds,
+    sides.map((side, k) => async () => rates[k].push(await side())),
+  );
   return rates.map(median);
+}
+
+/** Runs `sides(round)` for `rounds` rounds, in order in one round and in reverse in the next. */
+async function alternating(rounds, sides) {
+  for (let r = 0; r < rounds; r++) {
+    for (const side of r % 2 === 0 ? sides : [...sides].reverse()) await side(r);
+  }
 }
 
 /**
@@ -235,7 +242,7 @@ export async function scaling(store, { sizes, quick }) {
     const [files, baseFiles] = store.filesOf?.(target, base) ?? [];
     if (files) readFolders([files, baseFiles]);
     // PostgreSQL: both schemas' tables and indexes read into the OS page cache the same way
-    const warmed = await store.warm?.();
+    const warmed = await store.warm?.(target, base);
     settle();
     // the timed contexts, then 50 others for the warm-up (so no timed query finds its records cached)
     const accounts = data.sample(size, samples + 50);
@@ -252,26 +259,24 @@ export async function scaling(store, { sizes, quick }) {
     const baseAppends = [];
     // single appends of new accounts (the contexts sampled here stay as they were)
     const single = (i) => [{ eventType: CONTEXT_TYPE, payload: { accountId: `new-${size}-${i}`, amount: 1, currency: 'EUR', note: 'x' } }];
-    for (let r = 0; r < SCALING_ROUNDS; r++) {
-      const slice = (count) => [Math.floor((r * count) / SCALING_ROUNDS), Math.floor(((r + 1) * count) / SCALING_ROUNDS)];
-      const [from, to] = slice(samples);
-      const [baseFrom, baseTo] = slice(baseQueryCount);
-      const sides = [
-        async () => {
-          queries.push(
-            ...(await sample(to - from, async (i) => {
-              contextSize = (await target.query(contextOf(accounts[from + i]))).eventRecords.length;
-            })),
-          );
-          appends.push(...(await sample(to - from, (i) => target.append(single(from + i)))));
-        },
-        async () => {
-          baseQueries.push(...(await sample(baseTo - baseFrom, (i) => base.contextQuery(CONTEXT_TYPE, accounts[baseFrom + i]))));
-          baseAppends.push(...(await sample(to - from, (i) => base.append(single(from + i)))));
-        },
-      ];
-      for (const side of r % 2 === 0 ? sides : sides.reverse()) await side();
-    }
+    const slice = (r, count) => [Math.floor((r * count) / SCALING_ROUNDS), Math.floor(((r + 1) * count) / SCALING_ROUNDS)];
+    await alternating(SCALING_ROUNDS, [
+      async (r) => {
+        const [from, to] = slice(r, samples);
+        queries.push(
+          ...(await sample(to - from, async (i) => {
+            contextSize = (await target.query(contextOf(accounts[from + i]))).eventRecords.length;
+          })),
+        );
+        appends.push(...(await sample(to - from, (i) => target.append(single(from + i)))));
+      },
+      async (r) => {
+        const [from, to] = slice(r, samples);
+        const [baseFrom, baseTo] = slice(r, baseQueryCount);
+        baseQueries.push(...(await sample(baseTo - baseFrom, (i) => base.contextQuery(CONTEXT_TYPE, accounts[baseFrom + i]))));
+        baseAppends.push(...(await sample(to - from, (i) => base.append(single(from + i)))));
+      },
+    ]);
     const appendIfs = await sample(samples, async (i) => {
       const context = contextOf(accounts[i]);
       const { currentContextVersion } = await target.query(context);

@@ -59,6 +59,7 @@ export async function openBaseline() {
     CREATE TABLE ${s}.head (id int PRIMARY KEY, last_seq bigint NOT NULL);
     INSERT INTO ${s}.head VALUES (1, 0);`);
   return {
+    schema,
     append: (events) =>
       sql.unsafe(
         `WITH h AS (UPDATE ${s}.head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq - $1 AS base),
@@ -112,15 +113,16 @@ export async function analyze() {
 }
 
 /**
- * Reads every benchmark schema's tables and indexes once into the OS page cache (`pg_prewarm` in
- * its `read` mode), so that neither side's reads depend on which was written last (the scaling
- * workload, before its reads at each size). False when the server has no `pg_prewarm`.
+ * Reads the tables and indexes of a store's schema and of its baseline's once into the OS page
+ * cache (`pg_prewarm` in its `read` mode), so that neither side's reads depend on which was written
+ * last (the scaling workload, before its reads at each size). False when the server has no
+ * `pg_prewarm`.
  */
-export async function warm() {
+export async function warm(store, baseline) {
   const sql = postgres(url, { onnotice: () => {}, max: 1 });
   try {
     await sql`CREATE EXTENSION IF NOT EXISTS pg_prewarm`;
-    for (const schema of schemas) {
+    for (const schema of [locations.get(store), baseline.schema]) {
       const relations = await sql.unsafe(
         `SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = $1 AND c.relkind IN ('r', 'i')`,
