@@ -31,7 +31,7 @@ const status = await new Promise((resolve) => {
     process.stderr.write(`${command}: ${error.message}\n`);
     resolve(1);
   });
-  child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  child.on('close', (code) => resolve(code ?? 1)); // null: ended by a signal
 });
 await started?.remove();
 process.exit(status);

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { within } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wrapper = join(here, '..', 'with-postgres.mjs');
@@ -23,24 +24,18 @@ const command = `
 `;
 
 /** Runs the wrapper with `args` and no DATABASE_URL: { code, stdout, timedOut } within `ms`. */
-function runWrapper(args, ms) {
+async function runWrapper(args, ms) {
   const env = { ...process.env };
   delete env.DATABASE_URL;
   delete env.NODE_TEST_CONTEXT;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [wrapper, ...args], { cwd: join(here, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.resume();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve({ code: null, stdout, timedOut: true });
-    }, ms);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, timedOut: false });
-    });
-  });
+  const child = spawn(process.execPath, [wrapper, ...args], { cwd: join(here, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.resume();
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  const outcome = await within(closed, ms);
+  if (outcome.state === 'pending') child.kill('SIGKILL');
+  return { code: outcome.state === 'pending' ? null : outcome.value, stdout, timedOut: outcome.state === 'pending' };
 }
 
 describe('with-postgres.mjs with a throwaway server', () => {
